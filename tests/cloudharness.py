@@ -1,0 +1,175 @@
+"""The cloud the tests talk to: a devcloud started by the suite, or a real cloud named by STRATUS_TEST_CLOUD.
+
+STRATUS_TEST_CLOUD="<admin cloud>,<member cloud>" names two clouds in the clouds.yaml that
+OS_CLIENT_CONFIG_FILE points at (e.g. "realcloud-admin,realcloud-demo"). Unset: each pytest process starts
+its own devcloud on a free loopback port with a fresh state directory, and talks to it over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class CloudCreds:
+    name: str  # the clouds.yaml cloud name
+    auth_url: str
+    username: str
+    password: str
+    project_name: str
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+    region_name: str = "RegionOne"
+
+
+@dataclass
+class TestCloud:
+    is_devcloud: bool
+    auth_url: str
+    clouds_yaml: Path
+    admin: CloudCreds
+    member: CloudCreds
+    base_url: str = ""  # devcloud's root URL (for /devcloud/ control calls)
+    process: subprocess.Popen | None = None
+
+    def control(self, path: str, body: dict | None = None, method: str = "POST") -> dict:
+        """Call devcloud's admin-only control API (fault injection). devcloud only."""
+        assert self.is_devcloud, "fault injection needs devcloud"
+        token = admin_token(self)
+        data = json.dumps(body or {}).encode() if method != "GET" else None
+        req = urllib.request.Request(
+            f"{self.base_url}/devcloud/{path.lstrip('/')}",
+            data=data,
+            method=method,
+            headers={"X-Auth-Token": token, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else {}
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def admin_token(cloud: TestCloud) -> str:
+    return password_token(cloud.admin)
+
+
+def password_token(creds: CloudCreds) -> str:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": creds.username,
+                        "password": creds.password,
+                        "domain": {"name": creds.user_domain_name},
+                    }
+                },
+            },
+            "scope": {"project": {"name": creds.project_name, "domain": {"name": creds.project_domain_name}}},
+        }
+    }
+    req = urllib.request.Request(
+        creds.auth_url.rstrip("/") + "/auth/tokens",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.headers["X-Subject-Token"]
+
+
+def start_devcloud(state_dir: Path, transition_seconds: float = 0.2) -> TestCloud:
+    port = free_port()
+    log = open(state_dir.parent / f"devcloud-{port}.log", "w")  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devcloud",
+            "serve",
+            "--port",
+            str(port),
+            "--state-dir",
+            str(state_dir),
+            "--reset",
+            "--transition-seconds",
+            str(transition_seconds),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"devcloud exited with {proc.returncode}; see {log.name}")
+        try:
+            urllib.request.urlopen(base + "/identity/v3", timeout=2).read()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"devcloud did not start in 60 s; see {log.name}") from None
+            time.sleep(0.1)
+    auth_url = base + "/identity/v3"
+    return TestCloud(
+        is_devcloud=True,
+        auth_url=auth_url,
+        clouds_yaml=state_dir / "clouds.yaml",
+        admin=CloudCreds("devcloud-admin", auth_url, "admin", "admin", "admin"),
+        member=CloudCreds("devcloud-demo", auth_url, "demo", "demo", "demo"),
+        base_url=base,
+        process=proc,
+    )
+
+
+def real_cloud(spec: str) -> TestCloud:
+    import openstack.config
+
+    admin_name, member_name = (part.strip() for part in spec.split(","))
+    loader = openstack.config.OpenStackConfig()
+
+    def creds(name: str) -> CloudCreds:
+        auth = loader.get_one(name).config["auth"]
+        return CloudCreds(
+            name=name,
+            auth_url=auth["auth_url"].rstrip("/") + ("" if auth["auth_url"].rstrip("/").endswith("/v3") else "/v3"),
+            username=auth["username"],
+            password=auth["password"],
+            project_name=auth["project_name"],
+            user_domain_name=auth.get("user_domain_name", "Default"),
+            project_domain_name=auth.get("project_domain_name", "Default"),
+        )
+
+    admin, member = creds(admin_name), creds(member_name)
+    return TestCloud(
+        is_devcloud=False,
+        auth_url=admin.auth_url,
+        clouds_yaml=Path(os.environ.get("OS_CLIENT_CONFIG_FILE", "clouds.yaml")),
+        admin=admin,
+        member=member,
+    )
