@@ -1,0 +1,326 @@
+"""`/devcloud/`: devcloud's own admin-only control API (JSON), for tests, demos and benchmarks.
+
+- `POST /devcloud/faults` {"service", "method"?, "path"? (regex searched in the path after the service
+  prefix), "status" | "stall" (seconds), "count" (default 1)} makes the next `count` matching calls fail
+  with `status` in that service's error shape, or sleep `stall` seconds before being served normally.
+  `GET /devcloud/faults` lists the armed faults; `DELETE /devcloud/faults` clears them.
+- `POST /devcloud/build-failures` {"count", "message"}: the next `count` new servers go to ERROR
+  (compute calls `take_build_failure()`); `GET` shows, `DELETE` clears.
+- `GET /devcloud/requests` counts every non-`/devcloud/` request by service (+ the last 200);
+  `POST /devcloud/requests/reset` zeroes the counters.
+- `POST /devcloud/latency` {"seconds"}: added to every service call (0 = off); `GET` shows it.
+- `GET /devcloud/health`: no auth; {"status": "ok"}.
+
+Faults, latency and counters live in memory only (a restart clears them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from devcloud.web import HttpError, Request, Response, empty_response, json_response, router
+
+SERVICES = {
+    "compute": "/compute",
+    "identity": "/identity",
+    "image": "/image",
+    "volume": "/volume",
+    "placement": "/placement",
+}
+
+_lock = threading.Lock()
+_faults: list[dict[str, Any]] = []
+_build_failures: dict[str, Any] = {"count": 0, "message": "Injected build failure"}
+_latency = {"seconds": 0.0}
+_counters: dict[str, Any] = {"total": 0, "by_service": {}}
+_recent: deque[str] = deque(maxlen=200)
+
+
+def service_of(path: str) -> str | None:
+    for name, prefix in SERVICES.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return name
+    return None
+
+
+# --------------------------------------------------------------------------- error shapes
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_response(service: str, status: int, message: str, request_id: str = "") -> Response:
+    """An error answer in the shape `service` uses for it."""
+    if service == "identity":
+        body: dict[str, Any] = {"error": {"code": status, "message": message, "title": _reason(status)}}
+    elif service == "placement":
+        body = {
+            "errors": [
+                {
+                    "status": status,
+                    "title": _reason(status),
+                    "detail": message,
+                    "code": "placement.undefined_code",
+                    "request_id": request_id,
+                }
+            ]
+        }
+    elif service == "image":
+        body = {"message": message, "code": f"{status} {_reason(status)}", "title": _reason(status)}
+    else:  # compute and volume (Cinder uses Nova's fault shape)
+        kind = {
+            400: "badRequest",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "itemNotFound",
+            409: "conflict",
+            413: "overLimit",
+            429: "overLimit",
+            500: "computeFault",
+            501: "notImplemented",
+            503: "serviceUnavailable",
+        }.get(status, "computeFault")
+        body = {kind: {"code": status, "message": message}}
+    return json_response(status, body)
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def _fault_hook(req: Request) -> Response | None:
+    service = service_of(req.path)
+    if service is None:
+        return None
+    if _latency["seconds"] > 0:
+        time.sleep(_latency["seconds"])
+    hit = None
+    with _lock:
+        for fault in _faults:
+            if fault["service"] != service or fault["remaining"] <= 0:
+                continue
+            if fault["method"] and fault["method"] != req.method:
+                continue
+            if fault["path"] and not re.search(fault["path"], req.path[len(SERVICES[service]) :]):
+                continue
+            fault["remaining"] -= 1
+            hit = dict(fault)
+            break
+        _faults[:] = [f for f in _faults if f["remaining"] > 0]
+    if hit is None:
+        return None
+    if hit["stall"] is not None:
+        time.sleep(hit["stall"])
+        return None
+    message = hit.get("message") or f"devcloud injected fault ({hit['status']})"
+    return error_response(service, hit["status"], message, req.context.get("request_id", ""))
+
+
+def _count_hook(req: Request, resp: Response) -> None:
+    if req.path == "/devcloud" or req.path.startswith("/devcloud/"):
+        return
+    service = service_of(req.path) or "other"
+    qs = req.environ.get("QUERY_STRING", "")
+    line = f"{req.method} {req.path}" + (f"?{qs}" if qs else "")
+    with _lock:
+        _counters["total"] += 1
+        _counters["by_service"][service] = _counters["by_service"].get(service, 0) + 1
+        _recent.append(line)
+
+
+# Faults and latency apply before authentication, like an outage in front of the real service would.
+router.before.insert(0, _fault_hook)
+router.after.append(_count_hook)
+
+
+# --------------------------------------------------------------------------- contract
+
+
+def take_build_failure() -> str | None:
+    """Consume one armed build failure: its message, or None when none is armed."""
+    with _lock:
+        if _build_failures["count"] > 0:
+            _build_failures["count"] -= 1
+            return _build_failures["message"]
+    return None
+
+
+# --------------------------------------------------------------------------- API
+
+
+def _admin(req: Request) -> None:
+    ctx = req.context.get("auth")
+    if ctx is None:
+        raise HttpError(401, "The request you have made requires authentication.", style="keystone")
+    if not ctx.get("is_admin"):
+        raise HttpError(403, "The devcloud control API is admin only.", style="keystone")
+
+
+def _body(req: Request) -> dict[str, Any]:
+    if not req.raw_body:
+        return {}
+    try:
+        body = json.loads(req.raw_body)
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(400, "Malformed request body", style="keystone")
+    if not isinstance(body, dict):
+        raise HttpError(400, "Malformed request body: expected a JSON object", style="keystone")
+    return body
+
+
+def _bad(message: str) -> HttpError:
+    return HttpError(400, message, style="keystone")
+
+
+def _int(value: Any, name: str, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise _bad(f"'{name}' must be an integer from {minimum} to {maximum}")
+    return value
+
+
+def _seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600:
+        raise _bad(f"'{name}' must be a number of seconds from 0 to 600")
+    return float(value)
+
+
+def _fault_view(f: dict[str, Any]) -> dict[str, Any]:
+    return {k: f[k] for k in ("id", "service", "method", "path", "status", "stall", "count", "remaining", "message")}
+
+
+@router.route("POST", "/devcloud/faults")
+def add_fault(req: Request) -> Response:
+    _admin(req)
+    body = _body(req)
+    service = body.get("service")
+    if service not in SERVICES:
+        raise _bad(f"'service' must be one of {sorted(SERVICES)}")
+    method = body.get("method")
+    if method is not None and (not isinstance(method, str) or not method.isalpha()):
+        raise _bad("'method' must be an HTTP method name")
+    path = body.get("path")
+    if path is not None:
+        if not isinstance(path, str):
+            raise _bad("'path' must be a regular expression string")
+        try:
+            re.compile(path)
+        except re.error as e:
+            raise _bad(f"'path' is not a valid regular expression: {e}")
+    status, stall = body.get("status"), body.get("stall")
+    if (status is None) == (stall is None):
+        raise _bad("give exactly one of 'status' or 'stall'")
+    if status is not None:
+        status = _int(status, "status", 400, 599)
+    if stall is not None:
+        stall = _seconds(stall, "stall")
+    count = _int(body.get("count", 1), "count", 1, 1_000_000)
+    message = body.get("message")
+    if message is not None and not isinstance(message, str):
+        raise _bad("'message' must be a string")
+    fault = {
+        "id": str(uuid.uuid4()),
+        "service": service,
+        "method": method.upper() if method else None,
+        "path": path,
+        "status": status,
+        "stall": stall,
+        "count": count,
+        "remaining": count,
+        "message": message,
+    }
+    with _lock:
+        _faults.append(fault)
+        view = _fault_view(fault)
+    return json_response(201, {"fault": view})
+
+
+@router.route("GET", "/devcloud/faults")
+def list_faults(req: Request) -> Response:
+    _admin(req)
+    with _lock:
+        return json_response(200, {"faults": [_fault_view(f) for f in _faults]})
+
+
+@router.route("DELETE", "/devcloud/faults")
+def clear_faults(req: Request) -> Response:
+    _admin(req)
+    with _lock:
+        _faults.clear()
+    return empty_response(204)
+
+
+@router.route("POST", "/devcloud/build-failures")
+def add_build_failures(req: Request) -> Response:
+    _admin(req)
+    body = _body(req)
+    count = _int(body.get("count", 1), "count", 0, 1_000_000)
+    message = body.get("message", "Injected build failure")
+    if not isinstance(message, str) or not message:
+        raise _bad("'message' must be a non-empty string")
+    with _lock:
+        _build_failures.update(count=count, message=message)
+        view = dict(_build_failures)
+    return json_response(201, {"build_failures": view})
+
+
+@router.route("GET", "/devcloud/build-failures")
+def show_build_failures(req: Request) -> Response:
+    _admin(req)
+    with _lock:
+        return json_response(200, {"build_failures": dict(_build_failures)})
+
+
+@router.route("DELETE", "/devcloud/build-failures")
+def clear_build_failures(req: Request) -> Response:
+    _admin(req)
+    with _lock:
+        _build_failures["count"] = 0
+    return empty_response(204)
+
+
+@router.route("GET", "/devcloud/requests")
+def show_requests(req: Request) -> Response:
+    _admin(req)
+    with _lock:
+        body = {"total": _counters["total"], "by_service": dict(_counters["by_service"]), "recent": list(_recent)}
+    return json_response(200, body)
+
+
+@router.route("POST", "/devcloud/requests/reset")
+def reset_requests(req: Request) -> Response:
+    _admin(req)
+    with _lock:
+        _counters["total"] = 0
+        _counters["by_service"] = {}
+        _recent.clear()
+    return json_response(200, {"total": 0, "by_service": {}, "recent": []})
+
+
+@router.route("POST", "/devcloud/latency")
+def set_latency(req: Request) -> Response:
+    _admin(req)
+    seconds = _seconds(_body(req).get("seconds", 0), "seconds")
+    _latency["seconds"] = seconds
+    return json_response(200, {"seconds": seconds})
+
+
+@router.route("GET", "/devcloud/latency")
+def show_latency(req: Request) -> Response:
+    _admin(req)
+    return json_response(200, {"seconds": _latency["seconds"]})
+
+
+@router.route("GET", "/devcloud/health")
+def health(req: Request) -> Response:
+    return json_response(200, {"status": "ok", "services": sorted(SERVICES)})
