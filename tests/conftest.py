@@ -1,13 +1,23 @@
-"""Suite-wide fixtures: the cloud under test (devcloud over real HTTP, or a real cloud)."""
+"""Suite-wide fixtures: the cloud under test (devcloud over real HTTP, or a real cloud), signed-in Django
+clients, a real Celery worker process on the real (embedded) Redis, and signed-in browser pages.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
-from tests.cloudharness import TestCloud, real_cloud, start_devcloud
+from tests.cloudharness import ROOT, CloudCreds, TestCloud, real_cloud, start_devcloud
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +40,178 @@ def devcloud(cloud: TestCloud) -> TestCloud:
     if not cloud.is_devcloud:
         pytest.skip("needs devcloud's fault injection; cannot run against a real cloud")
     return cloud
+
+
+@pytest.fixture
+def stratus(cloud: TestCloud) -> TestCloud:
+    """The cloud under test, with the dashboard's settings pointing at it (use in every dashboard test)."""
+    settings.OS_AUTH_URL = cloud.auth_url
+    settings.OS_REGION_NAME = cloud.member.region_name
+    os.environ["OS_CLIENT_CONFIG_FILE"] = str(cloud.clouds_yaml)
+    return cloud
+
+
+def sign_in_client(client: Client, creds: CloudCreds) -> Client:
+    response = client.post(
+        "/auth/login/",
+        {"method": "password", "username": creds.username, "password": creds.password, "domain": "Default"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client
+
+
+@pytest.fixture
+def member_client(stratus: TestCloud, db: None) -> Client:
+    return sign_in_client(Client(), stratus.member)
+
+
+@pytest.fixture
+def admin_client(stratus: TestCloud, db: None) -> Client:
+    return sign_in_client(Client(), stratus.admin)
+
+
+# --- a real Celery worker process -------------------------------------------------------------------------
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """A `celery -A dashboard worker` subprocess sharing this test process' Redis, keys and test database."""
+
+    def __init__(self, stratus: TestCloud, log_dir: Path, name: str = "w1") -> None:
+        self.cloud = stratus
+        self.log_path = log_dir / f"worker-{name}.log"
+        self.name = name
+        self.process: subprocess.Popen | None = None
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "DATABASE_URL": _database_url(),
+                "REDIS_URL": settings.REDIS_URL,
+                "OS_AUTH_URL": self.cloud.auth_url,
+                "OS_CLIENT_CONFIG_FILE": str(self.cloud.clouds_yaml),
+                "STRATUS_FERNET_KEY": settings.STRATUS_FERNET_KEY,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def start(self) -> Worker:
+        log = open(self.log_path, "a")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "-n",
+                f"{self.name}@%h-{os.getpid()}",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while "ready." not in self.log_path.read_text(errors="replace"):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker not ready in 30 s: {self.log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def worker_factory(stratus: TestCloud, transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def make(name: str = "w1") -> Worker:
+        w = Worker(stratus, tmp_path, name).start()
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        w.stop()
+
+
+@pytest.fixture
+def worker(worker_factory: Callable[..., Worker]) -> Worker:
+    """One real Celery worker process for this test (needs a transactional database)."""
+    return worker_factory()
+
+
+# --- browser ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 860}, "locale": "en-US"}
+
+
+def sign_in_page(page, base_url: str, creds: CloudCreds) -> None:  # noqa: ANN001 - playwright Page
+    page.goto(base_url + "/auth/login/")
+    page.get_by_label("User name").fill(creds.username)
+    page.get_by_label("Password", exact=True).fill(creds.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/overview/**")
+
+
+@pytest.fixture
+def member_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
+    """A browser page signed in as the demo member (project demo)."""
+    page.set_default_timeout(15000)
+    sign_in_page(page, live_server.url, stratus.member)
+    return page
+
+
+@pytest.fixture
+def admin_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
+    page.set_default_timeout(15000)
+    sign_in_page(page, live_server.url, stratus.admin)
+    return page

@@ -1,0 +1,67 @@
+# Stratus: `make demo` runs everything; `make test` runs the whole suite. Both set themselves up first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STATE ?= $(CURDIR)/.state
+DEVCLOUD_PORT ?= 5000
+REDIS_PORT ?= 6399
+WEB_PORT ?= 8000
+CONSOLE_PORT ?= 6080
+PYTEST_WORKERS ?= 3
+
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup demo test test-cloud lint format bench messages clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	STRATUS_STATE_DIR=$(STATE) $(BIN)/python manage.py migrate --noinput --verbosity 0
+
+demo: export STRATUS_STATE_DIR = $(STATE)
+demo: export OS_AUTH_URL = http://127.0.0.1:$(DEVCLOUD_PORT)/identity/v3
+demo: export OS_CLIENT_CONFIG_FILE = $(STATE)/devcloud/clouds.yaml
+demo: export STRATUS_SERVICE_CLOUD = devcloud-service
+demo: export REDIS_URL = redis://127.0.0.1:$(REDIS_PORT)/0
+demo: export STRATUS_CONSOLE_PROXY_PORT = $(CONSOLE_PORT)
+demo: export DEVCLOUD_PORT := $(DEVCLOUD_PORT)
+demo: export REDIS_PORT := $(REDIS_PORT)
+demo: export WEB_PORT := $(WEB_PORT)
+demo: setup
+	@echo ""
+	@echo "  Stratus is starting: http://127.0.0.1:$(WEB_PORT)"
+	@echo "  Sign in as a member: demo / demo      (domain Default)"
+	@echo "  Sign in as an admin: admin / admin    (domain Default)"
+	@echo "  The embedded cloud (devcloud) listens on http://127.0.0.1:$(DEVCLOUD_PORT); Ctrl-C stops everything."
+	@echo ""
+	$(BIN)/honcho --procfile Procfile start
+
+test: setup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# Every cloud-facing test against a real cloud: make test-cloud CLOUD=realcloud-admin,realcloud-demo
+test-cloud: setup
+	STRATUS_TEST_CLOUD=$(CLOUD) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Refresh the translation catalogues (English source, Vietnamese) and compile them.
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages --locale vi --ignore '.venv/*' --ignore 'devcloud/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
+	$(BIN)/python manage.py compilemessages --locale vi --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) $(STATE) staticfiles

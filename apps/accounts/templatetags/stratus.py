@@ -1,0 +1,55 @@
+"""Template helpers shared by every page."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def nav_url(context, name: str) -> str:
+    """The URL of a navigation entry, or "" while that area does not exist (the entry is then hidden)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+@register.simple_tag(takes_context=True)
+def nav_active(context, prefix: str) -> str:
+    request = context.get("request")
+    return "active" if request is not None and request.path.startswith(prefix) else ""
+
+
+@register.filter
+def percent(used, total) -> int:
+    try:
+        used, total = float(used or 0), float(total or 0)
+    except (TypeError, ValueError):
+        return 0
+    if total <= 0:
+        return 0
+    return max(0, min(100, round(used * 100 / total)))
+
+
+@register.filter
+def level(pct) -> str:
+    """A CSS class for a usage percentage: ok, warn (≥ 70 %), full (≥ 90 %)."""
+    pct = int(pct or 0)
+    return "full" if pct >= 90 else "warn" if pct >= 70 else "ok"
+
+
+@register.filter
+def filesizeformat_mb(mb) -> str:
+    """Megabytes as a short human size (512 MB, 2 GB, 1.5 TB)."""
+    try:
+        mb = float(mb or 0)
+    except (TypeError, ValueError):
+        return ""
+    for unit in ("MB", "GB", "TB"):
+        if abs(mb) < 1024 or unit == "TB":
+            return f"{mb:.0f} {unit}" if mb == int(mb) else f"{mb:.1f} {unit}"
+        mb /= 1024
+    return ""

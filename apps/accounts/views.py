@@ -1,0 +1,190 @@
+"""Sign-in, sign-out, project and region switching, and the API access page."""
+
+from __future__ import annotations
+
+import logging
+
+import yaml
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts import keystone, session, throttle
+from apps.accounts.decorators import login_required
+from apps.accounts.forms import LoginForm
+from apps.cloud.errors import CloudError
+
+log = logging.getLogger(__name__)
+
+
+def _client_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _safe_next(request: HttpRequest, value: str | None) -> str:
+    if value and url_has_allowed_host_and_scheme(value, {request.get_host()}, request.is_secure()):
+        return value
+    return reverse("overview:index")
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "GET" and getattr(request, "creds", None) is not None:
+        return redirect(_safe_next(request, next_url))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        who = data.get("username") or data.get("credential_id") or ""
+        address = _client_address(request)
+        if throttle.blocked(who, address):
+            form.add_error(None, _("Too many failed attempts. Wait a few minutes, then try again."))
+        else:
+            try:
+                _sign_in(request, data)
+            except keystone.InvalidCredentials as exc:
+                throttle.failed(who, address)
+                log.info("sign-in failed for %r from %s", who, address)
+                field = "secret" if data["method"] == "application_credential" else "password"
+                form.add_error(field, exc.message)
+            except CloudError as exc:
+                form.add_error(None, _("Cannot sign in: %(reason)s") % {"reason": exc.message})
+            else:
+                throttle.succeeded(who)
+                return redirect(_safe_next(request, next_url))
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=200)
+
+
+def _sign_in(request: HttpRequest, data: dict) -> None:
+    if data["method"] == "application_credential":
+        scoped = keystone.application_credential_token(credential_id=data["credential_id"], secret=data["secret"])
+        project = scoped.body.get("project") or {}
+        projects = [{"id": project.get("id", ""), "name": project.get("name", ""), "domain_id": ""}]
+        session.store(request, scoped=scoped, unscoped=None, projects=projects, method="application_credential")
+        return
+    unscoped = keystone.password_token(username=data["username"], password=data["password"], domain=data["domain"])
+    projects = keystone.list_projects(token=unscoped.id)
+    if not projects:
+        keystone.revoke(token=unscoped.id)
+        raise keystone.InvalidCredentials(_("This user has no role on any project."), service="identity")
+    preferred = request.COOKIES.get("stratus_project")
+    project = next((p for p in projects if p["id"] == preferred), projects[0])
+    scoped = keystone.rescope(token=unscoped.id, project_id=project["id"])
+    session.store(request, scoped=scoped, unscoped=unscoped, projects=projects, method="password")
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    for token in session.tokens(request):
+        keystone.revoke(token=token)
+    session.sign_out_locally(request)
+    request.session.flush()
+    messages.success(request, _("You have signed out."))
+    return redirect("accounts:login")
+
+
+@require_POST
+@login_required
+def switch_project(request: HttpRequest) -> HttpResponse:
+    project_id = request.POST.get("project_id", "")
+    data = request.account_data  # type: ignore[attr-defined]
+    projects = data.get("projects", [])
+    project = next((p for p in projects if p["id"] == project_id), None)
+    unscoped = data.get("unscoped")
+    if project is None or not unscoped:
+        messages.error(request, _("You cannot switch to that project."))
+        return redirect("overview:index")
+    try:
+        scoped = keystone.rescope(token=unscoped, project_id=project_id)
+    except keystone.InvalidCredentials:
+        session.sign_out_locally(request)
+        messages.warning(request, _("Your session has expired. Please sign in again."))
+        return redirect("accounts:login")
+    old = request.creds.token  # type: ignore[attr-defined]
+    region = request.creds.region  # type: ignore[attr-defined]
+    session.store(
+        request,
+        scoped=scoped,
+        unscoped=keystone.Token(id=unscoped, body={}),
+        projects=projects,
+        method="password",
+        region=region,
+    )
+    keystone.revoke(token=old)
+    messages.success(request, _("Now working in project %(name)s.") % {"name": project["name"]})
+    response = redirect("overview:index")
+    response.set_cookie("stratus_project", project_id, max_age=365 * 86400, httponly=True, samesite="Lax")
+    return response
+
+
+@require_POST
+@login_required
+def switch_region(request: HttpRequest) -> HttpResponse:
+    region = request.POST.get("region", "")
+    if region not in request.creds.regions:  # type: ignore[attr-defined]
+        messages.error(request, _("Unknown region."))
+    else:
+        session.set_region(request, region)
+        messages.success(request, _("Now working in region %(name)s.") % {"name": region})
+    return redirect("overview:index")
+
+
+def _clouds_yaml(request: HttpRequest) -> str:
+    creds = request.creds  # type: ignore[attr-defined]
+    domain = creds.body.get("user", {}).get("domain", {}).get("name", settings.OS_USER_DOMAIN_NAME)
+    cloud = {
+        "auth": {
+            "auth_url": settings.OS_AUTH_URL,
+            "username": creds.user_name,
+            "project_id": creds.project_id,
+            "project_name": creds.project_name,
+            "user_domain_name": domain,
+        },
+        "region_name": creds.region,
+        "interface": creds.interface,
+        "identity_api_version": 3,
+    }
+    return yaml.safe_dump({"clouds": {"stratus": cloud}}, sort_keys=False, allow_unicode=True)
+
+
+@login_required
+def api_access(request: HttpRequest) -> HttpResponse:
+    creds = request.creds  # type: ignore[attr-defined]
+    endpoints = [
+        {
+            "type": service.get("type", ""),
+            "name": service.get("name", ""),
+            "url": next(
+                (
+                    e["url"]
+                    for e in service.get("endpoints", [])
+                    if e.get("interface") == creds.interface and (e.get("region_id") or e.get("region")) == creds.region
+                ),
+                "",
+            ),
+        }
+        for service in creds.body.get("catalog", [])
+    ]
+    return render(
+        request,
+        "accounts/api_access.html",
+        {"clouds_yaml": _clouds_yaml(request), "endpoints": sorted(endpoints, key=lambda e: e["type"])},
+    )
+
+
+@login_required
+def clouds_yaml(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(_clouds_yaml(request), content_type="application/x-yaml; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="clouds.yaml"'
+    return response
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "creds", None) is None:
+        return HttpResponseRedirect(reverse("accounts:login"))
+    return HttpResponseRedirect(reverse("overview:index"))

@@ -1,0 +1,161 @@
+"""Connections to the cloud, built from an explicit Keystone token (in a view or in a worker alike).
+
+No call to Keystone is made to build one: the token body from sign-in (with its catalog) becomes an
+`AccessInfoPlugin`. Version discovery documents are cached per process, so a page costs only its own calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import openstack.connection
+from django.conf import settings
+from keystoneauth1 import access
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity.access import AccessInfoPlugin
+
+# Shared by every session of this process: one GET of each service's version document per process.
+_DISCOVERY_CACHE: dict[str, Any] = {}
+_local = threading.local()
+_CACHE_SIZE = 16
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A scoped Keystone token and where to use it."""
+
+    token: str
+    body: dict[str, Any] = field(repr=False, hash=False, compare=False)
+    auth_url: str
+    region: str = ""
+    interface: str = "public"
+
+    @property
+    def user_id(self) -> str:
+        return self.body.get("user", {}).get("id", "")
+
+    @property
+    def user_name(self) -> str:
+        return self.body.get("user", {}).get("name", "")
+
+    @property
+    def project_id(self) -> str:
+        return (self.body.get("project") or {}).get("id", "")
+
+    @property
+    def project_name(self) -> str:
+        return (self.body.get("project") or {}).get("name", "")
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(role.get("name", "") for role in self.body.get("roles", []))
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @property
+    def expires_at(self) -> datetime | None:
+        raw = self.body.get("expires_at")
+        if not raw:
+            return None
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+
+    @property
+    def expired(self) -> bool:
+        expires = self.expires_at
+        return expires is not None and expires <= datetime.now(timezone.utc)
+
+    @property
+    def regions(self) -> list[str]:
+        found = {
+            endpoint.get("region_id") or endpoint.get("region")
+            for service in self.body.get("catalog", [])
+            for endpoint in service.get("endpoints", [])
+        }
+        return sorted(r for r in found if r)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "token": self.token,
+            "body": self.body,
+            "auth_url": self.auth_url,
+            "region": self.region,
+            "interface": self.interface,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Credentials:
+        return cls(
+            token=data["token"],
+            body=data["body"],
+            auth_url=data["auth_url"],
+            region=data.get("region", ""),
+            interface=data.get("interface", "public"),
+        )
+
+
+def keystone_session(*, auth: Any = None, timeout: float | None = None) -> ks_session.Session:
+    return ks_session.Session(
+        auth=auth,
+        timeout=timeout if timeout is not None else settings.STRATUS_CLOUD_TIMEOUT,
+        verify=settings.OS_CACERT or True,
+        discovery_cache=_DISCOVERY_CACHE,
+        app_name="stratus",
+    )
+
+
+def _build(creds: Credentials, timeout: float | None) -> openstack.connection.Connection:
+    auth_ref = access.create(body={"token": creds.body}, auth_token=creds.token)
+    plugin = AccessInfoPlugin(auth_ref=auth_ref, auth_url=creds.auth_url)
+    sess = keystone_session(auth=plugin, timeout=timeout)
+    return openstack.connection.Connection(
+        session=sess,
+        region_name=creds.region or None,
+        interface=creds.interface,
+        app_name="stratus",
+        # Fail fast: the page says which service did not answer instead of retrying for minutes.
+        connect_retries=0,
+        status_code_retries=0,
+    )
+
+
+def connection_for(creds: Credentials, *, timeout: float | None = None) -> openstack.connection.Connection:
+    """An openstacksdk Connection for these credentials; reused within a thread for the same token."""
+    cache: OrderedDict[tuple[str, str, float | None], openstack.connection.Connection] = (
+        getattr(_local, "connections", None) or OrderedDict()
+    )
+    _local.connections = cache
+    key = (creds.token, creds.region, timeout)
+    conn = cache.get(key)
+    if conn is None:
+        conn = _build(creds, timeout)
+        cache[key] = conn
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return conn
+
+
+def forget_connections(token: str) -> None:
+    cache = getattr(_local, "connections", None)
+    if cache:
+        for key in [k for k in cache if k[0] == token]:
+            del cache[key]
+
+
+def service_connection() -> openstack.connection.Connection | None:
+    """Stratus' own service credentials (STRATUS_SERVICE_CLOUD), for admin-only lookups; None when unset."""
+    name = settings.STRATUS_SERVICE_CLOUD
+    if not name:
+        return None
+    conn = getattr(_local, "service_connection", None)
+    if conn is None:
+        conn = openstack.connect(cloud=name, api_timeout=settings.STRATUS_CLOUD_TIMEOUT)
+        _local.service_connection = conn
+    return conn

@@ -1,0 +1,54 @@
+"""Turns a CloudError that no view handled into a clear page naming the service (never a stack trace)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from apps.cloud.errors import AuthExpired, CloudError
+
+log = logging.getLogger(__name__)
+
+
+class CloudErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, CloudError):
+            return None
+        if isinstance(exception, AuthExpired):
+            from apps.accounts.session import sign_out_locally
+
+            sign_out_locally(request)
+            messages.warning(request, _("Your session has expired. Please sign in again."))
+            url = reverse("accounts:login") + "?" + urlencode({"next": request.get_full_path()})
+            if getattr(request, "htmx", False):
+                response = HttpResponse(status=200)
+                response["HX-Redirect"] = url
+                return response
+            return HttpResponseRedirect(url)
+        log.warning(
+            "cloud error on %s: %s %s",
+            request.path,
+            type(exception).__name__,
+            exception.detail or exception.message,
+            extra={"openstack_request_id": exception.request_id},
+        )
+        context = {"error": exception, "service_name": exception.service_name}
+        if getattr(request, "htmx", False):
+            response = render(request, "errors/cloud.html#toast", context)
+            response["HX-Retarget"] = "#toasts"
+            response["HX-Reswap"] = "beforeend"
+            return response
+        return render(request, "errors/cloud.html", context, status=exception.status)

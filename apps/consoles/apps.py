@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConsolesConfig(AppConfig):
+    name = "apps.consoles"
+    label = "consoles"

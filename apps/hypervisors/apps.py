@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HypervisorsConfig(AppConfig):
+    name = "apps.hypervisors"
+    label = "hypervisors"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KeypairsConfig(AppConfig):
+    name = "apps.keypairs"
+    label = "keypairs"

@@ -1,0 +1,3 @@
+app_name = "keypairs"
+
+urlpatterns: list = []

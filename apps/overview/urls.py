@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.overview import views
+
+app_name = "overview"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -1,0 +1,263 @@
+"""Stratus settings: one module, driven by environment variables (see docs/configuration.md).
+
+Defaults are safe for a laptop demo: SQLite and an embedded Redis under STRATUS_STATE_DIR, devcloud on
+127.0.0.1:5000. Production sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and the cloud.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from dashboard.env import env, env_bool, env_float, env_int, env_list
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(env("STRATUS_STATE_DIR", str(BASE_DIR / ".state"))).resolve()
+STATE_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY must be set in production")
+    # A per-installation key kept in the state directory: stable across restarts, never committed.
+    key_file = STATE_DIR / "secret_key"
+    if not key_file.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "csp",
+    "apps.accounts",
+    "apps.cloud",
+    "apps.overview",
+    "apps.operations",
+    "apps.instances",
+    "apps.flavors",
+    "apps.keypairs",
+    "apps.snapshots",
+    "apps.hypervisors",
+    "apps.consoles",
+]
+
+MIDDLEWARE = [
+    "dashboard.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "apps.accounts.middleware.AccountMiddleware",
+    "apps.cloud.middleware.CloudErrorMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.messages.context_processors.messages",
+                "apps.accounts.context_processors.account",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{STATE_DIR / 'stratus.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that Celery worker processes in the tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(STATE_DIR / "test-stratus.sqlite3")}
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: Celery broker, cache, console tokens. Unset: an embedded redis-server under the state directory.
+REDIS_URL = env("REDIS_URL")
+if not REDIS_URL:
+    from dashboard import embedded_redis
+
+    REDIS_URL = embedded_redis.ensure(STATE_DIR / "redis")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "stratus",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+# Sessions in the database: they hold the Keystone token server-side and survive a Redis outage.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "stratus_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+USE_TLS = env_bool("STRATUS_TLS", not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
+SESSION_COOKIE_SECURE = USE_TLS
+CSRF_COOKIE_SECURE = USE_TLS
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = USE_TLS and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if USE_TLS else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if USE_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = USE_TLS
+SECURE_HSTS_PRELOAD = USE_TLS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],  # width of usage bars; no inline <style>, no inline script
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'", "ws:", "wss:"] if not USE_TLS else ["'self'", "wss:"],
+        "frame-src": env_list("STRATUS_CSP_FRAME_SRC", ["'self'"]),
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("vi", _("Tiếng Việt"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STRATUS_MANIFEST_STATIC", not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MAX_AGE = 3600
+
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# The cloud. OS_AUTH_URL (+ region, interface), or STRATUS_CLOUD naming a cloud in clouds.yaml.
+STRATUS_CLOUD = env("STRATUS_CLOUD")
+OS_AUTH_URL = env("OS_AUTH_URL", "http://127.0.0.1:5000/identity/v3")
+OS_REGION_NAME = env("OS_REGION_NAME", "")
+OS_INTERFACE = env("OS_INTERFACE", "public")
+OS_USER_DOMAIN_NAME = env("OS_USER_DOMAIN_NAME", "Default")
+OS_CACERT = env("OS_CACERT")
+if STRATUS_CLOUD:
+    import openstack.config
+
+    _region = openstack.config.OpenStackConfig().get_one(STRATUS_CLOUD)
+    OS_AUTH_URL = _region.config["auth"]["auth_url"]
+    OS_REGION_NAME = OS_REGION_NAME or (_region.region_name or "")
+    OS_INTERFACE = _region.config.get("interface", OS_INTERFACE)
+# Seconds to wait for any cloud call before the page says the service is not answering.
+STRATUS_CLOUD_TIMEOUT = env_float("STRATUS_CLOUD_TIMEOUT", 10.0)
+# Service credentials (a clouds.yaml cloud name) for admin-only lookups such as console auth tokens.
+STRATUS_SERVICE_CLOUD = env("STRATUS_SERVICE_CLOUD")
+
+# Operations: the Fernet key that encrypts the worker's copy of a user's token (32 url-safe base64 bytes).
+STRATUS_FERNET_KEY = env("STRATUS_FERNET_KEY")
+if not STRATUS_FERNET_KEY:
+    fernet_file = STATE_DIR / "fernet_key"
+    if not fernet_file.exists():
+        from cryptography.fernet import Fernet
+
+        fernet_file.write_bytes(Fernet.generate_key())
+        fernet_file.chmod(0o600)
+    STRATUS_FERNET_KEY = fernet_file.read_text().strip()
+
+# Console proxy (websockify): where it listens and the URL the browser uses to reach it.
+STRATUS_CONSOLE_PROXY_HOST = env("STRATUS_CONSOLE_PROXY_HOST", "127.0.0.1")
+STRATUS_CONSOLE_PROXY_PORT = env_int("STRATUS_CONSOLE_PROXY_PORT", 6080)
+STRATUS_CONSOLE_URL = env(
+    "STRATUS_CONSOLE_URL", ""
+)  # e.g. wss://dash.example.org/console/ ; empty: same host, proxy port
+STRATUS_CONSOLE_ALLOWED_ORIGINS = env_list("STRATUS_CONSOLE_ALLOWED_ORIGINS", [])
+STRATUS_CONSOLE_TOKEN_TTL = env_int("STRATUS_CONSOLE_TOKEN_TTL", 45)
+
+# Sign-in throttling.
+STRATUS_LOGIN_MAX_FAILURES = env_int("STRATUS_LOGIN_MAX_FAILURES", 5)
+STRATUS_LOGIN_BLOCK_SECONDS = env_int("STRATUS_LOGIN_BLOCK_SECONDS", 300)
+
+# Celery (see dashboard/celery.py). Settings follow Read the Docs' production experience.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env("STRATUS_CELERY_QUEUE", "stratus")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("STRATUS_VISIBILITY_TIMEOUT", 3 * 3600)}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ALWAYS_EAGER = False
+
+LOG_JSON = env_bool("STRATUS_LOG_JSON", not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "dashboard.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "dashboard.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_JSON else "text",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "keystoneauth": {"level": "WARNING"},
+        "openstack": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "django.server": {"level": "WARNING"},
+    },
+}
