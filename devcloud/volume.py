@@ -1,0 +1,952 @@
+"""Cinder v3 at /volume/v3/{project_id} (devstack's layout; the project-less form of 3.67+ works too).
+
+Volumes (create blank or from an image, list, detail, show, update, delete, a few actions), volume
+types, availability zones, limits and quota sets, and empty snapshot/backup lists. Errors use Cinder's
+fault shape ({"badRequest": {"code": 400, "message": ...}}), which is Nova's.
+
+Status moves lazily: a `creating` volume reads as `available` once config.transition_seconds have
+passed, and a `deleting` one disappears after the same delay.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from devcloud.config import config
+from devcloud.state import store
+from devcloud.web import HttpError, Request, Response, json_response, router
+
+MIN_VERSION, MAX_VERSION = "3.0", "3.71"
+DEFAULT_TYPE_NAME = "lvmdriver-1"
+DEFAULT_TYPE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "devcloud:volume-type:" + DEFAULT_TYPE_NAME))
+AZ = "nova"
+BACKEND_HOST = "devcloud@lvmdriver-1#lvmdriver-1"
+DEFAULT_QUOTAS = {
+    "volumes": 10,
+    "gigabytes": 1000,
+    "snapshots": 10,
+    "backups": 10,
+    "backup_gigabytes": 1000,
+    "per_volume_gigabytes": -1,
+    "groups": 10,
+}
+MAX_SIZE = 2**31 - 1
+
+
+def _err(status: int, message: str) -> HttpError:
+    return HttpError(status, message, style="nova")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _volumes() -> dict[str, Any]:
+    return store.table("volumes")
+
+
+# --------------------------------------------------------------------------- microversions
+
+
+def _mv(req: Request) -> tuple[int, int]:
+    raw = req.header("openstack-api-version") or ""
+    m = re.search(r"volume\s+(latest|\d+\.\d+)", raw)
+    if not m:
+        return (3, 0)
+    if m.group(1) == "latest":
+        return _parse(MAX_VERSION)
+    v = _parse(m.group(1))
+    if not _parse(MIN_VERSION) <= v <= _parse(MAX_VERSION):
+        raise HttpError(
+            406,
+            f"Version {m.group(1)} is not supported by the API. Minimum is {MIN_VERSION} and maximum is {MAX_VERSION}.",
+            kind="computeFault",
+        )
+    return v
+
+
+def _parse(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+def _headers(req: Request) -> dict[str, str]:
+    major, minor = _mv(req)
+    return {"OpenStack-API-Version": f"volume {major}.{minor}", "Vary": "OpenStack-API-Version"}
+
+
+def _answer(req: Request, status: int, body: Any) -> Response:
+    return json_response(status, body, _headers(req))
+
+
+# --------------------------------------------------------------------------- state transitions
+
+
+def _advance(vol: dict[str, Any], now: float | None = None) -> bool:
+    """Move a volume along by time; returns False when it is gone."""
+    now = now or time.time()
+    due = vol.get("transition_at_epoch")
+    if due is None or now < due:
+        return True
+    if vol["status"] == "creating":
+        vol["status"] = "available"
+        vol["updated_at"] = _now()
+        vol["transition_at_epoch"] = None
+        store.touch()
+    elif vol["status"] == "deleting":
+        _volumes().pop(vol["id"], None)
+        store.touch()
+        return False
+    return True
+
+
+def _advance_all() -> None:
+    now = time.time()
+    for vol in list(_volumes().values()):
+        _advance(vol, now)
+
+
+# --------------------------------------------------------------------------- contract API
+
+
+def _new_volume(
+    project_id: str,
+    size_gb: int,
+    name: str | None = "",
+    image: dict[str, Any] | None = None,
+    bootable: bool = False,
+    user_id: str | None = None,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+    availability_zone: str = AZ,
+) -> dict[str, Any]:
+    now = _now()
+    vol: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "name": name,
+        "description": description,
+        "size": int(size_gb),
+        "status": "creating",
+        "availability_zone": availability_zone,
+        "created_at": now,
+        "updated_at": None,
+        "bootable": bool(bootable or image is not None),
+        "encrypted": False,
+        "multiattach": False,
+        "attachments": [],
+        "metadata": dict(metadata or {}),
+        "project_id": project_id,
+        "user_id": user_id,
+        "snapshot_id": None,
+        "source_volid": None,
+        "volume_type": DEFAULT_TYPE_NAME,
+        "volume_type_id": DEFAULT_TYPE_ID,
+        "readonly": False,
+        "image_metadata": None,
+        "transition_at_epoch": time.time() + max(0.0, config.transition_seconds),
+    }
+    if image is not None:
+        meta = {
+            "image_id": image["id"],
+            "image_name": image.get("name") or "",
+            "checksum": image.get("checksum") or "",
+            "container_format": image.get("container_format") or "",
+            "disk_format": image.get("disk_format") or "",
+            "min_disk": str(image.get("min_disk") or 0),
+            "min_ram": str(image.get("min_ram") or 0),
+            "size": str(image.get("size") or 0),
+        }
+        skip = {
+            "id",
+            "name",
+            "status",
+            "visibility",
+            "protected",
+            "owner",
+            "created_at",
+            "updated_at",
+            "tags",
+            "self",
+            "file",
+            "schema",
+            "os_hidden",
+            "virtual_size",
+            "os_hash_algo",
+            "os_hash_value",
+        }
+        for key, value in image.items():
+            if key not in skip and key not in meta and value is not None:
+                meta[key] = value if isinstance(value, str) else str(value)
+        vol["image_metadata"] = meta
+    return vol
+
+
+def create_volume(
+    project_id: str, size_gb: int, name: str = "", image_id: str | None = None, bootable: bool = False
+) -> dict[str, Any]:
+    """A new volume (status `creating`, `available` after the transition time). Raises ValueError on bad input."""
+    image = None
+    if image_id is not None:
+        from devcloud import image as image_mod
+
+        image = image_mod.get_image(image_id)
+        if image is None:
+            raise ValueError(f"Image {image_id} could not be found.")
+    if int(size_gb) < 1:
+        raise ValueError("Volume size must be greater than 0")
+    with store.lock:
+        vol = _new_volume(project_id, size_gb, name, image, bootable)
+        _volumes()[vol["id"]] = vol
+        store.touch()
+        return _public(vol)
+
+
+def get_volume(volume_id: str) -> dict[str, Any] | None:
+    with store.lock:
+        vol = _volumes().get(volume_id)
+        if vol is None or not _advance(vol):
+            return None
+        return _public(vol)
+
+
+def attach_volume(volume_id: str, server_id: str, device: str | None, host_name: str | None = None) -> dict:
+    with store.lock:
+        vol = _volumes().get(volume_id)
+        if vol is None or not _advance(vol):
+            raise KeyError(volume_id)
+        now = _now()
+        vol["attachments"] = [
+            {
+                "id": str(uuid.uuid4()),
+                "attachment_id": None,
+                "volume_id": volume_id,
+                "server_id": server_id,
+                "host_name": host_name,
+                "device": device,
+                "attached_at": now,
+            }
+        ]
+        vol["attachments"][0]["attachment_id"] = vol["attachments"][0]["id"]
+        vol["status"] = "in-use"
+        vol["transition_at_epoch"] = None
+        vol["updated_at"] = now
+        store.touch()
+        return _public(vol)
+
+
+def detach_volume(volume_id: str) -> dict[str, Any] | None:
+    with store.lock:
+        vol = _volumes().get(volume_id)
+        if vol is None:
+            return None
+        vol["attachments"] = []
+        if vol["status"] in ("in-use", "attaching", "detaching"):
+            vol["status"] = "available"
+        vol["updated_at"] = _now()
+        store.touch()
+        return _public(vol)
+
+
+def delete_volume(volume_id: str) -> None:
+    with store.lock:
+        if _volumes().pop(volume_id, None) is not None:
+            store.touch()
+
+
+def _public(vol: dict[str, Any]) -> dict[str, Any]:
+    """The contract view: the stored record without internal fields."""
+    out = {k: v for k, v in vol.items() if not k.endswith("_epoch")}
+    out["attachments"] = [dict(a) for a in vol["attachments"]]
+    return out
+
+
+# --------------------------------------------------------------------------- representations
+
+
+def _link(req: Request, vol: dict[str, Any]) -> list[dict[str, str]]:
+    from devcloud.identity import public_base
+
+    base = public_base(req)
+    return [
+        {"href": f"{base}/volume/v3/{vol['project_id']}/volumes/{vol['id']}", "rel": "self"},
+        {"href": f"{base}/volume/{vol['project_id']}/volumes/{vol['id']}", "rel": "bookmark"},
+    ]
+
+
+def _summary(req: Request, vol: dict[str, Any]) -> dict[str, Any]:
+    return {"id": vol["id"], "links": _link(req, vol), "name": vol["name"]}
+
+
+def _detail(req: Request, vol: dict[str, Any]) -> dict[str, Any]:
+    ctx = req.context.get("auth") or {}
+    mv = _mv(req)
+    out: dict[str, Any] = {
+        "id": vol["id"],
+        "name": vol["name"],
+        "description": vol["description"],
+        "size": vol["size"],
+        "status": vol["status"],
+        "availability_zone": vol["availability_zone"],
+        "created_at": vol["created_at"],
+        "updated_at": vol["updated_at"],
+        "bootable": "true" if vol["bootable"] else "false",
+        "encrypted": vol["encrypted"],
+        "multiattach": vol["multiattach"],
+        "attachments": [
+            {
+                "id": a["volume_id"],
+                "attachment_id": a["attachment_id"],
+                "volume_id": a["volume_id"],
+                "server_id": a["server_id"],
+                "host_name": a["host_name"],
+                "device": a["device"],
+                "attached_at": a["attached_at"],
+            }
+            for a in vol["attachments"]
+        ],
+        "metadata": dict(vol["metadata"]),
+        "links": _link(req, vol),
+        "user_id": vol["user_id"],
+        "snapshot_id": vol["snapshot_id"],
+        "source_volid": vol["source_volid"],
+        "volume_type": vol["volume_type"],
+        "replication_status": None,
+        "consistencygroup_id": None,
+        "migration_status": None,
+    }
+    if vol.get("image_metadata"):
+        out["volume_image_metadata"] = dict(vol["image_metadata"])
+    if ctx.get("is_admin"):
+        out["os-vol-tenant-attr:tenant_id"] = vol["project_id"]
+        out["os-vol-host-attr:host"] = BACKEND_HOST if vol["status"] != "creating" else None
+        out["os-vol-mig-status-attr:migstat"] = None
+        out["os-vol-mig-status-attr:name_id"] = None
+    if mv >= (3, 13):
+        out["group_id"] = None
+    if mv >= (3, 21):
+        out["provider_id"] = None
+    if mv >= (3, 48):
+        out["service_uuid"] = None
+        out["shared_targets"] = False
+    if mv >= (3, 61):
+        out["cluster_name"] = None
+    if mv >= (3, 63):
+        out["volume_type_id"] = vol["volume_type_id"]
+    if mv >= (3, 65):
+        out["consumes_quota"] = True
+    return out
+
+
+# --------------------------------------------------------------------------- routing helpers
+
+
+def _route(method: str, suffix: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register a handler under /volume/v3/{project_id}<suffix> and the project-less /volume/v3<suffix>."""
+
+    def register(fn: Callable[..., Response]) -> Callable[..., Response]:
+        def projectless(req: Request, **kw: str) -> Response:
+            return fn(req, None, **kw)
+
+        router.route(method, "/volume/v3" + suffix)(projectless)
+        router.route(method, "/volume/v3/{project_id}" + suffix)(fn)
+        return fn
+
+    return register
+
+
+def _ctx(req: Request, project_id: str | None) -> dict[str, Any]:
+    ctx = req.context.get("auth")
+    if ctx is None:
+        raise _err(401, "The request you have made requires authentication.")
+    if project_id is not None and project_id != ctx["project_id"] and not ctx["is_admin"]:
+        raise _err(400, "Malformed request url")
+    _mv(req)
+    return ctx
+
+
+def _scope_project(ctx: dict[str, Any], project_id: str | None) -> str:
+    return project_id or ctx["project_id"]
+
+
+def _find(req: Request, ctx: dict[str, Any], volume_id: str, project_id: str | None) -> dict[str, Any]:
+    vol = _volumes().get(volume_id)
+    if vol is not None and not _advance(vol):
+        vol = None
+    if vol is None or (not ctx["is_admin"] and vol["project_id"] != _scope_project(ctx, project_id)):
+        raise _err(404, f"Volume {volume_id} could not be found.")
+    return vol
+
+
+def _body(req: Request, key: str) -> dict[str, Any]:
+    body = req.json_object(style="nova")
+    inner = body.get(key)
+    if not isinstance(inner, dict):
+        raise _err(400, f"Invalid input for field/attribute {key}. Value: {body}. '{key}' is a required property")
+    return inner
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def _version_entry(req: Request) -> dict[str, Any]:
+    from devcloud.identity import public_base
+
+    return {
+        "id": "v3.0",
+        "status": "CURRENT",
+        "version": MAX_VERSION,
+        "min_version": MIN_VERSION,
+        "updated": "2023-08-31T00:00:00Z",
+        "links": [
+            {"href": "https://docs.openstack.org/", "type": "text/html", "rel": "describedby"},
+            {"href": public_base(req) + "/volume/v3/", "rel": "self"},
+        ],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}],
+    }
+
+
+@router.route("GET", "/volume")
+def versions_root(req: Request) -> Response:
+    return json_response(300, {"versions": [_version_entry(req)]})
+
+
+@router.route("GET", "/volume/v3")
+def version_v3(req: Request) -> Response:
+    return json_response(200, {"versions": [_version_entry(req)]})
+
+
+# --------------------------------------------------------------------------- volumes
+
+
+def _quota(project_id: str) -> dict[str, int]:
+    quotas = dict(DEFAULT_QUOTAS)
+    quotas.update(store.table("volume_quotas").get(project_id, {}))
+    return quotas
+
+
+def _usage(project_id: str) -> dict[str, int]:
+    _advance_all()
+    vols = [v for v in _volumes().values() if v["project_id"] == project_id]
+    return {
+        "volumes": len(vols),
+        "gigabytes": sum(v["size"] for v in vols),
+        "snapshots": 0,
+        "backups": 0,
+        "backup_gigabytes": 0,
+        "groups": 0,
+        "per_volume_gigabytes": 0,
+    }
+
+
+def _parse_size(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _err(
+            400,
+            f"Invalid input for field/attribute size. Value: {value}. {value} is not of type "
+            "'integer', 'string', 'null'",
+        )
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]+", value):
+            raise _err(
+                400, f"Invalid input for field/attribute size. Value: {value}. '{value}' does not match '^[0-9]+$'"
+            )
+        value = int(value)
+    if not isinstance(value, int):
+        raise _err(
+            400,
+            f"Invalid input for field/attribute size. Value: {value}. {value!r} is not of type "
+            "'integer', 'string', 'null'",
+        )
+    if value < 1:
+        raise _err(
+            400, f"Invalid input for field/attribute size. Value: {value}. {value} is less than the minimum of 1"
+        )
+    if value > MAX_SIZE:
+        raise _err(
+            400,
+            f"Invalid input for field/attribute size. Value: {value}. {value} is greater than the "
+            f"maximum of {MAX_SIZE}",
+        )
+    return value
+
+
+def _check_str(body: dict[str, Any], key: str, max_len: int = 255) -> str | None:
+    value = body.get(key)
+    if value is not None and (not isinstance(value, str) or len(value) > max_len):
+        raise _err(
+            400,
+            f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is not valid: "
+            f"expected a string of at most {max_len} characters",
+        )
+    return value
+
+
+def _check_metadata(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and 0 < len(k) <= 255 and isinstance(v, str) and len(v) <= 255 for k, v in value.items()
+    ):
+        raise _err(
+            400,
+            f"Invalid input for field/attribute metadata. Value: {value}. Metadata keys and values "
+            "must be strings of at most 255 characters",
+        )
+    return dict(value)
+
+
+@_route("POST", "/volumes")
+def create(req: Request, project_id: str | None) -> Response:
+    ctx = _ctx(req, project_id)
+    body = _body(req, "volume")
+    size = _parse_size(body.get("size"))
+    name = _check_str(body, "name")
+    description = _check_str(body, "description")
+    metadata = _check_metadata(body.get("metadata"))
+    az = body.get("availability_zone") or AZ
+    if az != AZ:
+        raise _err(400, f"Invalid input received: Availability zone '{az}' is invalid.")
+    vtype = body.get("volume_type")
+    if vtype not in (None, DEFAULT_TYPE_NAME, DEFAULT_TYPE_ID, "__DEFAULT__"):
+        raise _err(404, f"Volume type with name {vtype} could not be found.")
+    for unsupported in ("snapshot_id", "source_volid", "backup_id", "consistencygroup_id", "group_id"):
+        if body.get(unsupported):
+            raise _err(400, f"Invalid input received: devcloud does not support creating volumes from {unsupported}.")
+    image = None
+    image_ref = body.get("imageRef") or body.get("image_id")
+    if image_ref is not None:
+        from devcloud import image as image_mod
+
+        if not isinstance(image_ref, str) or not image_mod.image_visible(image_ref, ctx["project_id"], ctx["is_admin"]):
+            raise _err(400, "Invalid image identifier or unable to access requested image.")
+        image = image_mod.get_image(image_ref)
+        assert image is not None
+        if image.get("status") != "active":
+            raise _err(400, f"Invalid input received: Image {image_ref} is not active.")
+        image_gb = math.ceil((image.get("size") or 0) / 2**30)
+        min_disk = int(image.get("min_disk") or 0)
+        if size is None:
+            size = max(image_gb, min_disk, 1)
+        if size < image_gb:
+            raise _err(
+                400,
+                f"Invalid input received: Size of specified image {image_gb}GB is larger than volume size {size}GB.",
+            )
+        if size < min_disk:
+            raise _err(
+                400,
+                f"Invalid input received: Volume size {size}GB cannot be smaller than the image minDisk "
+                f"size {min_disk}GB.",
+            )
+    if size is None:
+        raise _err(400, "Invalid input for field/attribute size. Value: None. None is not of type 'integer'")
+    target = _scope_project(ctx, project_id)
+    with store.lock:
+        quota, used = _quota(target), _usage(target)
+        if quota["per_volume_gigabytes"] >= 0 and size > quota["per_volume_gigabytes"]:
+            raise _err(
+                413,
+                f"VolumeSizeExceedsLimit: Requested volume size {size}G is larger than maximum allowed "
+                f"limit {quota['per_volume_gigabytes']}G.",
+            )
+        if quota["volumes"] >= 0 and used["volumes"] + 1 > quota["volumes"]:
+            raise _err(
+                413,
+                f"VolumeLimitExceeded: Maximum number of volumes allowed ({quota['volumes']}) exceeded "
+                "for quota 'volumes'.",
+            )
+        if quota["gigabytes"] >= 0 and used["gigabytes"] + size > quota["gigabytes"]:
+            raise _err(
+                413,
+                f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
+                f"gigabytes quota. Requested {size}G, quota is {quota['gigabytes']}G and "
+                f"{used['gigabytes']}G has been consumed.",
+            )
+        vol = _new_volume(target, size, name, image, False, ctx["user_id"], description, metadata, az)
+        _volumes()[vol["id"]] = vol
+        store.touch()
+        return _answer(req, 202, {"volume": _detail(req, vol)})
+
+
+def _listing(req: Request, ctx: dict[str, Any], project_id: str | None) -> list[dict[str, Any]]:
+    all_tenants = (req.arg("all_tenants") or "").lower() in ("1", "true", "yes", "on")
+    _advance_all()
+    vols = list(_volumes().values())
+    if not (ctx["is_admin"] and all_tenants):
+        vols = [v for v in vols if v["project_id"] == _scope_project(ctx, project_id)]
+    elif req.arg("project_id"):
+        vols = [v for v in vols if v["project_id"] == req.arg("project_id")]
+    for key in ("name", "status", "availability_zone"):
+        value = req.arg(key)
+        if value is not None:
+            vols = [v for v in vols if str(v.get(key)) == value]
+    for key in ("name~", "status~"):
+        value = req.arg(key)
+        if value is not None:
+            vols = [v for v in vols if value.lower() in str(v.get(key[:-1]) or "").lower()]
+    if req.arg("bootable") is not None:
+        want = req.arg("bootable", "").lower() in ("1", "true", "yes")
+        vols = [v for v in vols if v["bootable"] == want]
+    if req.arg("metadata") is not None:
+        import ast
+
+        try:
+            wanted = ast.literal_eval(req.arg("metadata", ""))
+        except (ValueError, SyntaxError):
+            raise _err(400, "Invalid input received: metadata filter must be a dict.")
+        if not isinstance(wanted, dict):
+            raise _err(400, "Invalid input received: metadata filter must be a dict.")
+        vols = [v for v in vols if all(v["metadata"].get(k) == val for k, val in wanted.items())]
+    # sort
+    spec: list[tuple[str, str]] = []
+    if req.arg("sort"):
+        for part in req.arg("sort", "").split(","):
+            key, _, direction = part.strip().partition(":")
+            spec.append((key, direction or "desc"))
+    else:
+        spec = [(req.arg("sort_key", "created_at") or "created_at", req.arg("sort_dir", "desc") or "desc")]
+    allowed = {"id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable"}
+    for key, direction in spec:
+        if key not in allowed:
+            raise _err(400, f"Invalid input received: Invalid sort key {key}")
+        if direction not in ("asc", "desc"):
+            raise _err(400, "Invalid input received: Unknown sort direction, must be 'desc' or 'asc'")
+    for key, direction in reversed([*spec, ("id", spec[-1][1])]):
+        vols.sort(
+            key=lambda v, k=key: (v.get(k) is not None, v.get(k) if v.get(k) is not None else ""),
+            reverse=direction == "desc",
+        )
+    return vols
+
+
+def _page(req: Request, vols: list[dict[str, Any]], path: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    marker = req.arg("marker")
+    if marker is not None:
+        ids = [v["id"] for v in vols]
+        if marker not in ids:
+            raise _err(400, f"Invalid input received: marker [{marker}] not found")
+        vols = vols[ids.index(marker) + 1 :]
+    limit_arg = req.arg("limit")
+    limit = 1000
+    if limit_arg is not None:
+        try:
+            limit = int(limit_arg)
+        except ValueError:
+            raise _err(400, "limit param must be an integer")
+        if limit < 0:
+            raise _err(400, "limit param must be positive")
+    page = vols[:limit]
+    links = []
+    if len(vols) > len(page) and page:
+        from devcloud.identity import public_base
+
+        params = [(k, v) for k, vs in req.query.items() for v in vs if k != "marker"]
+        params.append(("marker", page[-1]["id"]))
+        links.append({"href": f"{public_base(req)}{path}?{urlencode(params)}", "rel": "next"})
+    return page, links
+
+
+def _list(req: Request, project_id: str | None, detail: bool) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        vols = _listing(req, ctx, project_id)
+        total = len(vols)
+        page, links = _page(req, vols, req.path)
+        items = [_detail(req, v) if detail else _summary(req, v) for v in page]
+    body: dict[str, Any] = {"volumes": items}
+    if links:
+        body["volumes_links"] = links
+    if _mv(req) >= (3, 45) and (req.arg("with_count") or "").lower() in ("1", "true", "yes"):
+        body["count"] = total
+    return _answer(req, 200, body)
+
+
+@_route("GET", "/volumes")
+def list_volumes(req: Request, project_id: str | None) -> Response:
+    return _list(req, project_id, detail=False)
+
+
+@_route("GET", "/volumes/detail")
+def list_volumes_detail(req: Request, project_id: str | None) -> Response:
+    return _list(req, project_id, detail=True)
+
+
+@_route("GET", "/volumes/{volume_id}")
+def show(req: Request, project_id: str | None, volume_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        return _answer(req, 200, {"volume": _detail(req, _find(req, ctx, volume_id, project_id))})
+
+
+@_route("PUT", "/volumes/{volume_id}")
+def update(req: Request, project_id: str | None, volume_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    body = _body(req, "volume")
+    allowed = {"name", "description", "metadata", "display_name", "display_description"}
+    if not body or set(body) - allowed:
+        raise _err(
+            400,
+            f"Invalid input for field/attribute volume. Value: {body}. Additional properties are not "
+            "allowed or none given",
+        )
+    name = _check_str(body, "name")
+    description = _check_str(body, "description")
+    metadata = _check_metadata(body.get("metadata")) if "metadata" in body else None
+    with store.lock:
+        vol = _find(req, ctx, volume_id, project_id)
+        if "name" in body:
+            vol["name"] = name
+        if "description" in body:
+            vol["description"] = description
+        if metadata is not None:
+            vol["metadata"] = metadata
+        vol["updated_at"] = _now()
+        store.touch()
+        return _answer(req, 200, {"volume": _detail(req, vol)})
+
+
+@_route("DELETE", "/volumes/{volume_id}")
+def delete(req: Request, project_id: str | None, volume_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        vol = _find(req, ctx, volume_id, project_id)
+        if vol["attachments"] or vol["status"] not in (
+            "available",
+            "error",
+            "error_restoring",
+            "error_extending",
+            "error_managing",
+        ):
+            raise _err(
+                400,
+                "Invalid volume: Volume status must be available or error or error_restoring or "
+                "error_extending or error_managing and must not be migrating, attached, belong to a group, "
+                "have snapshots, awaiting a transfer, or be disassociated from snapshots after volume "
+                "transfer.",
+            )
+        vol["status"] = "deleting"
+        vol["updated_at"] = _now()
+        vol["transition_at_epoch"] = time.time() + max(0.0, config.transition_seconds)
+        store.touch()
+    return Response(202, b"", _headers(req))
+
+
+@_route("POST", "/volumes/{volume_id}/action")
+def action(req: Request, project_id: str | None, volume_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    body = req.json_object(style="nova")
+    if len(body) != 1:
+        raise _err(400, "There is no such action or more than one action was given.")
+    name, args = next(iter(body.items()))
+    with store.lock:
+        vol = _find(req, ctx, volume_id, project_id)
+        if name == "os-extend":
+            new_size = _parse_size((args or {}).get("new_size") if isinstance(args, dict) else None)
+            if new_size is None or new_size <= vol["size"]:
+                raise _err(
+                    400,
+                    f"Invalid input received: New size for extend must be greater than current size. "
+                    f"(current: {vol['size']}, extended: {new_size}).",
+                )
+            if vol["status"] != "available":
+                raise _err(400, "Invalid volume: Volume status must be 'available' to extend.")
+            vol["size"] = new_size
+        elif name == "os-set_bootable":
+            value = args.get("bootable") if isinstance(args, dict) else None
+            if not isinstance(value, (bool, str)):
+                raise _err(400, "Must specify bootable")
+            vol["bootable"] = value is True or str(value).lower() in ("true", "1", "yes")
+        elif name == "os-update_readonly_flag":
+            value = args.get("readonly") if isinstance(args, dict) else None
+            if not isinstance(value, (bool, str)):
+                raise _err(400, "Must specify readonly")
+            vol["readonly"] = value is True or str(value).lower() in ("true", "1", "yes")
+            vol["metadata"]["readonly"] = "True" if vol["readonly"] else "False"
+        elif name == "os-reset_status":
+            if not ctx["is_admin"]:
+                raise _err(
+                    403, "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed."
+                )
+            status = args.get("status") if isinstance(args, dict) else None
+            if status not in (
+                "available",
+                "error",
+                "in-use",
+                "creating",
+                "deleting",
+                "error_deleting",
+                "attaching",
+                "detaching",
+                "maintenance",
+            ):
+                raise _err(400, f"Invalid input received: Invalid status: {status}")
+            vol["status"] = status
+            vol["transition_at_epoch"] = None
+        else:
+            raise _err(400, f"There is no such action: {name}")
+        vol["updated_at"] = _now()
+        store.touch()
+    return Response(202, b"", _headers(req))
+
+
+# --------------------------------------------------------------------------- types, zones, limits, quotas
+
+
+def _type_view() -> dict[str, Any]:
+    return {
+        "id": DEFAULT_TYPE_ID,
+        "name": DEFAULT_TYPE_NAME,
+        "description": "Default Volume Type",
+        "is_public": True,
+        "extra_specs": {"volume_backend_name": "lvmdriver-1"},
+        "os-volume-type-access:is_public": True,
+        "qos_specs_id": None,
+    }
+
+
+@_route("GET", "/types")
+def list_types(req: Request, project_id: str | None) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"volume_types": [_type_view()]})
+
+
+@_route("GET", "/types/default")
+def default_type(req: Request, project_id: str | None) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"volume_type": _type_view()})
+
+
+@_route("GET", "/types/{type_id}")
+def show_type(req: Request, project_id: str | None, type_id: str) -> Response:
+    _ctx(req, project_id)
+    if type_id not in (DEFAULT_TYPE_ID, DEFAULT_TYPE_NAME):
+        raise _err(404, f"Volume type {type_id} could not be found.")
+    return _answer(req, 200, {"volume_type": _type_view()})
+
+
+@_route("GET", "/os-availability-zone")
+def zones(req: Request, project_id: str | None) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"availabilityZoneInfo": [{"zoneName": AZ, "zoneState": {"available": True}}]})
+
+
+@_route("GET", "/snapshots")
+def list_snapshots(req: Request, project_id: str | None) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"snapshots": []})
+
+
+@_route("GET", "/snapshots/detail")
+def list_snapshots_detail(req: Request, project_id: str | None) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"snapshots": []})
+
+
+@_route("GET", "/backups")
+def list_backups(req: Request, project_id: str | None) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"backups": []})
+
+
+@_route("GET", "/backups/detail")
+def list_backups_detail(req: Request, project_id: str | None) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"backups": []})
+
+
+@_route("GET", "/limits")
+def limits(req: Request, project_id: str | None) -> Response:
+    ctx = _ctx(req, project_id)
+    target = _scope_project(ctx, project_id)
+    with store.lock:
+        quota, used = _quota(target), _usage(target)
+    absolute = {
+        "maxTotalVolumes": quota["volumes"],
+        "maxTotalSnapshots": quota["snapshots"],
+        "maxTotalVolumeGigabytes": quota["gigabytes"],
+        "maxTotalBackups": quota["backups"],
+        "maxTotalBackupGigabytes": quota["backup_gigabytes"],
+        "totalVolumesUsed": used["volumes"],
+        "totalGigabytesUsed": used["gigabytes"],
+        "totalSnapshotsUsed": 0,
+        "totalBackupsUsed": 0,
+        "totalBackupGigabytesUsed": 0,
+    }
+    return _answer(req, 200, {"limits": {"rate": [], "absolute": absolute}})
+
+
+def _quota_set(target: str, usage: bool) -> dict[str, Any]:
+    quota = _quota(target)
+    if not usage:
+        return {"id": target, **quota}
+    used = _usage(target)
+    return {
+        "id": target,
+        **{k: {"limit": v, "in_use": used.get(k, 0), "reserved": 0, "allocated": 0} for k, v in quota.items()},
+    }
+
+
+@_route("GET", "/os-quota-sets/{target_id}")
+def show_quota(req: Request, project_id: str | None, target_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    if target_id != ctx["project_id"] and not ctx["is_admin"]:
+        raise _err(403, "Policy doesn't allow volume_extension:quotas:show to be performed.")
+    usage = (req.arg("usage") or "").lower() in ("1", "true", "yes")
+    with store.lock:
+        return _answer(req, 200, {"quota_set": _quota_set(target_id, usage)})
+
+
+@_route("GET", "/os-quota-sets/{target_id}/defaults")
+def default_quota(req: Request, project_id: str | None, target_id: str) -> Response:
+    _ctx(req, project_id)
+    return _answer(req, 200, {"quota_set": {"id": target_id, **DEFAULT_QUOTAS}})
+
+
+@_route("PUT", "/os-quota-sets/{target_id}")
+def update_quota(req: Request, project_id: str | None, target_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    if not ctx["is_admin"]:
+        raise _err(403, "Policy doesn't allow volume_extension:quotas:update to be performed.")
+    body = _body(req, "quota_set")
+    changes = {}
+    for key, value in body.items():
+        if key not in DEFAULT_QUOTAS:
+            raise _err(400, f"Bad key(s) in quota set: {key}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+            raise _err(400, f"Invalid input received: Quota limit {value} for {key} must be -1 or greater.")
+        changes[key] = value
+    with store.lock:
+        store.table("volume_quotas").setdefault(target_id, {}).update(changes)
+        store.touch()
+        return _answer(req, 200, {"quota_set": {k: v for k, v in _quota_set(target_id, False).items() if k != "id"}})
+
+
+@_route("DELETE", "/os-quota-sets/{target_id}")
+def reset_quota(req: Request, project_id: str | None, target_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    if not ctx["is_admin"]:
+        raise _err(403, "Policy doesn't allow volume_extension:quotas:delete to be performed.")
+    with store.lock:
+        store.table("volume_quotas").pop(target_id, None)
+        store.touch()
+    return Response(200, b"", _headers(req))
+
+
+@router.route("GET", "/volume/v3/{project_id}")
+def version_with_project(req: Request, project_id: str) -> Response:
+    return json_response(200, {"versions": [_version_entry(req)]})
+
+
+def seed(fresh: bool) -> None:
+    if fresh:
+        _volumes().clear()
+        store.table("volume_quotas").clear()
