@@ -1,0 +1,188 @@
+"""Sign-in against Keystone (devcloud over HTTP), sessions, revocation, project switching, cloud failures."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from django.test import Client
+
+from apps.accounts.session import SESSION_KEY
+from tests.cloudharness import admin_token
+
+
+def keystone(cloud, method: str, path: str, token: str, subject: str | None = None) -> int:
+    headers = {"X-Auth-Token": token}
+    if subject:
+        headers["X-Subject-Token"] = subject
+    req = urllib.request.Request(cloud.auth_url + path, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def session_token(client: Client) -> str:
+    return client.session[SESSION_KEY]["creds"]["token"]
+
+
+@pytest.mark.django_db
+def test_it_shows_the_sign_in_page(stratus):
+    response = Client().get("/auth/login/")
+    assert response.status_code == 200
+    assert b"Sign in to your cloud" in response.content
+
+
+@pytest.mark.django_db
+def test_it_rejects_a_wrong_password_next_to_the_field(stratus):
+    response = Client().post(
+        "/auth/login/", {"method": "password", "username": "demo", "password": "nope", "domain": "Default"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The user name or password is not right." in html
+    assert 'id="id_password-error"' in html
+
+
+@pytest.mark.django_db
+def test_it_asks_for_missing_fields(stratus):
+    response = Client().post("/auth/login/", {"method": "password", "username": "", "password": ""})
+    html = response.content.decode()
+    assert "Enter your user name." in html and "Enter your password." in html
+
+
+def test_it_keeps_the_token_server_side(member_client):
+    cookies = " ".join(morsel.OutputString() for morsel in member_client.cookies.values())
+    token = session_token(member_client)
+    assert token and token not in cookies
+    assert "HttpOnly" in member_client.cookies["stratus_session"].OutputString()
+
+
+def test_it_signs_in_with_an_application_credential(stratus, db):
+    from tests.cloudharness import password_token
+
+    user_token = password_token(stratus.member)
+    info = json.loads(
+        urllib.request.urlopen(
+            urllib.request.Request(
+                stratus.auth_url + "/auth/tokens", headers={"X-Auth-Token": user_token, "X-Subject-Token": user_token}
+            ),
+            timeout=10,
+        ).read()
+    )
+    user_id = info["token"]["user"]["id"]
+    body = json.dumps({"application_credential": {"name": "stratus-test-appcred"}}).encode()
+    req = urllib.request.Request(
+        f"{stratus.auth_url}/users/{user_id}/application_credentials",
+        data=body,
+        headers={"X-Auth-Token": user_token, "Content-Type": "application/json"},
+    )
+    cred = json.loads(urllib.request.urlopen(req, timeout=10).read())["application_credential"]
+    client = Client()
+    response = client.post(
+        "/auth/login/", {"method": "application_credential", "credential_id": cred["id"], "secret": cred["secret"]}
+    )
+    assert response.status_code == 302, response.content.decode()[:1000]
+    assert client.session[SESSION_KEY]["method"] == "application_credential"
+    bad = Client().post(
+        "/auth/login/", {"method": "application_credential", "credential_id": cred["id"], "secret": "x"}
+    )
+    assert "The application credential ID or secret is not right." in bad.content.decode()
+
+
+def test_sign_out_revokes_the_token(member_client, stratus):
+    token = session_token(member_client)
+    assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), token) == 200
+    response = member_client.post("/auth/logout/")
+    assert response.status_code == 302 and response["Location"] == "/auth/login/"
+    assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), token) == 404
+    assert member_client.get("/overview/")["Location"].startswith("/auth/login/")
+
+
+def test_sign_out_is_post_only(member_client):
+    assert member_client.get("/auth/logout/").status_code == 405
+
+
+def test_a_revoked_token_sends_the_user_to_sign_in_with_next(member_client, stratus):
+    token = session_token(member_client)
+    assert keystone(stratus, "DELETE", "/auth/tokens", admin_token(stratus), token) == 204
+    response = member_client.get("/overview/?x=1")
+    assert response.status_code == 302
+    assert response["Location"] == "/auth/login/?next=%2Foverview%2F%3Fx%3D1"
+    page = member_client.get(response["Location"]).content.decode()
+    assert "Your session has expired. Please sign in again." in page
+
+
+def test_an_expired_token_sends_the_user_to_sign_in(member_client):
+    session = member_client.session
+    session[SESSION_KEY]["creds"]["body"]["expires_at"] = "2000-01-01T00:00:00.000000Z"
+    session.save()
+    response = member_client.get("/overview/")
+    assert response["Location"] == "/auth/login/?next=%2Foverview%2F"
+    assert "Your session has expired" in member_client.get(response["Location"]).content.decode()
+
+
+def test_it_switches_project(member_client):
+    projects = member_client.session[SESSION_KEY]["projects"]
+    names = {p["name"]: p["id"] for p in projects}
+    assert {"demo", "demo-2"} <= set(names)
+    old = session_token(member_client)
+    response = member_client.post("/auth/project/", {"project_id": names["demo-2"]})
+    assert response.status_code == 302
+    creds = member_client.session[SESSION_KEY]["creds"]
+    assert creds["body"]["project"]["name"] == "demo-2"
+    assert creds["token"] != old
+    assert "Now working in project demo-2." in member_client.get("/overview/").content.decode()
+
+
+def test_it_refuses_a_project_the_user_has_no_role_on(member_client, stratus):
+    response = member_client.post("/auth/project/", {"project_id": "not-mine"}, follow=True)
+    assert "You cannot switch to that project." in response.content.decode()
+    assert member_client.session[SESSION_KEY]["creds"]["body"]["project"]["name"] == "demo"
+
+
+def test_it_offers_a_clouds_yaml_without_secrets(member_client):
+    response = member_client.get("/auth/api-access/clouds.yaml")
+    text = response.content.decode()
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    assert "username: demo" in text and "project_name: demo" in text
+    assert "password" not in text and session_token(member_client) not in text
+
+
+def test_keystone_unreachable_is_a_clear_message_on_the_form(stratus, db, settings):
+    settings.OS_AUTH_URL = "http://127.0.0.1:9/identity/v3"  # nothing listens on the discard port
+    response = Client().post(
+        "/auth/login/", {"method": "password", "username": "demo", "password": "demo", "domain": "Default"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Cannot sign in: The Identity (Keystone) service cannot be reached." in html
+
+
+def test_an_unreachable_compute_service_is_a_503_page_naming_it(member_client):
+    # Point the stored catalog's compute endpoint at a port where nothing listens: a dead nova-api.
+    session = member_client.session
+    for service in session[SESSION_KEY]["creds"]["body"]["catalog"]:
+        if service["type"] == "compute":
+            for endpoint in service["endpoints"]:
+                endpoint["url"] = "http://127.0.0.1:9/compute/v2.1"
+    session.save()
+    response = member_client.get("/overview/")
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert "Compute (Nova) is not available" in html
+    assert "Traceback" not in html
+
+
+@pytest.mark.devcloud_only
+def test_a_failing_compute_service_is_a_503_page(member_client, devcloud):
+    devcloud.control("faults", {"service": "compute", "status": 503, "count": 3})
+    try:
+        response = member_client.get("/overview/")
+    finally:
+        devcloud.control("faults", method="DELETE")
+    assert response.status_code == 503
+    assert "Compute (Nova) is not available" in response.content.decode()
+    assert "HTTP 503" in response.content.decode()

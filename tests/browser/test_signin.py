@@ -1,0 +1,62 @@
+"""What a person does at the door: sign in (member, admin), a wrong password, switch project and language,
+sign out — in a real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import sign_in_page
+
+pytestmark = pytest.mark.browser
+
+
+def test_member_signs_in_switches_project_and_language_and_signs_out(page, live_server, stratus):
+    page.set_default_timeout(15000)
+    page.goto(live_server.url + "/overview/")
+    expect(page).to_have_url(live_server.url + "/auth/login/?next=/overview/")
+    # A wrong password: an error on the form, not a crash.
+    page.get_by_label("User name").fill("demo")
+    page.get_by_label("Password", exact=True).fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".field.invalid .error")).to_have_text("The user name or password is not right.")
+    page.screenshot(path="/tmp/stratus-login-error.png")
+
+    page.get_by_label("Password", exact=True).fill("demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/overview/")
+    header = page.locator("header.topbar")
+    expect(header.locator(".user-name")).to_have_text("demo")
+    expect(header.locator(".badge.role")).to_have_text("member")
+    expect(page.locator("#project-switch option:checked")).to_have_text("demo")
+    expect(page.locator(".admin-nav")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.screenshot(path="/tmp/stratus-overview.png", full_page=True)
+
+    # Switch project: the select submits itself (JavaScript) and the page says where we are now.
+    page.locator("#project-switch").select_option(label="demo-2")
+    expect(page.locator(".toast")).to_contain_text("Now working in project demo-2.")
+    expect(page.locator("#project-switch option:checked")).to_have_text("demo-2")
+
+    # Switch language.
+    page.get_by_role("button", name="Tiếng Việt").click()
+    expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    page.screenshot(path="/tmp/stratus-overview-vi.png", full_page=True)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+    # Sign out from the user menu.
+    page.locator("details.usermenu summary").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".toast")).to_contain_text("You have signed out.")
+    page.goto(live_server.url + "/overview/")
+    expect(page).to_have_url(live_server.url + "/auth/login/?next=/overview/")
+
+
+def test_admin_signs_in_and_sees_the_admin_navigation(page, live_server, stratus):
+    page.set_default_timeout(15000)
+    sign_in_page(page, live_server.url, stratus.admin)
+    expect(page.locator("header .user-name")).to_have_text("admin")
+    expect(page.locator("header .badge.role")).to_have_text("admin")
+    expect(page.get_by_role("heading", name="Admin")).to_be_visible()
