@@ -6,6 +6,9 @@ Defaults are safe for a laptop demo: SQLite and an embedded Redis under STRATUS_
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -15,6 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+if "pytest" in sys.modules and not env("STRATUS_STATE_DIR"):
+    # Under pytest, each process (xdist worker) gets its own state: its own embedded Redis, keys, test database.
+    os.environ["STRATUS_STATE_DIR"] = tempfile.mkdtemp(
+        prefix=f"stratus-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"
+    )
+    os.environ.setdefault("STRATUS_CELERY_QUEUE", f"stratus-test-{os.getpid()}")
+    os.environ.setdefault("STRATUS_CLOUD_TIMEOUT", "5")
 STATE_DIR = Path(env("STRATUS_STATE_DIR", str(BASE_DIR / ".state"))).resolve()
 STATE_DIR.mkdir(parents=True, exist_ok=True)
 

@@ -215,3 +215,15 @@ def admin_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
     page.set_default_timeout(15000)
     sign_in_page(page, live_server.url, stratus.admin)
     return page
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop this process' embedded Redis and remove its state directory (see dashboard/settings.py)."""
+    import shutil
+
+    from dashboard import embedded_redis
+
+    state = Path(settings.STATE_DIR)
+    if state.name.startswith("stratus-test-"):
+        embedded_redis.stop(state / "redis")
+        shutil.rmtree(state, ignore_errors=True)
