@@ -30,6 +30,9 @@ STATE_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY")
+# Production: what a deployment sets (DEBUG off and its own SECRET_KEY, or STRATUS_REQUIRE_SECRET_KEY=true).
+# It turns on TLS-only cookies and HSTS, JSON logs and hashed static file names unless each is set explicitly.
+PRODUCTION = not DEBUG and (bool(SECRET_KEY) or env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
 if not SECRET_KEY:
     if not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False):
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
@@ -136,7 +139,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-USE_TLS = env_bool("STRATUS_TLS", not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
+USE_TLS = env_bool("STRATUS_TLS", PRODUCTION)
 SESSION_COOKIE_SECURE = USE_TLS
 CSRF_COOKIE_SECURE = USE_TLS
 CSRF_COOKIE_HTTPONLY = True
@@ -180,7 +183,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if env_bool("STRATUS_MANIFEST_STATIC", not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
+        if env_bool("STRATUS_MANIFEST_STATIC", PRODUCTION)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -248,7 +251,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = False
 
-LOG_JSON = env_bool("STRATUS_LOG_JSON", not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
+LOG_JSON = env_bool("STRATUS_LOG_JSON", PRODUCTION)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
