@@ -1,0 +1,131 @@
+"""Reads for flavors: the list (one `flavors/detail` call, extra specs embedded at 2.61), one flavor, its access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.errors import cloud_errors
+
+# Our column names → Nova's flavor sort keys.
+SORT_KEYS = {
+    "name": "name",
+    "id": "flavorid",
+    "vcpus": "vcpus",
+    "ram": "memory_mb",
+    "disk": "root_gb",
+    "ephemeral": "ephemeral_gb",
+    "swap": "swap",
+    "rxtx": "rxtx_factor",
+}
+DEFAULT_SORT = "name"
+
+
+@dataclass(frozen=True)
+class Flavor:
+    id: str
+    name: str
+    vcpus: int
+    ram: int
+    disk: int
+    ephemeral: int
+    swap: int
+    rxtx_factor: float | None
+    is_public: bool
+    is_disabled: bool
+    description: str
+    extra_specs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class FlavorAccess:
+    project_id: str
+    project_name: str
+
+
+@dataclass(frozen=True)
+class FlavorDetail:
+    flavor: Flavor
+    access: tuple[FlavorAccess, ...]
+    server_count: int | None  # servers using it (admins only); None when unknown
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+
+
+def _to_flavor(raw) -> Flavor:  # noqa: ANN001 - openstacksdk Flavor
+    return Flavor(
+        id=str(raw.id),
+        name=raw.name or "",
+        vcpus=int(raw.vcpus or 0),
+        ram=int(raw.ram or 0),
+        disk=int(raw.disk or 0),
+        ephemeral=int(raw.ephemeral or 0),
+        swap=int(raw.swap or 0) if str(raw.swap or "").strip() else 0,
+        rxtx_factor=raw.rxtx_factor,
+        is_public=bool(raw.is_public),
+        is_disabled=bool(raw.is_disabled),
+        description=raw.description or "",
+        extra_specs=tuple(sorted((str(k), str(v)) for k, v in (raw.extra_specs or {}).items())),
+    )
+
+
+def parse_sort(raw: str | None) -> tuple[str, str]:
+    """`-ram` → ("ram", "desc"); unknown columns fall back to the name."""
+    raw = (raw or "").strip()
+    direction = "desc" if raw.startswith("-") else "asc"
+    column = raw.lstrip("-")
+    if column not in SORT_KEYS:
+        return DEFAULT_SORT, "asc"
+    return column, direction
+
+
+def list_flavors(*, creds: Credentials, sort: str = DEFAULT_SORT, direction: str = "asc") -> list[Flavor]:
+    """Every flavor the user can use (members: public + private ones shared with the project; admins: all).
+
+    One `GET /flavors/detail` (openstacksdk follows Nova's pages past 1000), sorted by Nova itself.
+    """
+    conn = connection_for(creds)
+    key = SORT_KEYS.get(sort, "name")
+    with cloud_errors("compute"):
+        # is_public=None: admins see public and private flavors; Nova ignores it for members and shows
+        # the public ones plus the private ones their project has access to.
+        raws = list(conn.compute.flavors(details=True, is_public=None, sort_key=key, sort_dir=direction))
+    return [_to_flavor(r) for r in raws]
+
+
+def get_flavor(*, creds: Credentials, flavor_id: str) -> Flavor:
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        return _to_flavor(conn.compute.get_flavor(flavor_id))
+
+
+def list_projects(*, creds: Credentials) -> list[Project]:
+    """Projects an admin can grant flavor access to (Keystone)."""
+    conn = connection_for(creds)
+    with cloud_errors("identity"):
+        raws = list(conn.identity.projects())
+    return sorted((Project(id=p.id, name=p.name or p.id) for p in raws), key=lambda p: p.name.lower())
+
+
+def get_flavor_detail(*, creds: Credentials, flavor_id: str) -> FlavorDetail:
+    """The flavor, and for admins its access list (private flavors) and how many servers use it."""
+    flavor = get_flavor(creds=creds, flavor_id=flavor_id)
+    access: tuple[FlavorAccess, ...] = ()
+    server_count: int | None = None
+    if creds.is_admin:
+        conn = connection_for(creds)
+        if not flavor.is_public:
+            with cloud_errors("compute"):
+                entries = conn.compute.get_flavor_access(flavor.id)
+            names = {p.id: p.name for p in list_projects(creds=creds)}
+            access = tuple(
+                FlavorAccess(project_id=e["tenant_id"], project_name=names.get(e["tenant_id"], "")) for e in entries
+            )
+        with cloud_errors("compute"):
+            servers = conn.compute.servers(details=False, all_projects=True, flavor=flavor.id, limit=1000)
+            server_count = sum(1 for _ in servers)
+    return FlavorDetail(flavor=flavor, access=access, server_count=server_count)

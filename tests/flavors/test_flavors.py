@@ -1,0 +1,163 @@
+"""Flavors through the Django test client against the cloud under test (devcloud or a real cloud)."""
+
+from __future__ import annotations
+
+import uuid
+
+import openstack
+import pytest
+
+
+def _admin_conn(stratus):  # noqa: ANN001, ANN202
+    return openstack.connect(cloud=stratus.admin.name)
+
+
+def _name(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _form(flavor_name: str, **extra: object) -> dict:
+    data = {
+        "name": flavor_name,
+        "flavor_id": "",
+        "vcpus": "1",
+        "ram": "256",
+        "disk": "1",
+        "ephemeral": "0",
+        "swap": "0",
+        "rxtx_factor": "",
+        "visibility": "public",
+        "description": "",
+        "spec_key": ["", ""],
+        "spec_value": ["", ""],
+    }
+    data.update(extra)
+    return data
+
+
+def test_it_lists_flavors_sorted_in_one_cloud_call(admin_client, stratus) -> None:  # noqa: ANN001
+    response = admin_client.get("/flavors/?sort=-ram")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "m1.xlarge" in html and "m1.tiny" in html
+    assert html.index("m1.xlarge") < html.index("m1.tiny")
+    assert "openstack flavor list" in html
+
+
+def test_it_renders_the_table_partial_for_htmx(member_client) -> None:  # noqa: ANN001
+    response = member_client.get("/flavors/?sort=vcpus", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="flavor-table"' in html and "<html" not in html
+
+
+def test_it_forbids_members_to_create_or_delete(member_client) -> None:  # noqa: ANN001
+    assert member_client.get("/flavors/create/").status_code == 403
+    assert member_client.post("/flavors/create/", _form(_name())).status_code == 403
+    assert member_client.get("/flavors/1/delete/").status_code == 403
+    assert member_client.post("/flavors/1/delete/").status_code == 403
+    assert member_client.post("/flavors/1/extra-specs/", {"spec_key": "a", "spec_value": "b"}).status_code == 403
+    assert member_client.post("/flavors/1/access/", {"project_id": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("vcpus", "0", "greater than or equal to 1"),
+        ("name", "x" * 300, "at most 255 characters"),
+        ("name", " lead", "cannot start or end with a space"),
+        ("ram", "-5", "greater than or equal to 1"),
+        ("flavor_id", "bad/id", "An ID may contain only"),
+    ],
+)
+def test_it_shows_bad_input_next_to_the_field(admin_client, stratus, field, value, message) -> None:  # noqa: ANN001
+    name = _name()
+    data = _form(name, **{field: value})
+    response = admin_client.post("/flavors/create/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="id_{field}-error"' in html
+    assert message in html
+    assert not [f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == name]
+
+
+def test_it_shows_novas_refusal_of_a_duplicate_name_next_to_the_field(admin_client, stratus) -> None:  # noqa: ANN001
+    response = admin_client.post("/flavors/create/", _form("m1.tiny"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_name-error"' in html
+    assert "already exists" in html
+    assert len([f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == "m1.tiny"]) == 1
+
+
+def test_it_rejects_bad_extra_spec_keys_before_the_call(admin_client, stratus) -> None:  # noqa: ANN001
+    name = _name()
+    response = admin_client.post("/flavors/create/", _form(name, spec_key=["bad/key", ""], spec_value=["1", ""]))
+    assert response.status_code == 400
+    assert "is not valid" in response.content.decode()
+    assert not [f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == name]
+
+
+def test_it_adds_a_spec_row_without_javascript(admin_client) -> None:  # noqa: ANN001
+    response = admin_client.post("/flavors/create/", _form("keep-me", add_row="1"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('name="spec_key"') == 4
+    assert 'value="keep-me"' in html
+    assert 'class="error"' not in html
+
+
+def test_it_creates_a_private_flavor_edits_specs_and_access_then_deletes(admin_client, stratus) -> None:  # noqa: ANN001
+    conn = _admin_conn(stratus)
+    demo = conn.identity.find_project(stratus.member.project_name)
+    name = _name("priv")
+    response = admin_client.post(
+        "/flavors/create/",
+        _form(
+            name,
+            vcpus="2",
+            ram="1024",
+            visibility="private",
+            projects=[demo.id],
+            description="for tests",
+            spec_key=["hw:cpu_policy", "quota:disk_read_iops_sec", ""],
+            spec_value=["dedicated", "500", ""],
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    flavor = next(f for f in conn.compute.flavors(is_public=None) if f.name == name)
+    assert flavor.is_public is False
+    assert flavor.extra_specs == {"hw:cpu_policy": "dedicated", "quota:disk_read_iops_sec": "500"}
+    assert [a["tenant_id"] for a in conn.compute.get_flavor_access(flavor)] == [demo.id]
+    page = admin_client.get(response["Location"]).content.decode()
+    assert name in page and "hw:cpu_policy" in page and stratus.member.project_name in page
+
+    # edit the specs: change one, remove one, add one
+    response = admin_client.post(
+        f"/flavors/{flavor.id}/extra-specs/",
+        {
+            "spec_key": ["hw:cpu_policy", "quota:disk_read_iops_sec", "hw:mem_page_size"],
+            "spec_value": ["shared", "", "large"],
+        },
+    )
+    assert response.status_code == 302
+    assert conn.compute.get_flavor(flavor.id).extra_specs == {"hw:cpu_policy": "shared", "hw:mem_page_size": "large"}
+
+    # access: remove, then grant again
+    admin_client.post(f"/flavors/{flavor.id}/access/", {"project_id": demo.id, "action": "remove"})
+    assert list(conn.compute.get_flavor_access(flavor)) == []
+    admin_client.post(f"/flavors/{flavor.id}/access/", {"project_id": demo.id})
+    assert [a["tenant_id"] for a in conn.compute.get_flavor_access(flavor)] == [demo.id]
+
+    confirm = admin_client.get(f"/flavors/{flavor.id}/delete/")
+    assert confirm.status_code == 200 and "No instance uses this flavor" in confirm.content.decode()
+    response = admin_client.post(f"/flavors/{flavor.id}/delete/")
+    assert response.status_code == 302
+    assert not [f for f in conn.compute.flavors(is_public=None) if f.name == name]
+
+
+def test_it_hides_admin_controls_from_members(member_client) -> None:  # noqa: ANN001
+    html = member_client.get("/flavors/").content.decode()
+    assert "Create flavor" not in html
+    detail = member_client.get("/flavors/1/").content.decode()
+    assert "m1.tiny" in detail and "Delete" not in detail
