@@ -1,0 +1,211 @@
+"""Page benchmark: each page signed in, full HTTP requests to gunicorn, against devcloud (no added latency).
+
+For every page: median and p95 time, cloud calls per render (devcloud counts the requests it receives), HTML
+bytes, and the floor — the same cloud calls replayed directly with the user's token, timed in the same run.
+The instances list is measured at 100, 1,000 and 5,000 servers. Also: first load in Chromium and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from urllib.parse import urlsplit
+
+import requests
+
+from bench.stack import Stack, dump, rss_peak_kb
+
+PAGES = [
+    ("overview", "/overview/", "member"),
+    ("instances", "/instances/", "member"),
+    ("instance detail", "/instances/{server_id}/", "member"),
+    ("flavors", "/flavors/", "member"),
+    ("key pairs", "/keypairs/", "member"),
+    ("snapshots", "/snapshots/", "member"),
+    ("hypervisors", "/admin/hypervisors/", "admin"),
+    ("activity", "/activity/", "member"),
+]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p * (len(values) - 1))))]
+
+
+def recorded_calls(stack: Stack) -> list[str]:
+    return stack.control("requests", method="GET").get("recent", [])
+
+
+def replay_floor(stack: Stack, calls: list[str], token: str, rounds: int) -> float:
+    """Median time of making exactly these cloud calls directly (one HTTP client, the user's token)."""
+    base = stack.cloud.base_url
+    session = requests.Session()
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.100", "Accept": "application/json"}
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for call in calls:
+            method, _, target = call.partition(" ")
+            session.request(method, base + target, headers=headers, timeout=30)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) if times else 0.0
+
+
+def measure(stack: Stack, client: requests.Session, path: str, token: str, rounds: int) -> dict:
+    url = stack.web_url + path
+    for _ in range(3):
+        client.get(url)
+    stack.control("requests/reset")
+    response = client.get(url)
+    calls = recorded_calls(stack)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        r = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert r.status_code == 200, f"{path}: {r.status_code}"
+    floor = replay_floor(stack, calls, token, rounds)
+    median = statistics.median(times)
+    return {
+        "path": path,
+        "status": response.status_code,
+        "median_ms": round(median * 1000, 1),
+        "p95_ms": round(pct(times, 0.95) * 1000, 1),
+        "cloud_calls": len(calls),
+        "calls": calls,
+        "html_bytes": len(response.content),
+        "floor_ms": round(floor * 1000, 1),
+        "ratio": round(median / floor, 2) if floor else None,
+    }
+
+
+def seed(stack: Stack, total: int, have: int) -> int:
+    if total > have:
+        stack.control(
+            "seed-servers",
+            {
+                "project_name": "demo",
+                "count": total - have,
+                "flavor": "m1.tiny",
+                "image": "cirros-0.6.3-x86_64-disk",
+                "name_prefix": "bench",
+            },
+        )
+    return max(total, have)
+
+
+def first_load(stack: Stack) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    creds = stack.cloud.member
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(stack.web_url + "/auth/login/")
+        page.get_by_label("User name").fill(creds.username)
+        page.get_by_label("Password", exact=True).fill(creds.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/overview/**")
+        # keep the session; drop the HTTP cache so the load is a first load
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.clearBrowserCache")
+        requests_seen: list[str] = []
+        page.on("request", lambda req: requests_seen.append(req.url))
+        page.goto(stack.web_url + "/instances/", wait_until="load")
+        timing = page.evaluate(
+            """() => { const n = performance.getEntriesByType('navigation')[0];
+                 const r = performance.getEntriesByType('resource');
+                 return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd,
+                         bytes: n.transferSize + r.reduce((a, e) => a + e.transferSize, 0)}; }"""
+        )
+        browser.close()
+    own = [u for u in requests_seen if urlsplit(u).netloc == urlsplit(stack.web_url).netloc]
+    return {
+        "requests": len(own),
+        "transferred_kb": round(timing["bytes"] / 1024, 1),
+        "dom_content_loaded_ms": round(timing["dcl"], 1),
+        "load_ms": round(timing["load"], 1),
+        "urls": own,
+    }
+
+
+def run(rounds: int, sizes: list[int]) -> dict:
+    stack = Stack.start(web_workers=1)
+    try:
+        member, admin = stack.session("member"), stack.session("admin")
+        tokens = {"member": stack.token("member"), "admin": stack.token("admin")}
+        have = seed(stack, 50, 0)
+        servers = requests.get(
+            stack.cloud.base_url + "/compute/v2.1/servers?limit=1",
+            headers={"X-Auth-Token": tokens["member"]},
+            timeout=10,
+        ).json()["servers"]
+        server_id = servers[0]["id"] if servers else ""
+        pages = {}
+        for name, path, who in PAGES:
+            client = member if who == "member" else admin
+            try:
+                pages[name] = measure(stack, client, path.format(server_id=server_id), tokens[who], rounds)
+            except Exception as exc:  # a page that does not exist yet is reported, not fatal
+                pages[name] = {"path": path, "error": str(exc)[:200]}
+        scaling = {}
+        for size in sizes:
+            have = seed(stack, size, have)
+            scaling[size] = measure(stack, member, "/instances/", tokens["member"], rounds)
+        try:
+            browser = first_load(stack)
+        except Exception as exc:
+            browser = {"error": str(exc)[:300]}
+        rss = {"web_kb": max(rss_peak_kb(pid) for pid in stack.web_pids())}
+        return {"pages": pages, "instances_scaling": scaling, "first_load": browser, "rss": rss}
+    finally:
+        stack.stop()
+
+
+def table(result: dict) -> str:
+    lines = [
+        "| page | median ms | p95 ms | cloud calls | floor ms | page / floor | HTML KB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in result["pages"].items():
+        if "error" in r:
+            lines.append(f"| {name} | – | – | – | – | – | {r['error'][:60]} |")
+            continue
+        lines.append(
+            f"| {name} | {r['median_ms']} | {r['p95_ms']} | {r['cloud_calls']} | {r['floor_ms']} | {r['ratio']} | "
+            f"{round(r['html_bytes'] / 1024, 1)} |"
+        )
+    lines += [
+        "",
+        "| servers in project | instances median ms | p95 ms | cloud calls | floor ms | page / floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size, r in result["instances_scaling"].items():
+        lines.append(
+            f"| {size} | {r['median_ms']} | {r['p95_ms']} | {r['cloud_calls']} | {r['floor_ms']} | {r['ratio']} |"
+        )
+    fl = result["first_load"]
+    if "error" not in fl:
+        lines += [
+            "",
+            f"First load of /instances/ in Chromium: {fl['requests']} requests, {fl['transferred_kb']} KB "
+            f"transferred, DOMContentLoaded {fl['dom_content_loaded_ms']} ms, load {fl['load_ms']} ms.",
+        ]
+    lines.append(f"Peak RSS of the web process: {round(result['rss']['web_kb'] / 1024, 1)} MB.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--sizes", default="100,1000,5000")
+    args = parser.parse_args()
+    result = run(args.rounds, [int(s) for s in args.sizes.split(",")])
+    print(table(result))
+    print("JSON:", dump("pages", result))
+
+
+if __name__ == "__main__":
+    main()

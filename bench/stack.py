@@ -1,0 +1,195 @@
+"""Start the pieces a benchmark needs — devcloud, the web server (gunicorn), a Celery worker — on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.cloudharness import free_port, password_token, start_devcloud  # noqa: E402
+
+
+def rss_peak_kb(pid: int) -> int:
+    """Peak resident set size (VmHWM) of a process, in kB."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"VmHWM:\s+(\d+) kB", text)
+    return int(match.group(1)) if match else 0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    except OSError:
+        return []
+    return [int(p) for p in out.split()]
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    cloud: object = None
+    web_url: str = ""
+    env: dict = field(default_factory=dict)
+    procs: dict = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, *, web_workers: int = 1, worker: bool = False) -> Stack:
+        tmp = Path(tempfile.mkdtemp(prefix="stratus-bench-"))
+        stack = cls(tmp=tmp)
+        stack.cloud = start_devcloud(tmp / "devcloud", transition_seconds=0.2)
+        state = tmp / "stratus"
+        state.mkdir()
+        stack.env = {
+            **os.environ,
+            "STRATUS_STATE_DIR": str(state),
+            "OS_AUTH_URL": stack.cloud.auth_url,
+            "OS_CLIENT_CONFIG_FILE": str(stack.cloud.clouds_yaml),
+            "STRATUS_SERVICE_CLOUD": "devcloud-service",
+            "DEBUG": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+        # One embedded Redis for the web process and the worker.
+        env_probe = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from django.conf import settings; import django; django.setup(); print(settings.REDIS_URL)",
+            ],
+            cwd=ROOT,
+            env={**stack.env, "DJANGO_SETTINGS_MODULE": "dashboard.settings"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        stack.env["REDIS_URL"] = env_probe.stdout.strip().splitlines()[-1]
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=stack.env, check=True)
+        port = free_port()
+        stack.web_url = f"http://127.0.0.1:{port}"
+        stack.procs["web"] = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "dashboard.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=stack.env,
+            stdout=open(tmp / "web.log", "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(stack.web_url + "/auth/login/", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError((tmp / "web.log").read_text()) from None
+                time.sleep(0.2)
+        if worker:
+            stack.start_worker()
+        return stack
+
+    def start_worker(self) -> None:
+        log = self.tmp / "worker.log"
+        self.procs["worker"] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "8",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(log, "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while "ready." not in log.read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(log.read_text())
+            time.sleep(0.1)
+
+    def session(self, who: str = "member") -> requests.Session:
+        creds = self.cloud.member if who == "member" else self.cloud.admin
+        s = requests.Session()
+        login = s.get(self.web_url + "/auth/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+        r = s.post(
+            self.web_url + "/auth/login/",
+            data={
+                "csrfmiddlewaretoken": token,
+                "method": "password",
+                "username": creds.username,
+                "password": creds.password,
+                "domain": "Default",
+            },
+            headers={"Referer": self.web_url + "/auth/login/"},
+            allow_redirects=False,
+        )
+        assert r.status_code == 302, r.text[:500]
+        s.headers["X-CSRFToken"] = s.cookies.get("csrftoken", "")
+        return s
+
+    def control(self, path: str, body: dict | None = None, method: str = "POST") -> dict:
+        return self.cloud.control(path, body, method)
+
+    def token(self, who: str = "member") -> str:
+        return password_token(self.cloud.member if who == "member" else self.cloud.admin)
+
+    def web_pids(self) -> list[int]:
+        master = self.procs["web"].pid
+        return children(master) or [master]
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.cloud.stop()
+        from dashboard import embedded_redis
+
+        embedded_redis.stop(Path(self.env["STRATUS_STATE_DIR"]) / "redis")
+
+
+def dump(name: str, data: dict) -> Path:
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2))
+    return out
