@@ -1,0 +1,467 @@
+"""POST /servers/{id}/action: power, reboot, pause/suspend, lock, snapshot, resize, rebuild, console output.
+
+State checks follow Nova's compute API: a forbidden state answers 409
+"Cannot '<action>' instance <id> while it is in vm_state <state>" (or task_state).
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+from devcloud.compute import flavors, limits, scheduler, servers, transitions
+from devcloud.compute.common import (
+    bad,
+    check_int,
+    check_string,
+    conflict,
+    invalid,
+    is_admin,
+    not_found,
+)
+from devcloud.compute.microversions import mv
+from devcloud.compute.servers import PAUSED, RUNNING, SHUTDOWN, SUSPENDED, console_started, console_stopped, touch
+from devcloud.state import now_iso, store
+from devcloud.web import HttpError, Request, Response, empty_response, json_response, router
+
+API = "/compute/v2.1"
+
+
+def check_state(
+    s: dict[str, Any],
+    action: str,
+    vm_states: tuple[str, ...] | None,
+    task_states: tuple[str | None, ...] | None = (None,),
+) -> None:
+    if vm_states is not None and s["vm_state"] not in vm_states:
+        raise conflict(f"Cannot '{action}' instance {s['id']} while it is in vm_state {s['vm_state']}")
+    if task_states is not None and s.get("task_state") not in task_states:
+        raise conflict(f"Cannot '{action}' instance {s['id']} while it is in task_state {s.get('task_state')}")
+
+
+def _begin(
+    req: Request, s: dict[str, Any], action: str, event: str, task: str | None, op: str, fraction: float = 1.0
+) -> None:
+    servers.start_action(req, s, action, event)
+    s["task_state"] = task
+    touch(s)
+    transitions.set_pending(s, op, transitions.seconds(fraction))
+
+
+@router.route("POST", API + "/servers/{server_id}/action")
+def server_action(req: Request, server_id: str) -> Response:
+    body = req.json_object()
+    if not body:
+        raise bad("Malformed request body")
+    name = next(iter(body))
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        raise bad(f"There is no such action: {name}")
+    args = body[name]
+    with store.lock:
+        s = servers.find(req, server_id)
+        if name not in ("lock", "unlock", "os-getConsoleOutput", "os-getVNCConsole", "os-getSPICEConsole",
+                        "os-getSerialConsole") and name not in _NO_LOCK_CHECK:  # fmt: skip
+            servers.check_locked(req, s)
+        return handler(req, s, args)
+
+
+_NO_LOCK_CHECK: set[str] = set()
+
+
+def _stop(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "stop", ("active", "error", "rescued"))
+    _begin(req, s, "stop", "compute_stop_instance", "powering-off", "power_off")
+    return empty_response(202)
+
+
+@transitions.step("power_off")
+def _power_off(s: dict[str, Any]) -> None:
+    s["vm_state"], s["task_state"], s["power_state"] = "stopped", None, SHUTDOWN
+    touch(s)
+    servers.finish_action(s)
+    console_stopped(s)
+
+
+def _start(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "start", ("stopped",))
+    _begin(req, s, "start", "compute_start_instance", "powering-on", "power_on")
+    return empty_response(202)
+
+
+@transitions.step("power_on")
+def _power_on(s: dict[str, Any]) -> None:
+    s["vm_state"], s["task_state"], s["power_state"] = "active", None, RUNNING
+    s["boot_count"] = s.get("boot_count", 0) + 1
+    touch(s)
+    servers.finish_action(s)
+    console_started(s)
+
+
+def _reboot(req: Request, s: dict[str, Any], args: Any) -> Response:
+    if not isinstance(args, dict) or "type" not in args:
+        raise invalid("reboot", args, "'type' is a required property")
+    kind = args["type"]
+    if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
+        raise invalid("type", kind, f"{kind!r} is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']")
+    hard = kind.upper() == "HARD"
+    if hard:
+        check_state(
+            s,
+            "reboot",
+            ("active", "stopped", "paused", "suspended", "error"),
+            (None, "rebooting", "reboot_pending", "reboot_started", "rebooting_hard", "reboot_pending_hard",
+             "reboot_started_hard", "resuming", "unpausing", "pausing", "suspending"),
+        )  # fmt: skip
+    else:
+        check_state(s, "reboot", ("active",), (None,))
+    _begin(req, s, "reboot", "compute_reboot_instance", "rebooting_hard" if hard else "rebooting", "reboot")
+    s["reboot_from"] = "hard" if hard else "soft"
+    from devcloud.compute import consoles
+
+    consoles.server_rebooting(s)
+    return empty_response(202)
+
+
+@transitions.step("reboot")
+def _reboot_done(s: dict[str, Any]) -> None:
+    s["vm_state"], s["task_state"], s["power_state"] = "active", None, RUNNING
+    s["boot_count"] = s.get("boot_count", 0) + 1
+    touch(s)
+    servers.finish_action(s)
+    console_started(s)
+
+
+def _simple(action: str, event: str, vm_from: tuple[str, ...], task: str, op: str) -> Any:
+    def handler(req: Request, s: dict[str, Any], args: Any) -> Response:
+        check_state(s, action, vm_from)
+        _begin(req, s, action, event, task, op, 0.5)
+        return empty_response(202)
+
+    return handler
+
+
+def _settle(vm_state: str, power: int, running: bool) -> Any:
+    def step_fn(s: dict[str, Any]) -> None:
+        s["vm_state"], s["task_state"], s["power_state"] = vm_state, None, power
+        touch(s)
+        servers.finish_action(s)
+        if running:
+            console_started(s)
+        elif vm_state == "suspended":
+            console_stopped(s)
+
+    return step_fn
+
+
+transitions.STEPS["pause"] = _settle("paused", PAUSED, False)
+transitions.STEPS["unpause"] = _settle("active", RUNNING, True)
+transitions.STEPS["suspend"] = _settle("suspended", SUSPENDED, False)
+transitions.STEPS["resume"] = _settle("active", RUNNING, True)
+
+
+def _lock(req: Request, s: dict[str, Any], args: Any) -> Response:
+    reason = None
+    if isinstance(args, dict) and args.get("locked_reason") is not None:
+        if mv(req) < 73:
+            raise invalid("lock", args, "Additional properties are not allowed ('locked_reason' was unexpected)")
+        reason = check_string(args["locked_reason"], "locked_reason", 0, 255)
+    servers.start_action(req, s, "lock", None)
+    s["locked"] = True
+    s["locked_by"] = "admin" if is_admin(req) and s["project_id"] != req.context["auth"]["project_id"] else "owner"
+    s["locked_reason"] = reason
+    servers.finish_action(s)
+    touch(s)
+    return empty_response(202)
+
+
+def _unlock(req: Request, s: dict[str, Any], args: Any) -> Response:
+    if s.get("locked") and s.get("locked_by") == "admin" and not is_admin(req):
+        raise HttpError(
+            403,
+            "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.",
+            "forbidden",
+        )
+    servers.start_action(req, s, "unlock", None)
+    s["locked"], s["locked_by"], s["locked_reason"] = False, None, None
+    servers.finish_action(s)
+    touch(s)
+    return empty_response(202)
+
+
+def _create_image(req: Request, s: dict[str, Any], args: Any) -> Response:
+    from devcloud import image as image_mod
+
+    if not isinstance(args, dict) or "name" not in args:
+        raise invalid("createImage", args, "'name' is a required property")
+    name = check_string(args["name"], "name", 1, 255)
+    metadata = args.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise invalid("metadata", metadata, f"{metadata!r} is not of type 'object'")
+    check_state(s, "createImage", ("active", "stopped", "paused", "suspended"))
+    meta = dict(metadata)
+    if s.get("image_id"):
+        base = image_mod.get_image(s["image_id"]) or {}
+        meta.setdefault("base_image_ref", s["image_id"])
+        for key in ("os_distro", "os_version", "hw_disk_bus", "hw_vif_model"):
+            if base.get(key) is not None:
+                meta.setdefault(key, base[key])
+        meta.setdefault("min_disk", max(int(base.get("min_disk") or 0), s["flavor"]["disk"]))
+        meta.setdefault("min_ram", int(base.get("min_ram") or 0))
+    else:
+        meta.setdefault("bdm_v2", "True")
+        meta.setdefault("root_device_name", "/dev/vda")
+    meta.setdefault("user_id", s["user_id"])
+    img = image_mod.create_snapshot_image(name, s["id"], s["project_id"], meta)
+    s["snapshot_image"] = img["id"]
+    _begin(req, s, "createImage", "compute_snapshot_instance", "image_snapshot", "snapshot_pending", 0.3)
+    if mv(req) >= 45:
+        return json_response(202, {"image_id": img["id"]})
+    from devcloud.compute.common import base_url
+
+    return empty_response(202, {"Location": base_url(req) + "/image/v2/images/" + img["id"]})
+
+
+@transitions.step("snapshot_pending")
+def _snapshot_pending(s: dict[str, Any]) -> None:
+    s["task_state"] = "image_pending_upload"
+    touch(s)
+    transitions.set_pending(s, "snapshot_upload", transitions.seconds(0.3))
+
+
+@transitions.step("snapshot_upload")
+def _snapshot_upload(s: dict[str, Any]) -> None:
+    from devcloud import image as image_mod
+
+    s["task_state"] = "image_uploading"
+    if s.get("snapshot_image"):
+        image_mod.set_image_status(s["snapshot_image"], "saving")
+    touch(s)
+    transitions.set_pending(s, "snapshot_done", transitions.seconds(0.4))
+
+
+@transitions.step("snapshot_done")
+def _snapshot_done(s: dict[str, Any]) -> None:
+    from devcloud import image as image_mod
+
+    image_id = s.pop("snapshot_image", None)
+    if image_id:
+        size = 0 if servers.volume_backed(s) else 21692416 + (hash(s["id"]) % 4096) * 1024
+        image_mod.set_image_status(image_id, "active", size=size)
+    s["task_state"] = None
+    touch(s)
+    servers.finish_action(s)
+
+
+def _resize(req: Request, s: dict[str, Any], args: Any) -> Response:
+    if not isinstance(args, dict) or "flavorRef" not in args:
+        raise invalid("resize", args, "'flavorRef' is a required property")
+    flavor_id = str(args["flavorRef"]).rstrip("/").rsplit("/", 1)[-1]
+    flavor = flavors.table().get(flavor_id)
+    if flavor is None or not flavors.visible(req, flavor):
+        raise bad(f"Flavor {flavor_id} could not be found.")
+    check_state(s, "resize", ("active", "stopped"))
+    if flavor["id"] == s["flavor"]["id"]:
+        raise bad("When resizing, instances must change flavor!")
+    if not servers.volume_backed(s) and flavor["disk"] < s["flavor"]["disk"]:
+        raise bad("Resize error: Unable to resize disk down.")
+    limits.check_resize_quota(
+        s["project_id"], flavor["vcpus"] - s["flavor"]["vcpus"], flavor["ram"] - s["flavor"]["ram"]
+    )
+    resources = scheduler.resources_for(flavor, servers.volume_backed(s))
+    old = scheduler.resources_for(s["flavor"], servers.volume_backed(s))
+    from devcloud.compute import hosts
+
+    hv = hosts.by_host(s["host"]) if s.get("host") else None
+    scheduler.release(s["id"])
+    try:
+        if hv is not None and hosts.host_usable(hv) and scheduler.fits(hv["id"], resources):
+            target = hv
+        else:
+            target = scheduler.select(resources, s.get("requested_az"))
+    except scheduler.NoValidHost:
+        if hv is not None:
+            scheduler.claim(s, hv, old)
+        servers.start_action(req, s, "resize", "conductor_migrate_server")
+        servers.finish_action(s, "Error", "No valid host was found.")
+        touch(s)
+        raise HttpError(400, "No valid host was found. No valid host found for resize", "badRequest") from None
+    scheduler.claim(s, target, resources)
+    s["old_flavor"] = s["flavor"]
+    s["old_host"] = (s["host"], s["node"], s["az"])
+    s["flavor"] = flavors.embedded(flavor)
+    s["host"], s["node"], s["az"] = target["host"], target["hypervisor_hostname"], target["availability_zone"]
+    s["resize_power"] = s["power_state"]
+    _begin(req, s, "resize", "compute_resize_instance", "resize_prep", "resize_migrating", 0.3)
+    return empty_response(202)
+
+
+@transitions.step("resize_migrating")
+def _resize_migrating(s: dict[str, Any]) -> None:
+    s["task_state"] = "resize_migrating"
+    touch(s)
+    transitions.set_pending(s, "resize_finish", transitions.seconds(0.4))
+
+
+@transitions.step("resize_finish")
+def _resize_finish(s: dict[str, Any]) -> None:
+    s["task_state"] = "resize_finish"
+    touch(s)
+    transitions.set_pending(s, "resized", transitions.seconds(0.3))
+
+
+@transitions.step("resized")
+def _resized(s: dict[str, Any]) -> None:
+    s["vm_state"], s["task_state"] = "resized", None
+    s["power_state"] = s.get("resize_power", RUNNING)
+    touch(s)
+    servers.finish_action(s)
+    if s["power_state"] == RUNNING:
+        console_started(s)
+
+
+def _confirm(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "confirmResize", ("resized",))
+    servers.start_action(req, s, "confirmResize", "compute_confirm_resize")
+    s["task_state"] = None
+    s["vm_state"] = "active" if s.get("resize_power", RUNNING) == RUNNING else "stopped"
+    s.pop("old_flavor", None)
+    s.pop("old_host", None)
+    servers.finish_action(s)
+    touch(s)
+    return empty_response(204)
+
+
+def _revert(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "revertResize", ("resized",))
+    _begin(req, s, "revertResize", "compute_revert_resize", "resize_reverting", "revert_done", 0.8)
+    return empty_response(202)
+
+
+@transitions.step("revert_done")
+def _revert_done(s: dict[str, Any]) -> None:
+    from devcloud.compute import hosts
+
+    old_flavor = s.pop("old_flavor", None)
+    old_host = s.pop("old_host", None)
+    if old_flavor:
+        scheduler.release(s["id"])
+        s["flavor"] = old_flavor
+        if old_host:
+            s["host"], s["node"], s["az"] = old_host
+        hv = hosts.by_host(s["host"])
+        if hv is not None:
+            scheduler.claim(s, hv, scheduler.resources_for(old_flavor, servers.volume_backed(s)))
+    s["vm_state"] = "active" if s.get("resize_power", RUNNING) == RUNNING else "stopped"
+    s["task_state"] = None
+    touch(s)
+    servers.finish_action(s)
+
+
+def _rebuild(req: Request, s: dict[str, Any], args: Any) -> Response:
+    v = mv(req)
+    if not isinstance(args, dict) or "imageRef" not in args:
+        raise invalid("rebuild", args, "'imageRef' is a required property")
+    image_ref = args["imageRef"]
+    if not isinstance(image_ref, str):
+        raise invalid("imageRef", image_ref, f"{image_ref!r} is not of type 'string'")
+    image_id = image_ref.rstrip("/").rsplit("/", 1)[-1]
+    check_state(s, "rebuild", ("active", "stopped", "error"))
+    img = servers._image_for(req, image_id)
+    if servers.volume_backed(s) and v < 93:
+        raise bad("Unable to rebuild with a different image for a volume-backed server.")
+    servers._check_image_fits(img, s["flavor"], None)
+    if "name" in args:
+        check_string(args["name"], "name", 1, 255)
+        s["name"] = args["name"]
+    if "metadata" in args:
+        s["metadata"] = servers._check_metadata(args["metadata"])
+    if "description" in args and v >= 19:
+        s["description"] = check_string(args["description"], "description", 0, 255, nullable=True)
+    if "key_name" in args and v >= 54:
+        s["key_name"] = args["key_name"]
+    if not servers.volume_backed(s):
+        s["image_id"] = img["id"]
+    s["rebuild_power"] = s["power_state"]
+    _begin(req, s, "rebuild", "compute_rebuild_instance", "rebuilding", "rebuild_spawning", 0.5)
+    console_stopped(s)
+    out = servers.view(servers._ViewCtx(req), s)
+    out["adminPass"] = args.get("adminPass") or "".join(
+        secrets.choice(string.ascii_letters + string.digits) for _ in range(12)
+    )
+    return json_response(202, {"server": out})
+
+
+@transitions.step("rebuild_spawning")
+def _rebuild_spawning(s: dict[str, Any]) -> None:
+    s["task_state"] = "rebuild_spawning"
+    touch(s)
+    transitions.set_pending(s, "rebuilt", transitions.seconds(0.5))
+
+
+@transitions.step("rebuilt")
+def _rebuilt(s: dict[str, Any]) -> None:
+    stopped = s.get("rebuild_power") == SHUTDOWN or s["vm_state"] == "stopped"
+    s["task_state"] = None
+    s["vm_state"] = "stopped" if stopped else "active"
+    s["power_state"] = SHUTDOWN if stopped else RUNNING
+    s["fault"] = None
+    s["launched_at"] = now_iso().replace("Z", ".000000")
+    s["boot_count"] = 1
+    touch(s)
+    servers.finish_action(s)
+    if not stopped:
+        console_started(s)
+
+
+def _console_output(req: Request, s: dict[str, Any], args: Any) -> Response:
+    from devcloud.compute import consoles
+
+    length = None
+    if isinstance(args, dict) and args.get("length") is not None:
+        length = check_int(args["length"], "length", -1)
+    elif args is not None and not isinstance(args, dict):
+        raise invalid("os-getConsoleOutput", args, f"{args!r} is not of type 'object'")
+    if not s.get("host") or s["vm_state"] == "building":
+        raise conflict(f"Instance {s['id']} is not ready")
+    lines = consoles.console_lines(s)
+    if length is not None and length >= 0:
+        lines = lines[-length:] if length else []
+    return json_response(200, {"output": "".join(line + "\n" for line in lines)})
+
+
+def _legacy_console(kind: str) -> Any:
+    def handler(req: Request, s: dict[str, Any], args: Any) -> Response:
+        from devcloud.compute import consoles
+
+        if mv(req) >= 6:
+            raise not_found("The resource could not be found.")
+        ctype = args.get("type") if isinstance(args, dict) else None
+        protocol = {"os-getVNCConsole": "vnc", "os-getSPICEConsole": "spice", "os-getSerialConsole": "serial"}[kind]
+        url = consoles.create_console(req, s, protocol, ctype or "")
+        return json_response(200, {"console": {"type": ctype, "url": url}})
+
+    return handler
+
+
+_HANDLERS: dict[str, Any] = {
+    "os-stop": _stop,
+    "os-start": _start,
+    "reboot": _reboot,
+    "pause": _simple("pause", "compute_pause_instance", ("active",), "pausing", "pause"),
+    "unpause": _simple("unpause", "compute_unpause_instance", ("paused",), "unpausing", "unpause"),
+    "suspend": _simple("suspend", "compute_suspend_instance", ("active",), "suspending", "suspend"),
+    "resume": _simple("resume", "compute_resume_instance", ("suspended",), "resuming", "resume"),
+    "lock": _lock,
+    "unlock": _unlock,
+    "createImage": _create_image,
+    "resize": _resize,
+    "confirmResize": _confirm,
+    "revertResize": _revert,
+    "rebuild": _rebuild,
+    "os-getConsoleOutput": _console_output,
+    "os-getVNCConsole": _legacy_console("os-getVNCConsole"),
+    "os-getSPICEConsole": _legacy_console("os-getSPICEConsole"),
+    "os-getSerialConsole": _legacy_console("os-getSerialConsole"),
+}
