@@ -1,3 +1,10 @@
+from django.urls import path
+
+from apps.consoles import views
+
 app_name = "consoles"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:server_id>/", views.open_console, name="open"),
+    path("<str:server_id>/token/", views.fresh_token, name="token"),
+]

@@ -1,0 +1,79 @@
+"""Console page (noVNC through Stratus' proxy, or Nova's own page) and a fresh token for Reconnect."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from apps.accounts.decorators import login_required
+from apps.cloud.errors import CloudError, Forbidden, NotFound
+from apps.consoles import services
+
+
+def _origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _ws_base(request: HttpRequest) -> str:
+    """The console proxy's public URL: STRATUS_CONSOLE_URL (absolute, or a path on this origin), else this host."""
+    scheme = "wss" if request.is_secure() else "ws"
+    configured = settings.STRATUS_CONSOLE_URL.strip()
+    if configured.startswith(("ws://", "wss://")):
+        return configured
+    if configured.startswith("/"):
+        return f"{scheme}://{request.get_host()}{configured}"
+    host, _port = split_domain_port(request.get_host())
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{settings.STRATUS_CONSOLE_PROXY_PORT}/"
+
+
+def _instance_url(server_id: str) -> str:
+    for name, args in (("instances:detail", [server_id]), ("instances:list", [])):
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+@never_cache
+@login_required
+def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
+    context = {"server_id": server_id, "instance_url": _instance_url(server_id)}
+    try:
+        console = services.open_console(
+            creds=request.creds,  # type: ignore[attr-defined]
+            server_id=server_id,
+            origin=_origin(request),
+            ws_base=_ws_base(request),
+        )
+    except (NotFound, Forbidden) as exc:
+        return render(request, "consoles/console.html", {**context, "missing": exc}, status=exc.status)
+    return render(request, "consoles/console.html", {**context, "console": console})
+
+
+@never_cache
+@require_POST
+@login_required
+def fresh_token(request: HttpRequest, server_id: str) -> JsonResponse:
+    """Reconnect: a new single-use token (the one in the page was consumed by the first connection)."""
+    try:
+        console = services.open_console(
+            creds=request.creds,  # type: ignore[attr-defined]
+            server_id=server_id,
+            origin=_origin(request),
+            ws_base=_ws_base(request),
+        )
+    except CloudError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    if console.refused:
+        return JsonResponse({"error": console.refused}, status=409)
+    if console.mode != services.DIRECT:
+        return JsonResponse({"error": "", "nova_url": console.nova_url}, status=409)
+    return JsonResponse({"url": console.ws_url})
