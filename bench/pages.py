@@ -104,7 +104,7 @@ def first_load(stack: Stack) -> dict:
         context = browser.new_context()
         page = context.new_page()
         page.goto(stack.web_url + "/auth/login/")
-        page.get_by_label("User name").fill(creds.username)
+        page.get_by_label("User name", exact=True).fill(creds.username)
         page.get_by_label("Password", exact=True).fill(creds.password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url("**/overview/**")

@@ -25,6 +25,9 @@ if "pytest" in sys.modules and not env("STRATUS_STATE_DIR"):
     )
     os.environ.setdefault("STRATUS_CELERY_QUEUE", f"stratus-test-{os.getpid()}")
     os.environ.setdefault("STRATUS_CLOUD_TIMEOUT", "5")
+if "pytest" in sys.modules:
+    # Playwright's sync API runs an event loop in the test thread; the Django calls made there are synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 STATE_DIR = Path(env("STRATUS_STATE_DIR", str(BASE_DIR / ".state"))).resolve()
 STATE_DIR.mkdir(parents=True, exist_ok=True)
 

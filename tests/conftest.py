@@ -196,7 +196,7 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 def sign_in_page(page, base_url: str, creds: CloudCreds) -> None:  # noqa: ANN001 - playwright Page
     page.goto(base_url + "/auth/login/")
-    page.get_by_label("User name").fill(creds.username)
+    page.get_by_label("User name", exact=True).fill(creds.username)
     page.get_by_label("Password", exact=True).fill(creds.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/overview/**")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(forms.Form):
-    METHODS = [("password", _("Password")), ("application_credential", _("Application credential"))]
+    METHODS = [("password", _("User name and password")), ("application_credential", _("Application credential"))]
 
     method = forms.ChoiceField(label=_("Sign in with"), choices=METHODS, initial="password", widget=forms.RadioSelect)
     username = forms.CharField(label=_("User name"), max_length=255, required=False)

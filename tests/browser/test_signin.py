@@ -14,9 +14,9 @@ pytestmark = pytest.mark.browser
 def test_member_signs_in_switches_project_and_language_and_signs_out(page, live_server, stratus):
     page.set_default_timeout(15000)
     page.goto(live_server.url + "/overview/")
-    expect(page).to_have_url(live_server.url + "/auth/login/?next=/overview/")
+    expect(page).to_have_url(live_server.url + "/auth/login/?next=%2Foverview%2F")
     # A wrong password: an error on the form, not a crash.
-    page.get_by_label("User name").fill("demo")
+    page.get_by_label("User name", exact=True).fill("demo")
     page.get_by_label("Password", exact=True).fill("wrong")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".field.invalid .error")).to_have_text("The user name or password is not right.")
@@ -51,7 +51,7 @@ def test_member_signs_in_switches_project_and_language_and_signs_out(page, live_
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator(".toast")).to_contain_text("You have signed out.")
     page.goto(live_server.url + "/overview/")
-    expect(page).to_have_url(live_server.url + "/auth/login/?next=/overview/")
+    expect(page).to_have_url(live_server.url + "/auth/login/?next=%2Foverview%2F")
 
 
 def test_admin_signs_in_and_sees_the_admin_navigation(page, live_server, stratus):
