@@ -1,0 +1,52 @@
+"""Reads for key pairs. Key pairs belong to the user (not the project): Nova lists the caller's own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.errors import cloud_errors
+
+
+@dataclass(frozen=True)
+class Keypair:
+    name: str
+    type: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class KeypairDetail:
+    name: str
+    type: str
+    fingerprint: str
+    public_key: str
+    created_at: datetime | None
+    user_id: str
+
+
+def list_keypairs(*, creds: Credentials) -> list[Keypair]:
+    """One `GET /os-keypairs` (Nova's list gives name, type and fingerprint; the creation time is on the detail)."""
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        raws = list(conn.compute.keypairs())
+    items = [Keypair(name=k.name, type=k.type or "ssh", fingerprint=k.fingerprint or "") for k in raws]
+    return sorted(items, key=lambda k: k.name.lower())
+
+
+def get_keypair(*, creds: Credentials, name: str) -> KeypairDetail:
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        k = conn.compute.get_keypair(name)
+    created = parse_datetime(k.created_at) if isinstance(k.created_at, str) else None
+    return KeypairDetail(
+        name=k.name,
+        type=k.type or "ssh",
+        fingerprint=k.fingerprint or "",
+        public_key=(k.public_key or "").strip(),
+        created_at=created,
+        user_id=k.user_id or "",
+    )
