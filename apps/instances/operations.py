@@ -1,0 +1,441 @@
+"""Server operations run by the Celery worker (dispatched by the instances views).
+
+Each handler looks at the server's current state first and treats "already done" as success, makes the one
+call, waits for the end state, and fails with Nova's own fault or message. A launch tags its server
+`op-<operation id>` and looks for that tag before creating, so a retried launch never makes a second server.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from openstack import utils as sdk_utils
+
+from apps.cloud.errors import CloudError, NotFound, cloud_errors
+from apps.operations.registry import Context, operation_handler
+
+BUILD_TIMEOUT = 1800
+ACTION_TIMEOUT = 900
+
+
+class ServerFailed(CloudError):
+    """The server went to ERROR (or the action did not take): the message is Nova's fault."""
+
+    status = 500
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def find_server(ctx: Context, server_id: str) -> Any:
+    """The server, or None when Nova says it does not exist."""
+    if not server_id:
+        return None
+    try:
+        with cloud_errors("compute"):
+            return ctx.conn.compute.get_server(server_id)
+    except NotFound:
+        return None
+
+
+def require_server(ctx: Context) -> Any:
+    server = find_server(ctx, ctx.op.target_id)
+    if server is None or (server.status or "").upper() == "DELETED":
+        raise NotFound(str(_("The instance no longer exists.")), service="compute")
+    return server
+
+
+def fault_message(server: Any) -> str:
+    fault = getattr(server, "fault", None) or {}
+    return fault.get("message") or str(_("The instance went into the ERROR state."))
+
+
+def settled(server: Any) -> bool:
+    return not getattr(server, "task_state", None)
+
+
+def wait_status(
+    ctx: Context,
+    server_id: str,
+    statuses: set[str],
+    *,
+    what: Any,
+    timeout: float = ACTION_TIMEOUT,
+    on_poll: Callable[[Any], None] | None = None,
+) -> Any:
+    """Wait until the server is in one of `statuses` with no task running; ERROR fails with Nova's fault."""
+
+    def check() -> Any:
+        server = find_server(ctx, server_id)
+        if server is None or (server.status or "").upper() == "DELETED":
+            raise NotFound(str(_("The instance was deleted while the operation was running.")), service="compute")
+        status = (server.status or "").upper()
+        if status == "ERROR" and "ERROR" not in statuses:
+            raise ServerFailed(fault_message(server), service="compute")
+        if on_poll is not None:
+            on_poll(server)
+        return server if status in statuses and settled(server) else None
+
+    return ctx.wait_for(check, what=what, timeout=timeout)
+
+
+def act_once(ctx: Context, key: str, call: Callable[[], Any]) -> Any:
+    """Make a call that has no "already done" state of its own (reboot, rebuild, resize, snapshot) once:
+    the fact that it was made is recorded in the operation's result, so a resumed operation only waits."""
+    done = (ctx.op.result or {}).get(key)
+    if done:
+        return done
+    with cloud_errors("compute"):
+        value = call()
+    ctx.set_result(**{key: value if value is not None else True})
+    return value
+
+
+def simple_action(ctx: Context, *, done_when: set[str], step: Any, call: Callable[[Any], None], what: Any) -> None:
+    """Check, act, wait: nothing to do when the server is already there; Nova gives its own reason (409)
+    when its state forbids the action."""
+    server = require_server(ctx)
+    if not settled(server):
+        # A task is running on it (perhaps ours, from an attempt a crashed worker made): let it finish first.
+        def idle() -> Any:
+            current = require_server(ctx)
+            return current if settled(current) else None
+
+        server = ctx.wait_for(idle, what=_("the instance's current task to finish"))
+    if (server.status or "").upper() in done_when:
+        ctx.step(_("Already done; nothing to change"), progress=100)
+        return
+    ctx.step(step, progress=10)
+    with cloud_errors("compute"):
+        call(server)
+    wait_status(ctx, server.id, done_when, what=what)
+
+
+# --- launch ----------------------------------------------------------------------------------------------
+
+
+def _networks(value: Any) -> Any:
+    if value in (None, "", "auto"):
+        return "auto"
+    if value == "none":
+        return "none"
+    if isinstance(value, str):
+        value = [value]
+    return [{"uuid": net} for net in value]
+
+
+def launch_attrs(ctx: Context, tag: str, tags_supported: bool) -> dict[str, Any]:
+    p = ctx.params
+    attrs: dict[str, Any] = {
+        "name": p["name"],
+        "flavor_id": p["flavor_id"],
+        "networks": _networks(p.get("networks")),
+    }
+    source = p.get("source_type") or "image"
+    delete_on_termination = bool(p.get("delete_on_termination", False))
+    if source in ("image", "snapshot"):
+        attrs["image_id"] = p["image_id"]
+    elif source == "image_to_volume":
+        attrs["block_device_mapping"] = [
+            {
+                "boot_index": 0,
+                "uuid": p["image_id"],
+                "source_type": "image",
+                "destination_type": "volume",
+                "volume_size": int(p["volume_size"]),
+                "delete_on_termination": delete_on_termination,
+            }
+        ]
+    elif source == "volume":
+        attrs["block_device_mapping"] = [
+            {
+                "boot_index": 0,
+                "uuid": p["volume_id"],
+                "source_type": "volume",
+                "destination_type": "volume",
+                "delete_on_termination": delete_on_termination,
+            }
+        ]
+    else:
+        raise ValueError(f"unknown source_type {source!r}")
+    for key in ("key_name", "availability_zone", "description"):
+        if p.get(key):
+            attrs[key] = p[key]
+    if p.get("user_data"):
+        attrs["user_data"] = base64.b64encode(str(p["user_data"]).encode()).decode()
+    metadata = {str(k): str(v) for k, v in (p.get("metadata") or {}).items()}
+    if tags_supported:
+        attrs["tags"] = [tag]
+    else:
+        metadata["stratus_op"] = tag  # older clouds: found by name + metadata instead
+    if metadata:
+        attrs["metadata"] = metadata
+    return attrs
+
+
+def find_launched(ctx: Context, tag: str, tags_supported: bool) -> Any:
+    """The server an earlier attempt of this operation created, if any."""
+    with cloud_errors("compute"):
+        if tags_supported:
+            found = list(ctx.conn.compute.servers(details=True, tags=tag))
+        else:
+            name = "^" + re.escape(ctx.params["name"]) + "$"
+            found = [
+                s
+                for s in ctx.conn.compute.servers(details=True, name=name)
+                if (s.metadata or {}).get("stratus_op") == tag
+            ]
+    found = [s for s in found if (s.status or "").upper() != "DELETED"]
+    return found[0] if found else None
+
+
+@operation_handler("server.launch", title=_("Launch %(name)s"))
+def launch_server(ctx: Context) -> None:
+    tag = f"op-{ctx.op.id}"
+    with cloud_errors("compute"):
+        tags_supported = sdk_utils.supports_microversion(ctx.conn.compute, "2.52")
+    server = find_server(ctx, ctx.op.target_id) or find_launched(ctx, tag, tags_supported)
+    if server is None:
+        ctx.step(_("Creating the instance"), progress=5)
+        with cloud_errors("compute"):
+            server = ctx.conn.compute.create_server(**launch_attrs(ctx, tag, tags_supported))
+    else:
+        ctx.step(_("Found the instance an earlier attempt created"), progress=5)
+    ctx.set_target(server.id, ctx.params.get("name", ""))
+
+    def progress(s: Any) -> None:
+        pct = getattr(s, "progress", None)
+        if pct and pct != ctx.op.progress:
+            ctx._save(progress=int(pct))
+
+    server = wait_status(
+        ctx, server.id, {"ACTIVE"}, what=_("the instance to become active"), timeout=BUILD_TIMEOUT, on_poll=progress
+    )
+    ctx.set_result(server_id=server.id)
+
+
+# --- delete, power, pause, suspend -----------------------------------------------------------------------
+
+
+@operation_handler("server.delete", title=_("Delete %(name)s"))
+def delete_server(ctx: Context) -> None:
+    server = find_server(ctx, ctx.op.target_id)
+    if server is None or (server.status or "").upper() == "DELETED":
+        ctx.step(_("Already deleted"), progress=100)
+        return
+    if getattr(server, "task_state", None) != "deleting":
+        ctx.step(_("Deleting"), progress=10)
+        try:
+            with cloud_errors("compute"):
+                ctx.conn.compute.delete_server(server)
+        except NotFound:
+            return
+
+    def gone() -> bool:
+        s = find_server(ctx, server.id)
+        if s is not None and (s.status or "").upper() == "ERROR" and getattr(s, "task_state", None) is None:
+            raise ServerFailed(fault_message(s), service="compute")
+        return s is None or (s.status or "").upper() == "DELETED"
+
+    ctx.wait_for(gone, what=_("the instance to be deleted"), timeout=ACTION_TIMEOUT)
+
+
+@operation_handler("server.start", title=_("Start %(name)s"))
+def start_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"ACTIVE"},
+        step=_("Starting"),
+        call=lambda s: ctx.conn.compute.start_server(s),
+        what=_("the instance to start"),
+    )
+
+
+@operation_handler("server.stop", title=_("Stop %(name)s"))
+def stop_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"SHUTOFF"},
+        step=_("Stopping"),
+        call=lambda s: ctx.conn.compute.stop_server(s),
+        what=_("the instance to stop"),
+    )
+
+
+@operation_handler("server.pause", title=_("Pause %(name)s"))
+def pause_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"PAUSED"},
+        step=_("Pausing"),
+        call=lambda s: ctx.conn.compute.pause_server(s),
+        what=_("the instance to pause"),
+    )
+
+
+@operation_handler("server.unpause", title=_("Unpause %(name)s"))
+def unpause_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"ACTIVE"},
+        step=_("Unpausing"),
+        call=lambda s: ctx.conn.compute.unpause_server(s),
+        what=_("the instance to run again"),
+    )
+
+
+@operation_handler("server.suspend", title=_("Suspend %(name)s"))
+def suspend_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"SUSPENDED"},
+        step=_("Suspending"),
+        call=lambda s: ctx.conn.compute.suspend_server(s),
+        what=_("the instance to suspend"),
+    )
+
+
+@operation_handler("server.resume", title=_("Resume %(name)s"))
+def resume_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"ACTIVE"},
+        step=_("Resuming"),
+        call=lambda s: ctx.conn.compute.resume_server(s),
+        what=_("the instance to resume"),
+    )
+
+
+@operation_handler("server.reboot", title=_("Reboot %(name)s"))
+def reboot_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    hard = bool(ctx.params.get("hard"))
+    ctx.step(_("Rebooting (hard)") if hard else _("Rebooting"), progress=10)
+    act_once(ctx, "reboot_requested", lambda: ctx.conn.compute.reboot_server(server, "HARD" if hard else "SOFT"))
+    wait_status(ctx, server.id, {"ACTIVE"}, what=_("the instance to come back"))
+
+
+# --- lock, rename ----------------------------------------------------------------------------------------
+
+
+@operation_handler("server.lock", title=_("Lock %(name)s"))
+def lock_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    if server.is_locked:
+        ctx.step(_("Already locked"), progress=100)
+        return
+    reason = (ctx.params.get("reason") or "").strip()
+    ctx.step(_("Locking"), progress=20)
+    with cloud_errors("compute"):
+        if reason and sdk_utils.supports_microversion(ctx.conn.compute, "2.73"):
+            ctx.conn.compute.lock_server(server, locked_reason=reason[:255])
+        else:
+            ctx.conn.compute.lock_server(server)
+    ctx.wait_for(lambda: require_server(ctx).is_locked, what=_("the instance to be locked"), timeout=60)
+
+
+@operation_handler("server.unlock", title=_("Unlock %(name)s"))
+def unlock_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    if not server.is_locked:
+        ctx.step(_("Already unlocked"), progress=100)
+        return
+    ctx.step(_("Unlocking"), progress=20)
+    with cloud_errors("compute"):
+        ctx.conn.compute.unlock_server(server)
+    ctx.wait_for(lambda: not require_server(ctx).is_locked, what=_("the instance to be unlocked"), timeout=60)
+
+
+@operation_handler("server.rename", title=_("Rename %(name)s"))
+def rename_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    new_name = ctx.params["name"]
+    if server.name != new_name:
+        ctx.step(_("Renaming to %(new)s"), progress=20, new=new_name)
+        with cloud_errors("compute"):
+            ctx.conn.compute.update_server(server, name=new_name)
+    ctx.set_result(old_name=server.name, name=new_name)
+
+
+# --- resize, rebuild, snapshot ---------------------------------------------------------------------------
+
+
+@operation_handler("server.resize", title=_("Resize %(name)s"))
+def resize_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    if (server.status or "").upper() == "VERIFY_RESIZE" and settled(server):
+        ctx.step(_("Already resized; waiting for confirmation"), progress=100)
+        return
+    ctx.step(_("Resizing"), progress=10)
+    act_once(ctx, "resize_requested", lambda: ctx.conn.compute.resize_server(server, ctx.params["flavor_id"]))
+    seen: dict[str, bool] = {"moving": False}
+
+    def watch(s: Any) -> None:
+        status = (s.status or "").upper()
+        if status != "ACTIVE" or not settled(s):
+            seen["moving"] = True
+        elif seen["moving"]:
+            raise ServerFailed(
+                str(_("Nova did not resize the instance; it is back to ACTIVE. See its action log.")),
+                service="compute",
+            )
+
+    wait_status(ctx, server.id, {"VERIFY_RESIZE"}, what=_("the resize to finish"), on_poll=watch)
+
+
+@operation_handler("server.confirm_resize", title=_("Confirm the resize of %(name)s"))
+def confirm_resize(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"ACTIVE"},
+        step=_("Confirming the resize"),
+        call=lambda s: ctx.conn.compute.confirm_server_resize(s),
+        what=_("the instance to be active"),
+    )
+
+
+@operation_handler("server.revert_resize", title=_("Revert the resize of %(name)s"))
+def revert_resize(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"ACTIVE"},
+        step=_("Reverting the resize"),
+        call=lambda s: ctx.conn.compute.revert_server_resize(s),
+        what=_("the instance to be active"),
+    )
+
+
+@operation_handler("server.rebuild", title=_("Rebuild %(name)s"))
+def rebuild_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    ctx.step(_("Rebuilding"), progress=10)
+    act_once(ctx, "rebuild_requested", lambda: ctx.conn.compute.rebuild_server(server, ctx.params["image_id"]))
+    wait_status(ctx, server.id, {"ACTIVE"}, what=_("the rebuild to finish"), timeout=BUILD_TIMEOUT)
+
+
+@operation_handler("server.snapshot", title=_("Snapshot %(name)s"))
+def snapshot_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    name = ctx.params["name"]
+    image_id = (ctx.op.result or {}).get("image_id")
+    if not image_id:
+        ctx.step(_("Creating the snapshot %(snapshot)s"), progress=10, snapshot=name)
+        with cloud_errors("compute"):
+            image_id = server.create_image(ctx.conn.compute, name, {"stratus_op": str(ctx.op.id)})
+        ctx.set_result(image_id=image_id)
+
+    def image_active() -> bool:
+        with cloud_errors("image"):
+            image = ctx.conn.image.get_image(image_id)
+        status = (image.status or "").lower()
+        if status in ("killed", "deleted", "pending_delete"):
+            raise ServerFailed(
+                str(_("The snapshot failed: Glance reports it as %(status)s.") % {"status": status}), service="image"
+            )
+        return status == "active"
+
+    ctx.wait_for(image_active, what=_("the snapshot image to become active"), timeout=BUILD_TIMEOUT)

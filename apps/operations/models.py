@@ -1,0 +1,122 @@
+"""The Operation: one long write against the cloud, as a database row the UI follows (not a Celery result)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+ACTIVE_STATES = (State.PENDING, State.RUNNING)
+FINAL_STATES = (State.SUCCEEDED, State.FAILED)
+
+
+class Operation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Who and where: the Keystone user and the project the operation was made in (it is visible to that project).
+    user_id = models.CharField(max_length=64)
+    user_name = models.CharField(max_length=255, blank=True)
+    project_id = models.CharField(max_length=64, db_index=True)
+    project_name = models.CharField(max_length=255, blank=True)
+    region = models.CharField(max_length=255, blank=True)
+    # What: a registered kind ("server.launch"), its target and parameters.
+    kind = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=32)
+    target_id = models.CharField(max_length=64, blank=True, db_index=True)
+    target_name = models.CharField(max_length=255, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    # How it went.
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    steps = models.JSONField(default=list, blank=True)  # [{"text", "at", "progress"}]
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)  # user-safe: the cloud's own message, or our msgid (see message_args)
+    message_args = models.JSONField(null=True, blank=True)  # set when `message` is our own translatable msgid
+    error_detail = models.TextField(blank=True)  # for operators: the exception's detail
+    request_id = models.CharField(max_length=128, blank=True)  # the cloud's x-openstack-request-id
+    # When.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The worker side: Celery task id, the worker node running it, attempts, and the encrypted credentials
+    # (Fernet; erased when the operation ends).
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    credentials = models.TextField(blank=True)
+    # Whether the end toast was shown (once, in whichever tab polled first).
+    notified = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["project_id", "-created_at"]),
+            models.Index(fields=["state", "heartbeat_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target_id or self.target_name} ({self.state})"
+
+    @property
+    def handler(self) -> Any:
+        from apps.operations.registry import get_handler
+
+        return get_handler(self.kind)
+
+    @property
+    def title(self) -> str:
+        handler = self.handler
+        name = self.target_name or self.target_id or ""
+        if handler is None:
+            return f"{self.kind} {name}".strip()
+        return str(handler.title) % {"name": name}
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == State.SUCCEEDED
+
+    @property
+    def failed(self) -> bool:
+        return self.state == State.FAILED
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def display_message(self) -> str:
+        from apps.operations.i18n import render_text
+
+        if self.message_args is None:
+            return self.message
+        return render_text(self.message, self.message_args)
+
+    @property
+    def display_steps(self) -> list[dict[str, Any]]:
+        from apps.operations.i18n import render_text
+
+        return [{**step, "text": render_text(step["text"], step.get("args") or {})} for step in self.steps]
+
+    @property
+    def last_step(self) -> str:
+        from apps.operations.i18n import render_text
+
+        if not self.steps:
+            return ""
+        return render_text(self.steps[-1]["text"], self.steps[-1].get("args") or {})

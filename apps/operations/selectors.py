@@ -1,0 +1,97 @@
+"""Reads: the project's operations (Activity page, overview, rows in progress, the tracker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from apps.cloud.connection import Credentials
+from apps.operations.models import ACTIVE_STATES, FINAL_STATES, Operation, State
+
+PAGE_SIZE = 25
+NOTIFY_WINDOW = timedelta(minutes=15)
+
+
+def _project(creds: Credentials) -> QuerySet[Operation]:
+    return Operation.objects.filter(project_id=creds.project_id).defer("credentials")
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    state: str = ""
+    kind: str = ""
+    target: str = ""
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> ActivityFilters:
+        state = query.get("state", "")
+        return cls(
+            state=state if state in State.values else "",
+            kind=(query.get("kind") or "")[:64],
+            target=(query.get("target") or "")[:64],
+        )
+
+
+def list_operations(*, creds: Credentials, filters: ActivityFilters, page: int | str = 1) -> Page:
+    """The project's operations, newest first, filtered and paged."""
+    qs = _project(creds)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.target:
+        qs = qs.filter(target_id=filters.target)
+    return Paginator(qs.order_by("-created_at"), PAGE_SIZE).get_page(page)
+
+
+def project_kinds(*, creds: Credentials) -> list[str]:
+    return sorted(_project(creds).order_by().values_list("kind", flat=True).distinct())
+
+
+def get_operation(*, creds: Credentials, operation_id: UUID | str) -> Operation:
+    """One operation of the current project (404 for another project's, as for a missing one)."""
+    op = _project(creds).filter(id=operation_id).first()
+    if op is None:
+        raise Http404("No such operation in this project.")
+    return op
+
+
+def recent_operations(*, creds: Credentials, limit: int = 8) -> list[Operation]:
+    return list(_project(creds).order_by("-created_at")[:limit])
+
+
+def active_operations(*, creds: Credentials, target_type: str, target_ids: list[str]) -> dict[str, Operation]:
+    """The operation in progress (pending or running) on each of these targets, newest first wins."""
+    if not target_ids:
+        return {}
+    found: dict[str, Operation] = {}
+    qs = _project(creds).filter(target_type=target_type, target_id__in=list(target_ids), state__in=ACTIVE_STATES)
+    for op in qs.order_by("-created_at"):
+        found.setdefault(op.target_id, op)
+    return found
+
+
+def in_flux(*, creds: Credentials) -> list[Operation]:
+    """What the signed-in user has in progress in this project (the tracker polls while this is not empty)."""
+    return list(_project(creds).filter(user_id=creds.user_id, state__in=ACTIVE_STATES).order_by("-created_at")[:50])
+
+
+def take_finished_unnotified(*, creds: Credentials) -> list[Operation]:
+    """The user's operations that ended recently and were not announced yet; marks them announced (once)."""
+    since = timezone.now() - NOTIFY_WINDOW
+    candidates = list(
+        _project(creds)
+        .filter(user_id=creds.user_id, state__in=FINAL_STATES, notified=False, finished_at__gte=since)
+        .order_by("finished_at")[:20]
+    )
+    taken = []
+    for op in candidates:
+        if Operation.objects.filter(id=op.id, notified=False).update(notified=True):
+            taken.append(op)
+    return taken

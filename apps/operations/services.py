@@ -1,0 +1,154 @@
+"""Writes: `dispatch()` creates an operation and sends its Celery task (the operation id only) on commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from apps.cloud.connection import Credentials
+from apps.operations import crypto
+from apps.operations.models import Operation, State
+from apps.operations.registry import get_handler
+
+log = logging.getLogger(__name__)
+
+
+class DispatchError(Exception):
+    """The operation could not be queued (the broker is unreachable). Nothing was left behind."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _unreachable() -> DispatchError:
+    return DispatchError(
+        _("The task queue (Redis) cannot be reached, so nothing was done. Please try again in a moment.")
+    )
+
+
+def _check_broker() -> None:
+    """Fail fast, before anything is written, when the broker does not answer."""
+    from dashboard.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except Exception as exc:  # kombu raises OperationalError, socket errors, redis errors…
+        log.warning("broker unreachable: %s", exc)
+        raise _unreachable() from None
+
+
+def send(op: Operation) -> None:
+    """Send the task for this operation (its id only). Raises DispatchError when the broker refuses."""
+    from apps.operations.tasks import run_operation_task
+
+    try:
+        result = run_operation_task.apply_async(args=[str(op.id)], retry=False)
+    except Exception as exc:
+        log.warning("could not queue operation %s: %s", op.id, exc)
+        raise _unreachable() from None
+    Operation.objects.filter(id=op.id, celery_task_id="").update(celery_task_id=result.id)
+
+
+def _new(
+    *, creds: Credentials, kind: str, target_type: str, target_id: str, target_name: str, params: dict[str, Any]
+) -> Operation:
+    if get_handler(kind) is None:
+        raise ValueError(f"no operation handler for {kind!r}")
+    return Operation(
+        user_id=creds.user_id,
+        user_name=creds.user_name,
+        project_id=creds.project_id,
+        project_name=creds.project_name,
+        region=creds.region,
+        kind=kind,
+        target_type=target_type,
+        target_id=str(target_id or ""),
+        target_name=target_name or "",
+        params=params,
+        state=State.PENDING,
+        credentials=crypto.seal(creds),
+    )
+
+
+def _dispatch_all(ops: list[Operation]) -> list[Operation]:
+    _check_broker()
+    sent: list[Operation] = []
+
+    def send_all() -> None:
+        for op in ops:
+            try:
+                send(op)
+            except DispatchError:
+                # Leave nothing half-made: the operations not queued are removed.
+                Operation.objects.filter(id__in=[o.id for o in ops if o not in sent]).delete()
+                raise
+            sent.append(op)
+
+    with transaction.atomic():
+        Operation.objects.bulk_create(ops)
+        transaction.on_commit(send_all)
+    return ops
+
+
+def dispatch(
+    *,
+    creds: Credentials,
+    kind: str,
+    target_type: str,
+    target_id: str = "",
+    target_name: str = "",
+    params: dict[str, Any] | None = None,
+) -> Operation:
+    """Create the operation (pending) and queue it. Raises DispatchError when the queue is unreachable."""
+    op = _new(
+        creds=creds,
+        kind=kind,
+        target_type=target_type,
+        target_id=target_id,
+        target_name=target_name,
+        params=dict(params or {}),
+    )
+    return _dispatch_all([op])[0]
+
+
+def dispatch_many(
+    *,
+    creds: Credentials,
+    kind: str,
+    targets: Iterable[tuple[str, str]],
+    params: dict[str, Any] | None = None,
+    target_type: str = "server",
+) -> list[Operation]:
+    """One operation per (target id, target name), all queued together (bulk actions)."""
+    ops = [
+        _new(
+            creds=creds,
+            kind=kind,
+            target_type=target_type,
+            target_id=target_id,
+            target_name=target_name,
+            params=dict(params or {}),
+        )
+        for target_id, target_name in targets
+    ]
+    if not ops:
+        return []
+    return _dispatch_all(ops)
+
+
+def retry_operation(*, creds: Credentials, operation: Operation) -> Operation:
+    """A new operation doing what a failed one tried, with the user's current credentials."""
+    return dispatch(
+        creds=creds,
+        kind=operation.kind,
+        target_type=operation.target_type,
+        target_id="" if operation.kind == "server.launch" else operation.target_id,
+        target_name=operation.target_name,
+        params=operation.params,
+    )

@@ -1,0 +1,55 @@
+"""Celery tasks: the operation runner (one task for every kind; the message carries the operation id only)
+and the periodic reaper."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from apps.cloud.errors import CloudError
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    name="operations.run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    max_retries=None,  # the runner decides (transient errors only, STRATUS_OPERATION_MAX_RETRIES)
+    throws=(CloudError,),  # expected: recorded on the row and shown to the user, not logged as a crash
+)
+def run_operation_task(self, operation_id: str) -> str | None:  # noqa: ANN001 - bound Celery task
+    from apps.operations import runner
+
+    outcome = runner.run(
+        operation_id,
+        task_id=self.request.id or "",
+        worker=self.request.hostname or "",
+        retries=self.request.retries,
+    )
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.state
+
+
+@shared_task(name="operations.reap", ignore_result=True)
+def reap_stale_operations() -> int:
+    from apps.operations import runner
+
+    return runner.reap_stale()
+
+
+@worker_ready.connect
+def _resume_orphans(sender=None, **kwargs) -> None:  # noqa: ANN001 - Celery signal
+    from apps.operations import runner
+
+    hostname = getattr(sender, "hostname", "") or ""
+    if hostname:
+        try:
+            runner.resume_orphans(hostname)
+        except Exception:  # a broken database must not stop the worker from serving
+            log.exception("could not resume orphaned operations")
