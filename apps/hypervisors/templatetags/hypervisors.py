@@ -1,0 +1,74 @@
+"""Formatting for the hypervisor pages: amounts by resource class, heat colours, sort links."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext as _
+
+from apps.accounts.templatetags.stratus import filesizeformat_mb
+
+register = template.Library()
+
+
+@register.filter
+def amount(value, rc: str) -> str:
+    """An amount of a Placement resource class for people: 12, 31.5 GB (MEMORY_MB), 200 GB (DISK_GB)."""
+    if value is None:
+        return ""
+    if rc == "MEMORY_MB":
+        return filesizeformat_mb(value)
+    if rc == "DISK_GB":
+        return filesizeformat_mb(int(value) * 1024)
+    return f"{int(value)}"
+
+
+@register.filter
+def rc_label(rc: str) -> str:
+    return {"VCPU": _("vCPUs"), "MEMORY_MB": _("RAM"), "DISK_GB": _("Disk")}.get(rc, rc)
+
+
+@register.filter
+def ratio(value) -> str:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value)}"
+
+
+@register.filter
+def heat(pct) -> str:
+    """A colour from green (idle) through amber to red (full) for a usage percentage."""
+    pct = max(0, min(100, int(pct or 0)))
+    hue = round(140 - 140 * pct / 100)
+    return f"hsl({hue}, 65%, {42 if pct < 90 else 45}%)"
+
+
+@register.simple_tag(takes_context=True)
+def sort_query(context, key: str) -> str:
+    """The query string that sorts by `key` (toggling the direction when already sorted by it)."""
+    request = context["request"]
+    current = context.get("sort", "name")
+    query = request.GET.copy()
+    query["sort"] = f"-{key}" if current == key else key
+    return query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def sort_mark(context, key: str) -> str:
+    current = context.get("sort", "name")
+    if current == key:
+        return "▲"
+    if current == f"-{key}":
+        return "▼"
+    return ""
+
+
+@register.simple_tag(takes_context=True)
+def sort_aria(context, key: str) -> str:
+    current = context.get("sort", "name")
+    if current == key:
+        return "ascending"
+    if current == f"-{key}":
+        return "descending"
+    return "none"

@@ -1,0 +1,135 @@
+"""Hypervisor pages through the Django test client against the cloud under test (devcloud or a real cloud)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.hypervisors.helpers import admin_conn, placement_totals, summary_from_html
+
+PAGES = ["/admin/hypervisors/", "/admin/hypervisors/capacity/", "/admin/hypervisors/services/"]
+
+
+@pytest.fixture
+def fresh(settings):  # noqa: ANN001, ANN201
+    """No Placement cache: each page reads Placement afresh (exact comparisons with Placement's numbers)."""
+    settings.STRATUS_PLACEMENT_CACHE_SECONDS = 0
+    return settings
+
+
+def _summary_matches(client, conn) -> tuple[bool, dict, dict]:  # noqa: ANN001
+    for _ in range(5):  # other tests' servers may come and go between the two reads: retry a few times
+        expected = placement_totals(conn)
+        html = client.get("/admin/hypervisors/").content.decode()
+        shown = summary_from_html(html)
+        if expected == placement_totals(conn):
+            break
+    return shown == expected, shown, expected
+
+
+def test_it_forbids_members_every_page(member_client, stratus) -> None:  # noqa: ANN001
+    conn = admin_conn(stratus)
+    hv = next(iter(conn.compute.hypervisors()))
+    svc = next(iter(conn.compute.services(binary="nova-compute")))
+    for url in [*PAGES, f"/admin/hypervisors/{hv.id}/"]:
+        assert member_client.get(url).status_code == 403, url
+        assert member_client.get(url, HTTP_HX_REQUEST="true").status_code == 403, url
+    assert member_client.post(f"/admin/hypervisors/services/{svc.id}/disable/", {"reason": "x"}).status_code == 403
+    assert member_client.post(f"/admin/hypervisors/services/{svc.id}/enable/").status_code == 403
+
+
+@pytest.mark.parametrize("pin", [None, "2.87"], ids=["latest", "pinned-2.87"])
+def test_it_shows_placements_numbers_at_any_microversion(admin_client, stratus, fresh, pin) -> None:  # noqa: ANN001
+    fresh.STRATUS_COMPUTE_MICROVERSION_MAX = pin
+    ok, shown, expected = _summary_matches(admin_client, admin_conn(stratus))
+    assert ok, (shown, expected)
+    html = admin_client.get("/admin/hypervisors/").content.decode()
+    assert f'data-source="{"nova" if pin else "placement"}"' in html
+    if pin:
+        assert 'data-microversion="2.87"' in html
+
+
+def test_the_overview_is_the_same_pinned_to_2_87_and_at_the_latest(admin_client, stratus, fresh) -> None:  # noqa: ANN001
+    def rows(html: str) -> list[str]:
+        body = html[html.index('id="hypervisor-table"') :]
+        return re.findall(r'<tr data-hypervisor="[^"]+".*?</tr>', body, re.S)
+
+    for _ in range(5):
+        fresh.STRATUS_COMPUTE_MICROVERSION_MAX = None
+        latest = admin_client.get("/admin/hypervisors/?sort=-ram").content.decode()
+        fresh.STRATUS_COMPUTE_MICROVERSION_MAX = "2.87"
+        pinned = admin_client.get("/admin/hypervisors/?sort=-ram").content.decode()
+        if summary_from_html(latest) == summary_from_html(pinned) and rows(latest) == rows(pinned):
+            break
+    assert summary_from_html(latest) == summary_from_html(pinned)
+    assert rows(latest) == rows(pinned)
+    assert len(rows(latest)) == len(list(admin_conn(stratus).compute.hypervisors()))
+
+
+def test_it_filters_by_zone_and_state_and_sorts(admin_client, stratus) -> None:  # noqa: ANN001
+    conn = admin_conn(stratus)
+    zones = {s.host: s.availability_zone for s in conn.compute.services(binary="nova-compute")}
+    zone = sorted(set(zones.values()))[0]
+    html = admin_client.get(f"/admin/hypervisors/?zone={zone}").content.decode()
+    shown = re.findall(r'<tr data-hypervisor="([^"]+)"', html)
+    assert shown and all(zones.get(name, zone) == zone for name in shown)
+    assert len(shown) == sum(1 for z in zones.values() if z == zone)
+    html = admin_client.get("/admin/hypervisors/?sort=-name").content.decode()
+    names = re.findall(r'<tr data-hypervisor="([^"]+)"', html)
+    assert names == sorted(names, reverse=True)
+    down = admin_client.get("/admin/hypervisors/?state=down", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="hypervisor-table"' in down and "<html" not in down
+
+
+def test_the_detail_shows_provider_servers_and_service(admin_client, stratus) -> None:  # noqa: ANN001
+    conn = admin_conn(stratus)
+    hv = sorted(conn.compute.hypervisors(), key=lambda h: h.name)[0]
+    html = admin_client.get(f"/admin/hypervisors/{hv.id}/").content.decode()
+    assert hv.name in html
+    assert 'data-rc="VCPU"' in html and 'data-rc="MEMORY_MB"' in html
+    for trait in conn.placement.get(f"/resource_providers/{hv.id}/traits", microversion="1.6").json()["traits"]:
+        assert trait in html
+    assert "nova-compute" in html
+    assert admin_client.get("/admin/hypervisors/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_the_services_page_lists_every_compute_service(admin_client, stratus) -> None:  # noqa: ANN001
+    html = admin_client.get("/admin/hypervisors/services/").content.decode()
+    for svc in admin_conn(stratus).compute.services():
+        assert f'data-service="{svc.id}"' in html
+
+
+@pytest.mark.devcloud_only
+def test_a_failing_placement_is_named_on_the_page(admin_client, devcloud, fresh) -> None:  # noqa: ANN001
+    devcloud.control("faults", {"service": "placement", "status": 503, "count": 100})
+    try:
+        html = admin_client.get("/admin/hypervisors/").content.decode()
+        assert "data-placement-error" in html and "Placement is not available." in html
+        assert "compute-1" in html  # the hypervisors themselves still come from Nova
+        fresh.STRATUS_COMPUTE_MICROVERSION_MAX = "2.87"
+        html = admin_client.get("/admin/hypervisors/").content.decode()
+        assert "data-placement-error" in html
+    finally:
+        devcloud.control("faults", method="DELETE")
+
+
+@pytest.mark.devcloud_only
+def test_cloud_calls_per_page_are_few(admin_client, devcloud, fresh) -> None:  # noqa: ANN001
+    """2 Nova calls, and per hypervisor 2 Placement calls from 2.88 (1 before); none when cached."""
+    n = len(list(admin_conn(devcloud).compute.hypervisors()))
+    admin_client.get("/admin/hypervisors/")  # version discovery is cached per process
+    for pin, per_host in ((None, 2), ("2.87", 1)):
+        fresh.STRATUS_COMPUTE_MICROVERSION_MAX = pin
+        devcloud.control("requests/reset")
+        assert admin_client.get("/admin/hypervisors/").status_code == 200
+        counts = devcloud.control("requests", method="GET")["by_service"]
+        assert counts.get("compute") == 2, counts
+        assert counts.get("placement") == per_host * n, counts
+    fresh.STRATUS_PLACEMENT_CACHE_SECONDS = 10
+    fresh.STRATUS_COMPUTE_MICROVERSION_MAX = None
+    admin_client.get("/admin/hypervisors/")
+    devcloud.control("requests/reset")
+    admin_client.get("/admin/hypervisors/capacity/")
+    counts = devcloud.control("requests", method="GET")["by_service"]
+    assert counts.get("compute") == 2 and not counts.get("placement"), counts
