@@ -1,0 +1,166 @@
+"""The console page and Stratus' console proxy, against the cloud under test (devcloud's RFB servers, or Nova)."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+
+import pytest
+
+from apps.consoles import services, tokens
+from tests.consoles.wsclient import Refused, WebSocketClient, rfb_handshake
+
+ORIGIN = "http://testserver"
+
+
+def page_ws_url(client, server_id: str) -> str:  # noqa: ANN001
+    response = client.get(f"/console/{server_id}/")
+    assert response.status_code == 200, response.content.decode()[:2000]
+    match = re.search(r'data-url="([^"]+)"', response.content.decode())
+    assert match, "the console page has no proxy URL"
+    # The test client's host name, "testserver", is not resolvable; the proxy listens on loopback.
+    return html.unescape(match.group(1)).replace("ws://testserver:", "ws://127.0.0.1:")
+
+
+def token_url(client, server_id: str) -> str:  # noqa: ANN001
+    response = client.post(f"/console/{server_id}/token/")
+    assert response.status_code == 200, response.content.decode()
+    return response.json()["url"].replace("ws://testserver:", "ws://127.0.0.1:")
+
+
+def with_server(url: str, server_id: str) -> str:
+    return re.sub(r"server=[^&]+", f"server={server_id}", url)
+
+
+def test_it_parses_nova_console_urls() -> None:
+    assert services.nova_console_token("http://nova:6080/vnc_lite.html?path=%3Ftoken%3Dabc-1") == "abc-1"
+    assert services.nova_console_token("https://nova/vnc_auto.html?token=xyz&title=vm") == "xyz"
+    assert services.nova_console_token("https://nova/vnc_auto.html") == ""
+
+
+def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    url = page_ws_url(member_client, servers.a.id)
+    assert url.startswith(f"ws://127.0.0.1:{console_proxy}/?token=")
+    ws = WebSocketClient(url, origin=ORIGIN)
+    try:
+        width, height, name = rfb_handshake(ws)
+    finally:
+        ws.close()
+    assert width > 0 and height > 0
+    assert name == servers.a.name  # the target comes from Nova's token for this server, never from the request
+
+
+def test_a_used_token_is_refused(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    url = page_ws_url(member_client, servers.a.id)
+    WebSocketClient(url, origin=ORIGIN).close()
+    with pytest.raises(Refused) as refused:
+        WebSocketClient(url, origin=ORIGIN)
+    assert refused.value.status == 403
+
+
+def test_an_expired_token_is_refused(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+    settings.STRATUS_CONSOLE_TOKEN_TTL = 1
+    url = page_ws_url(member_client, servers.a.id)
+    token = re.search(r"token=([^&]+)", url).group(1)
+    deadline = time.monotonic() + 10
+    while tokens.client().exists(tokens.KEY_PREFIX + token):  # wait for Redis to expire it
+        assert time.monotonic() < deadline, "the token did not expire"
+        time.sleep(0.1)
+    with pytest.raises(Refused) as refused:
+        WebSocketClient(url, origin=ORIGIN)
+    assert refused.value.status == 403
+
+
+def test_a_token_for_one_server_cannot_reach_another(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    url_a = page_ws_url(member_client, servers.a.id)
+    with pytest.raises(Refused):
+        WebSocketClient(with_server(url_a, servers.b.id), origin=ORIGIN)
+    # Refused and spent: the same token cannot then be used for its own server either.
+    with pytest.raises(Refused):
+        WebSocketClient(url_a, origin=ORIGIN)
+    url_b = page_ws_url(member_client, servers.b.id)
+    ws = WebSocketClient(url_b, origin=ORIGIN)
+    try:
+        assert rfb_handshake(ws)[2] == servers.b.name
+    finally:
+        ws.close()
+
+
+def test_a_wrong_origin_is_refused(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+    with pytest.raises(Refused) as refused:
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin="http://evil.example")
+    assert refused.value.status == 403
+    with pytest.raises(Refused):
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=None)
+    # Configured origins replace the page's own origin.
+    settings.STRATUS_CONSOLE_ALLOWED_ORIGINS = ["https://dash.example.org"]
+    with pytest.raises(Refused):
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN)
+    WebSocketClient(page_ws_url(member_client, servers.a.id), origin="https://dash.example.org/").close()
+
+
+def test_the_proxy_serves_websocket_only(console_proxy) -> None:  # noqa: ANN001
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"http://127.0.0.1:{console_proxy}/", timeout=5)
+    assert err.value.code == 405
+
+
+def test_a_member_gets_a_clear_404_for_a_server_of_another_project(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    response = member_client.get(f"/console/{servers.foreign.id}/")
+    assert response.status_code in (403, 404)
+    text = response.content.decode()
+    assert "does not exist, or it belongs to a project you cannot see" in text
+    assert "Traceback" not in text and "data-url" not in text
+    assert member_client.post(f"/console/{servers.foreign.id}/token/").status_code in (403, 404)
+
+
+def test_it_says_when_the_instance_is_not_running(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    response = member_client.get(f"/console/{servers.stopped.id}/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "The instance is not running (status SHUTOFF)" in text
+    assert "data-url" not in text
+    reconnect = member_client.post(f"/console/{servers.stopped.id}/token/")
+    assert reconnect.status_code == 409 and "not running" in reconnect.json()["error"]
+
+
+def test_reconnect_gets_a_fresh_token(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    assert member_client.get(f"/console/{servers.a.id}/token/").status_code == 405
+    first = token_url(member_client, servers.a.id)
+    second = token_url(member_client, servers.a.id)
+    assert first != second
+    for url in (second, first):
+        ws = WebSocketClient(url, origin=ORIGIN)
+        try:
+            assert rfb_handshake(ws)[2] == servers.a.name
+        finally:
+            ws.close()
+
+
+def test_the_mode_is_shown_to_admins_only(member_client, admin_client, console_proxy, servers) -> None:  # noqa: ANN001
+    member_html = member_client.get(f"/console/{servers.a.id}/").content.decode()
+    assert "console-mode" not in member_html
+    admin_html = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
+    assert "Direct: Stratus console proxy" in admin_html
+
+
+def test_passthrough_mode_embeds_novas_own_console(member_client, admin_client, stratus, servers, settings) -> None:  # noqa: ANN001
+    settings.STRATUS_SERVICE_CLOUD = ""
+    text = member_client.get(f"/console/{servers.a.id}/").content.decode()
+    frame = re.search(r'<iframe class="console-frame" src="([^"]+)"', text)
+    assert frame and "token" in html.unescape(frame.group(1))
+    assert "data-url" not in text and "Open in a new window" in text
+    admin_html = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
+    assert "Passthrough: Nova’s noVNC proxy" in admin_html
+
+
+def test_the_proxy_url_follows_the_settings(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+    settings.STRATUS_CONSOLE_URL = "/console/ws/"
+    assert page_ws_url(member_client, servers.a.id).startswith("ws://testserver/console/ws/?token=")
+    settings.STRATUS_CONSOLE_URL = "wss://dash.example.org/console/ws/"
+    assert page_ws_url(member_client, servers.a.id).startswith("wss://dash.example.org/console/ws/?token=")
+    assert settings.STRATUS_CONSOLE_TOKEN_TTL <= 60
