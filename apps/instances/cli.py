@@ -1,0 +1,82 @@
+"""The `openstack` CLI command equivalent to each action and to a launch, shown next to the control."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.instances.forms import LaunchForm, shell_quote
+from apps.instances.selectors import Server
+
+_SIMPLE = {
+    "start": "openstack server start {id}",
+    "stop": "openstack server stop {id}",
+    "reboot_soft": "openstack server reboot --soft {id}",
+    "reboot_hard": "openstack server reboot --hard {id}",
+    "pause": "openstack server pause {id}",
+    "unpause": "openstack server unpause {id}",
+    "suspend": "openstack server suspend {id}",
+    "resume": "openstack server resume {id}",
+    "unlock": "openstack server unlock {id}",
+    "delete": "openstack server delete {id}",
+    "confirm_resize": "openstack server resize confirm {id}",
+    "revert_resize": "openstack server resize revert {id}",
+}
+
+
+def action_command(action: str, server: Server, data: Any = None) -> str:
+    data = data or {}
+    if action in _SIMPLE:
+        return _SIMPLE[action].format(id=server.id)
+    if action == "lock":
+        reason = data.get("reason") or ""
+        if reason:
+            return f"openstack --os-compute-api-version 2.73 server lock --reason {shell_quote(reason)} {server.id}"
+        return f"openstack server lock {server.id}"
+    if action == "rename":
+        return f"openstack server set --name {shell_quote(data.get('name') or '<new-name>')} {server.id}"
+    if action == "resize":
+        return f"openstack server resize --flavor {shell_quote(data.get('flavor_id') or '<flavor>')} {server.id}"
+    if action == "rebuild":
+        return f"openstack server rebuild --image {shell_quote(data.get('image_id') or '<image>')} {server.id}"
+    if action == "snapshot":
+        name = data.get("name") or f"{server.name}-snapshot"
+        return f"openstack server image create --name {shell_quote(name)} {server.id}"
+    return ""
+
+
+def launch_command(form: LaunchForm) -> str:
+    v = form.value
+    parts = ["openstack server create"]
+    flavor = form.selected_flavor()
+    parts.append(f"--flavor {shell_quote(flavor.name if flavor else '<flavor>')}")
+    source = v("source") or "image"
+    if source == "volume":
+        parts.append(f"--volume {shell_quote(v('volume_id') or '<volume>')}")
+    elif source == "snapshot":
+        parts.append(f"--image {shell_quote(v('snapshot_id') or '<snapshot>')}")
+    else:
+        parts.append(f"--image {shell_quote(v('image_id') or '<image>')}")
+        if source == "image_to_volume":
+            parts.append(f"--boot-from-volume {shell_quote(v('volume_size') or '<size-gb>')}")
+    if v("key_name"):
+        parts.append(f"--key-name {shell_quote(v('key_name'))}")
+    if v("availability_zone"):
+        parts.append(f"--availability-zone {shell_quote(v('availability_zone'))}")
+    if form.choices.has_network_service:
+        nets = form.data.getlist("network") if form.is_bound and hasattr(form.data, "getlist") else []
+        parts.extend([f"--nic net-id={shell_quote(n)}" for n in nets] or ["--nic auto"])
+    else:
+        parts.append(f"--nic {v('network') or 'none'}")
+    if v("description"):
+        parts.append(f"--description {shell_quote(v('description'))}")
+    for line in (v("metadata") or "").splitlines():
+        if "=" in line:
+            key, value = (p.strip() for p in line.split("=", 1))
+            parts.append(f"--property {shell_quote(f'{key}={value}')}")
+    if v("user_data"):
+        parts.append("--user-data user-data.txt")
+    count = form.count_value()
+    if count > 1:
+        parts.append(f"--min {count} --max {count}")
+    parts.append(shell_quote(v("name") or "<name>"))
+    return " ".join(parts)

@@ -1,0 +1,253 @@
+"""Forms of the instances pages. Choices come from the cloud (passed in by the view); validation mirrors Nova's."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from apps.instances import selectors
+
+NAME_MAX = 255
+USER_DATA_MAX = 65535  # Nova: base64 user data up to 64 KiB
+METADATA_MAX_ITEMS = 128
+SOURCES = [
+    ("image", _l("Image")),
+    ("snapshot", _l("Instance snapshot")),
+    ("volume", _l("Existing volume")),
+    ("image_to_volume", _l("New volume from image")),
+]
+
+
+def flavor_fit(flavor: selectors.FlavorChoice, image: selectors.ImageChoice | None, *, boot_volume: bool) -> str:
+    """Why this flavor cannot boot this image ("" when it can): Nova's min_disk / min_ram checks."""
+    if image is None:
+        return ""
+    if image.min_ram and flavor.ram < image.min_ram:
+        return _("needs at least %(ram)s MB RAM") % {"ram": image.min_ram}
+    if not boot_volume:
+        size_gb = math.ceil(image.size / (1024**3)) if image.size else 0
+        need = max(image.min_disk, size_gb)
+        if flavor.disk and need and flavor.disk < need:
+            return _("needs a disk of at least %(disk)s GB") % {"disk": need}
+    return ""
+
+
+def parse_metadata(text: str) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if "=" not in line:
+            raise forms.ValidationError(
+                _("Line %(n)s: write each item as key=value.") % {"n": number}, code="metadata_format"
+            )
+        key, value = (part.strip() for part in line.split("=", 1))
+        if not key or len(key) > 255 or len(value) > 255:
+            raise forms.ValidationError(
+                _("Line %(n)s: keys and values are 1 to 255 characters.") % {"n": number}, code="metadata_length"
+            )
+        meta[key] = value
+    if len(meta) > METADATA_MAX_ITEMS:
+        raise forms.ValidationError(_("At most %(n)s metadata items.") % {"n": METADATA_MAX_ITEMS})
+    return meta
+
+
+class LaunchForm(forms.Form):
+    name = forms.CharField(
+        label=_l("Instance name"),
+        max_length=NAME_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "pattern": r".*\S.*"}),
+    )
+    count = forms.IntegerField(label=_l("Count"), min_value=1, max_value=100, initial=1)
+    source = forms.ChoiceField(label=_l("Boot source"), choices=SOURCES, initial="image", widget=forms.RadioSelect)
+    image_id = forms.ChoiceField(label=_l("Image"), required=False)
+    snapshot_id = forms.ChoiceField(label=_l("Snapshot"), required=False)
+    volume_id = forms.ChoiceField(label=_l("Volume"), required=False)
+    volume_size = forms.IntegerField(
+        label=_l("Volume size (GB)"), min_value=1, max_value=16384, required=False, initial=10
+    )
+    delete_on_termination = forms.BooleanField(
+        label=_l("Delete the volume when the instance is deleted"), required=False, initial=True
+    )
+    flavor_id = forms.ChoiceField(label=_l("Flavor"))
+    key_name = forms.ChoiceField(label=_l("Key pair"), required=False)
+    availability_zone = forms.ChoiceField(label=_l("Availability zone"), required=False)
+    network = forms.MultipleChoiceField(label=_l("Network"), widget=forms.CheckboxSelectMultiple, required=False)
+    description = forms.CharField(label=_l("Description"), max_length=255, required=False)
+    user_data = forms.CharField(
+        label=_l("User data"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=_l("A cloud-init script or cloud-config, passed to the instance as is."),
+    )
+    metadata = forms.CharField(
+        label=_l("Metadata"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "placeholder": "role=web"}),
+        help_text=_l("One key=value per line."),
+    )
+
+    def __init__(self, *args: Any, choices: selectors.LaunchChoices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.choices = choices
+        self.fields["image_id"].choices = [("", _("Choose an image"))] + [(i.id, i.name) for i in choices.images]
+        self.fields["snapshot_id"].choices = [("", _("Choose a snapshot"))] + [
+            (i.id, i.name) for i in choices.snapshots
+        ]
+        self.fields["volume_id"].choices = [("", _("Choose a volume"))] + [
+            (v.id, f"{v.name} ({v.size} GB)") for v in choices.volumes
+        ]
+        self.fields["flavor_id"].choices = [(f.id, f.name) for f in choices.flavors]
+        self.fields["key_name"].choices = [("", _("No key pair"))] + [(k, k) for k in choices.keypairs]
+        self.fields["availability_zone"].choices = [("", _("Any zone"))] + [(z, z) for z in choices.zones]
+        if choices.has_network_service:
+            self.fields["network"].choices = list(choices.networks)
+            self.fields["network"].help_text = _("Choose none to let the cloud decide (auto).")
+        else:
+            self.fields["network"] = forms.ChoiceField(
+                label=_("Network"),
+                choices=[("none", _("No network")), ("auto", _("Automatic (the cloud decides)"))],
+                initial="none",
+                widget=forms.RadioSelect,
+            )
+        if not choices.has_volume_service:
+            self.fields["source"].choices = [c for c in SOURCES if c[0] in ("image", "snapshot")]
+        remaining = choices.quota.instances - choices.quota.instances_used
+        if choices.quota.instances >= 0:
+            self.fields["count"].widget.attrs["max"] = max(1, min(100, remaining))
+
+    # --- helpers for the template and the view -----------------------------------------------------------
+
+    def value(self, name: str) -> str:
+        if self.is_bound:
+            return str(self.data.get(name, "") or "")
+        return str(self.initial.get(name, self.fields[name].initial) or "")
+
+    def selected_image(self) -> selectors.ImageChoice | None:
+        source = self.value("source") or "image"
+        wanted = self.value("snapshot_id") if source == "snapshot" else self.value("image_id")
+        if source == "volume" or not wanted:
+            return None
+        for img in [*self.choices.images, *self.choices.snapshots]:
+            if img.id == wanted:
+                return img
+        return None
+
+    def flavor_rows(self) -> list[tuple[selectors.FlavorChoice, str, bool]]:
+        """(flavor, reason it does not fit or "", selected) for the flavor picker."""
+        image = self.selected_image()
+        boot_volume = self.value("source") in ("volume", "image_to_volume")
+        chosen = self.value("flavor_id")
+        return [(f, flavor_fit(f, image, boot_volume=boot_volume), f.id == chosen) for f in self.choices.flavors]
+
+    def selected_flavor(self) -> selectors.FlavorChoice | None:
+        chosen = self.value("flavor_id")
+        return next((f for f in self.choices.flavors if f.id == chosen), None)
+
+    def count_value(self) -> int:
+        try:
+            return max(1, min(100, int(self.value("count") or 1)))
+        except ValueError:
+            return 1
+
+    # --- validation --------------------------------------------------------------------------------------
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Give the instance a name."))
+        return name
+
+    def clean_user_data(self) -> str:
+        data = self.cleaned_data.get("user_data") or ""
+        if len(data.encode()) * 4 / 3 > USER_DATA_MAX:
+            raise forms.ValidationError(_("User data is limited to 64 KiB once encoded."))
+        return data
+
+    def clean_metadata(self) -> dict[str, str]:
+        return parse_metadata(self.cleaned_data.get("metadata") or "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        source = data.get("source")
+        if source in ("image", "image_to_volume") and not data.get("image_id"):
+            self.add_error("image_id", _("Choose an image."))
+        if source == "snapshot" and not data.get("snapshot_id"):
+            self.add_error("snapshot_id", _("Choose a snapshot."))
+        if source == "volume" and not data.get("volume_id"):
+            self.add_error("volume_id", _("Choose a volume."))
+        image = self.selected_image()
+        if source == "image_to_volume":
+            size = data.get("volume_size")
+            if not size:
+                self.add_error("volume_size", _("Give the size of the new volume."))
+            elif image is not None:
+                need = max(image.min_disk, math.ceil(image.size / (1024**3)) if image.size else 0)
+                if size < need:
+                    self.add_error("volume_size", _("The image needs a volume of at least %(n)s GB.") % {"n": need})
+        flavor = self.selected_flavor()
+        if flavor is not None:
+            reason = flavor_fit(flavor, image, boot_volume=source in ("volume", "image_to_volume"))
+            if reason:
+                self.add_error("flavor_id", _("This flavor is too small for the image: %(r)s.") % {"r": reason})
+        if source in ("volume",) and (data.get("count") or 1) > 1:
+            self.add_error("count", _("An existing volume can boot only one instance."))
+        return data
+
+    def networks_value(self) -> Any:
+        value = self.cleaned_data.get("network")
+        if self.choices.has_network_service:
+            return list(value) if value else "auto"
+        return value or "none"
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label=_l("New name"), max_length=NAME_MAX)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Give the instance a name."))
+        return name
+
+
+class SnapshotForm(forms.Form):
+    name = forms.CharField(label=_l("Snapshot name"), max_length=NAME_MAX)
+
+
+class LockForm(forms.Form):
+    reason = forms.CharField(label=_l("Reason (optional)"), max_length=255, required=False)
+
+
+class ResizeForm(forms.Form):
+    flavor_id = forms.ChoiceField(label=_l("New flavor"))
+
+    def __init__(self, *args: Any, flavors: list[selectors.FlavorChoice], current: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["flavor_id"].choices = [
+            (f.id, f"{f.name} · {f.vcpus} vCPU · {f.ram} MB · {f.disk} GB") for f in flavors if f.name != current
+        ]
+
+
+class RebuildForm(forms.Form):
+    image_id = forms.ChoiceField(label=_l("Image"))
+
+    def __init__(self, *args: Any, images: list[selectors.ImageChoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["image_id"].choices = [("", _("Choose an image"))] + [(i.id, i.name) for i in images]
+
+
+_SAFE_CLI = re.compile(r"^[A-Za-z0-9_./:@%+=,-]+$")
+
+
+def shell_quote(value: Any) -> str:
+    text = str(value)
+    if text and _SAFE_CLI.match(text):
+        return text
+    return "'" + text.replace("'", "'\"'\"'") + "'"

@@ -1,0 +1,682 @@
+"""Reads for the instances pages. Every function returns frozen dataclasses, never openstacksdk objects.
+
+The list costs one Nova `servers/detail` call (at the highest microversion both sides speak: ≥ 2.47 embeds the
+flavor, addresses come from Nova's own `addresses`) plus at most one Glance `id=in:` call for the images on the
+page whose names are not in the short-lived name cache.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from django.core.cache import cache
+
+from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.errors import cloud_errors
+
+PAGE_SIZES = (20, 50, 100)
+DEFAULT_PAGE_SIZE = 20
+NAME_CACHE_SECONDS = 120
+
+# Nova statuses a row can be in while something is happening to it.
+TRANSITIONAL = {
+    "BUILD",
+    "REBUILD",
+    "REBOOT",
+    "HARD_REBOOT",
+    "RESIZE",
+    "REVERT_RESIZE",
+    "MIGRATING",
+    "PASSWORD",
+    "DELETED",
+}
+STATUSES = (
+    "ACTIVE",
+    "BUILD",
+    "SHUTOFF",
+    "PAUSED",
+    "SUSPENDED",
+    "VERIFY_RESIZE",
+    "REBOOT",
+    "HARD_REBOOT",
+    "RESIZE",
+    "REBUILD",
+    "SHELVED",
+    "SHELVED_OFFLOADED",
+    "RESCUE",
+    "ERROR",
+)
+# Sort keys offered in the UI → Nova's sort_key.
+SORTS = {
+    "created": "created_at",
+    "name": "display_name",
+    "status": "vm_state",
+    "az": "availability_zone",
+    "key": "key_name",
+    "power": "power_state",
+    "updated": "updated_at",
+}
+POWER_STATES = {0: "NOSTATE", 1: "RUNNING", 3: "PAUSED", 4: "SHUTDOWN", 6: "CRASHED", 7: "SUSPENDED"}
+
+
+# --- filters (all in the URL) -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerFilters:
+    q: str = ""
+    name: str = ""
+    status: str = ""
+    flavor: str = ""
+    image: str = ""
+    az: str = ""
+    host: str = ""
+    sort: str = "created"
+    dir: str = "desc"
+    marker: str = ""
+    limit: int = DEFAULT_PAGE_SIZE
+
+    @classmethod
+    def from_query(cls, data: Any, *, is_admin: bool) -> ServerFilters:
+        def get(key: str) -> str:
+            return (data.get(key) or "").strip()[:255]
+
+        status = get("status").upper()
+        sort = get("sort") or "created"
+        direction = get("dir") or ("desc" if sort in ("created", "updated") else "asc")
+        try:
+            limit = int(get("limit") or DEFAULT_PAGE_SIZE)
+        except ValueError:
+            limit = DEFAULT_PAGE_SIZE
+        return cls(
+            q=get("q"),
+            name=get("name"),
+            status=status if status in STATUSES else "",
+            flavor=get("flavor"),
+            image=get("image"),
+            az=get("az"),
+            host=get("host") if is_admin else "",
+            sort=sort if sort in SORTS else "created",
+            dir=direction if direction in ("asc", "desc") else "desc",
+            marker=get("marker"),
+            limit=limit if limit in PAGE_SIZES else DEFAULT_PAGE_SIZE,
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list (new servers then do not pop into it while polling)."""
+        return any((self.q, self.name, self.status, self.flavor, self.image, self.az, self.host))
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The URL parameters of this view (with changes), without defaults."""
+        values = {
+            "q": self.q,
+            "name": self.name,
+            "status": self.status,
+            "flavor": self.flavor,
+            "image": self.image,
+            "az": self.az,
+            "host": self.host,
+            "sort": self.sort,
+            "dir": self.dir,
+            "marker": self.marker,
+            "limit": str(self.limit),
+        }
+        values.update({k: str(v) for k, v in changes.items()})
+        defaults = {"sort": "created", "dir": "desc", "limit": str(DEFAULT_PAGE_SIZE)}
+        return {k: v for k, v in values.items() if v and defaults.get(k) != v}
+
+    def nova_query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {"sort_key": SORTS[self.sort], "sort_dir": self.dir}
+        if self.name:
+            query["name"] = self.name
+        if self.q:
+            if _looks_like_ip(self.q):
+                query["ip"] = "^" + re.escape(self.q)
+            elif "name" not in query:
+                query["name"] = re.escape(self.q)
+        if self.status:
+            query["status"] = self.status
+        if self.flavor:
+            query["flavor"] = self.flavor
+        if self.image:
+            query["image"] = self.image
+        if self.az:
+            query["availability_zone"] = self.az
+        if self.host:
+            query["host"] = self.host
+        return query
+
+
+def _looks_like_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"\d{1,3}(\.\d{1,3}){1,3}\.?", text))
+
+
+# --- rows ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    network: str
+    addr: str
+    kind: str  # fixed / floating
+    version: int
+
+
+@dataclass(frozen=True)
+class Server:
+    id: str
+    name: str
+    status: str
+    task_state: str
+    vm_state: str
+    power_state: int
+    image_id: str
+    image_name: str
+    volume_backed: bool
+    flavor_name: str
+    vcpus: int
+    ram: int
+    disk: int
+    addresses: tuple[Address, ...]
+    key_name: str
+    availability_zone: str
+    created: datetime | None
+    updated: datetime | None
+    updated_raw: str
+    locked: bool
+    locked_reason: str
+    fault_message: str
+    fault_code: int
+    host: str
+    hypervisor: str
+    description: str
+    project_id: str
+    user_id: str
+    metadata: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    progress: int | None = None
+
+    @property
+    def power_label(self) -> str:
+        return POWER_STATES.get(self.power_state, "NOSTATE")
+
+    @property
+    def in_flux(self) -> bool:
+        return bool(self.task_state) or self.status in TRANSITIONAL
+
+    @property
+    def deleted(self) -> bool:
+        return self.status in ("DELETED", "SOFT_DELETED")
+
+    @property
+    def badge(self) -> str:
+        if self.in_flux:
+            return "transition"
+        if self.status == "ACTIVE":
+            return "ok"
+        if self.status == "ERROR":
+            return "danger"
+        if self.status in ("VERIFY_RESIZE",):
+            return "info"
+        return "warn"
+
+    def allowed(self, *, is_admin: bool) -> frozenset[str]:
+        return allowed_actions(self, is_admin=is_admin)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _addresses(raw: Any) -> tuple[Address, ...]:
+    out: list[Address] = []
+    for network, entries in sorted((raw or {}).items()):
+        for entry in entries or []:
+            out.append(
+                Address(
+                    network=str(network),
+                    addr=str(entry.get("addr", "")),
+                    kind=str(entry.get("OS-EXT-IPS:type", "fixed")),
+                    version=int(entry.get("version") or 4),
+                )
+            )
+    return tuple(out)
+
+
+def _server(s: Any, image_names: dict[str, str]) -> Server:
+    """One openstacksdk Server → a Server row (tolerant of missing keys: down cells, old microversions)."""
+    flavor = s.flavor or {}
+    if not isinstance(flavor, dict):
+        flavor = flavor.to_dict() if hasattr(flavor, "to_dict") else {}
+    image = s.image or {}
+    if not isinstance(image, dict):
+        image = image.to_dict() if hasattr(image, "to_dict") else {}
+    image_id = str(image.get("id") or "")
+    fault = s.fault or {}
+    volumes = tuple(str(v.get("id", "")) for v in (s.attached_volumes or []) if isinstance(v, dict))
+    return Server(
+        id=s.id,
+        name=s.name or "",
+        status=(s.status or "UNKNOWN").upper(),
+        task_state=s.task_state or "",
+        vm_state=s.vm_state or "",
+        power_state=int(s.power_state or 0),
+        image_id=image_id,
+        image_name=image_names.get(image_id, ""),
+        volume_backed=not image_id,
+        flavor_name=str(flavor.get("original_name") or flavor.get("name") or flavor.get("id") or ""),
+        vcpus=int(flavor.get("vcpus") or 0),
+        ram=int(flavor.get("ram") or 0),
+        disk=int(flavor.get("disk") or 0),
+        addresses=_addresses(s.addresses),
+        key_name=s.key_name or "",
+        availability_zone=s.availability_zone or "",
+        created=_parse_time(s.created_at),
+        updated=_parse_time(s.updated_at),
+        updated_raw=str(s.updated_at or ""),
+        locked=bool(s.is_locked),
+        locked_reason=getattr(s, "locked_reason", None) or "",
+        fault_message=str(fault.get("message") or "") if isinstance(fault, dict) else "",
+        fault_code=int(fault.get("code") or 0) if isinstance(fault, dict) else 0,
+        host=s.compute_host or "",
+        hypervisor=s.hypervisor_hostname or "",
+        description=s.description or "",
+        project_id=s.project_id or "",
+        user_id=s.user_id or "",
+        metadata=tuple(sorted((str(k), str(v)) for k, v in (s.metadata or {}).items())),
+        tags=tuple(s.tags or ()),
+        volumes=volumes,
+        progress=s.progress,
+    )
+
+
+# Which actions Nova accepts in which state (nova/compute/api.py check_instance_state), so that the UI offers
+# only what would work.
+_ACTION_VM_STATES = {
+    "start": {"stopped"},
+    "stop": {"active", "error"},
+    "reboot_soft": {"active"},
+    "reboot_hard": {"active", "stopped", "paused", "suspended", "error"},
+    "pause": {"active", "rescued"},
+    "unpause": {"paused"},
+    "suspend": {"active"},
+    "resume": {"suspended"},
+    "resize": {"active", "stopped"},
+    "confirm_resize": {"resized"},
+    "revert_resize": {"resized"},
+    "rebuild": {"active", "stopped", "error"},
+    "snapshot": {"active", "stopped", "paused", "suspended", "shelved", "shelved_offloaded"},
+}
+
+
+def allowed_actions(server: Server, *, is_admin: bool) -> frozenset[str]:
+    if server.deleted or server.task_state == "deleting":
+        return frozenset()
+    allowed: set[str] = {"rename"}
+    allowed.add("unlock" if server.locked else "lock")
+    if server.locked and not is_admin:
+        # Nova refuses every other action on a locked server for non-admins.
+        return frozenset(allowed)
+    allowed.add("delete")
+    if not server.task_state:
+        allowed |= {a for a, states in _ACTION_VM_STATES.items() if server.vm_state in states}
+    return frozenset(allowed)
+
+
+@dataclass(frozen=True)
+class ServerPage:
+    servers: list[Server]
+    filters: ServerFilters
+    has_next: bool
+    next_marker: str
+    since: str  # changes-since cursor for live updates (Nova's own clock)
+
+    @property
+    def in_flux_ids(self) -> list[str]:
+        return [s.id for s in self.servers if s.in_flux]
+
+
+def _cache_get_many(keys: list[str]) -> dict[str, Any]:
+    try:
+        return cache.get_many(keys)
+    except Exception:  # the cache is an optimisation: a Redis hiccup must not break the page
+        return {}
+
+
+def _cache_set_many(values: dict[str, Any], timeout: int) -> None:
+    try:
+        cache.set_many(values, timeout)
+    except Exception:
+        pass
+
+
+def image_names(creds: Credentials, image_ids: Iterable[str]) -> dict[str, str]:
+    """Names of these images: from the short cache, else one Glance `GET /v2/images?id=in:...` call."""
+    ids = sorted({i for i in image_ids if i})
+    if not ids:
+        return {}
+    keys = {f"instances:image-name:{creds.project_id}:{i}": i for i in ids}
+    cached = _cache_get_many(list(keys))
+    names = {keys[k]: v for k, v in cached.items()}
+    missing = [i for i in ids if i not in names]
+    if missing:
+        conn = connection_for(creds)
+        with cloud_errors("image"):
+            found = {img.id: img.name or "" for img in conn.image.images(id="in:" + ",".join(missing), paginated=False)}
+        names.update(found)
+        # Images no longer visible are remembered as "" too, so that the page does not ask again.
+        _cache_set_many(
+            {f"instances:image-name:{creds.project_id}:{i}": found.get(i, "") for i in missing}, NAME_CACHE_SECONDS
+        )
+    return names
+
+
+def list_servers(creds: Credentials, filters: ServerFilters) -> ServerPage:
+    conn = connection_for(creds)
+    query = filters.nova_query()
+    query["limit"] = filters.limit + 1  # one more than shown tells whether there is a next page
+    if filters.marker:
+        query["marker"] = filters.marker
+    with cloud_errors("compute"):
+        raw = list(conn.compute.servers(details=True, paginated=False, **query))
+    has_next = len(raw) > filters.limit
+    raw = raw[: filters.limit]
+    names = image_names(creds, (str((s.image or {}).get("id") or "") for s in raw))
+    servers = [_server(s, names) for s in raw]
+    since = max((s.updated_raw for s in servers), default="")
+    return ServerPage(
+        servers=servers,
+        filters=filters,
+        has_next=has_next,
+        next_marker=servers[-1].id if has_next and servers else "",
+        since=since,
+    )
+
+
+def changed_servers(creds: Credentials, *, since: str) -> list[Server]:
+    """Servers of the project changed since `since` (Nova's `changes-since`; includes recently deleted ones)."""
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        raw = list(conn.compute.servers(details=True, paginated=False, changes_since=since, limit=1000))
+    image_ids = {str((s.image or {}).get("id") or "") for s in raw if (s.status or "").upper() != "DELETED"}
+    names = image_names(creds, image_ids)
+    return [_server(s, names) for s in raw]
+
+
+def get_server(creds: Credentials, server_id: str) -> Server:
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        s = conn.compute.get_server(server_id)
+    image_id = str((s.image or {}).get("id") or "")
+    return _server(s, image_names(creds, [image_id]))
+
+
+# --- detail tabs -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionEvent:
+    event: str
+    result: str
+    start_time: str
+    finish_time: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class InstanceAction:
+    request_id: str
+    action: str
+    start_time: str
+    user_id: str
+    message: str
+    events: tuple[ActionEvent, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(e.result and e.result.lower() == "error" for e in self.events) or bool(self.message)
+
+
+def console_log(creds: Credentials, server_id: str, *, lines: int | None) -> str:
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        out = conn.compute.get_server_console_output(server_id, length=lines)
+    return (out or {}).get("output", "") if isinstance(out, dict) else str(out or "")
+
+
+def instance_actions(creds: Credentials, server_id: str, *, limit: int = 20) -> list[InstanceAction]:
+    """The server's action log with each action's events (one call per action shown, newest first)."""
+    conn = connection_for(creds)
+    result: list[InstanceAction] = []
+    with cloud_errors("compute"):
+        actions = list(conn.compute.server_actions(server_id))
+        actions.sort(key=lambda a: a.start_time or "", reverse=True)
+        for a in actions[:limit]:
+            detail = conn.compute.get_server_action(a.request_id, server_id)
+            events = tuple(
+                ActionEvent(
+                    event=str(getattr(e, "event", "") or (e.get("event") if isinstance(e, dict) else "")),
+                    result=str(getattr(e, "result", "") or (e.get("result") if isinstance(e, dict) else "") or ""),
+                    start_time=str(
+                        getattr(e, "start_time", "") or (e.get("start_time") if isinstance(e, dict) else "") or ""
+                    ),
+                    finish_time=str(
+                        getattr(e, "finish_time", "") or (e.get("finish_time") if isinstance(e, dict) else "") or ""
+                    ),
+                    traceback=str(
+                        getattr(e, "traceback", "") or (e.get("traceback") if isinstance(e, dict) else "") or ""
+                    ),
+                )
+                for e in (detail.events or [])
+            )
+            result.append(
+                InstanceAction(
+                    request_id=a.request_id,
+                    action=a.action or "",
+                    start_time=str(a.start_time or ""),
+                    user_id=a.user_id or "",
+                    message=a.message or "",
+                    events=events,
+                )
+            )
+    return result
+
+
+# --- launch form data ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlavorChoice:
+    id: str
+    name: str
+    vcpus: int
+    ram: int
+    disk: int
+    ephemeral: int = 0
+
+
+@dataclass(frozen=True)
+class ImageChoice:
+    id: str
+    name: str
+    min_disk: int
+    min_ram: int
+    size: int
+    is_snapshot: bool
+
+
+@dataclass(frozen=True)
+class VolumeChoice:
+    id: str
+    name: str
+    size: int
+    bootable: bool
+
+
+@dataclass(frozen=True)
+class Quota:
+    instances: int  # -1: unlimited
+    instances_used: int
+    cores: int
+    cores_used: int
+    ram: int
+    ram_used: int
+
+
+@dataclass(frozen=True)
+class LaunchChoices:
+    flavors: list[FlavorChoice]
+    images: list[ImageChoice]
+    snapshots: list[ImageChoice]
+    volumes: list[VolumeChoice]
+    keypairs: list[str]
+    zones: list[str]
+    networks: list[tuple[str, str]]  # (id, name); empty when the cloud has no network service
+    has_network_service: bool
+    has_volume_service: bool
+    quota: Quota
+    warnings: list[str] = field(default_factory=list)
+
+
+def _has_service(creds: Credentials, service_type: str) -> bool:
+    return any(s.get("type") == service_type for s in creds.body.get("catalog", []))
+
+
+def list_flavors(creds: Credentials) -> list[FlavorChoice]:
+    """Flavors the project may use (cached a short while per project: names and sizes rarely change)."""
+    key = f"instances:flavors:{creds.project_id}"
+    cached = _cache_get_many([key]).get(key)
+    if cached is not None:
+        return cached
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        flavors = [
+            FlavorChoice(
+                id=f.id,
+                name=f.name or f.id,
+                vcpus=int(f.vcpus or 0),
+                ram=int(f.ram or 0),
+                disk=int(f.disk or 0),
+                ephemeral=int(f.ephemeral or 0),
+            )
+            for f in conn.compute.flavors(details=True)
+        ]
+    flavors.sort(key=lambda f: (f.vcpus, f.ram, f.disk, f.name))
+    _cache_set_many({key: flavors}, NAME_CACHE_SECONDS)
+    return flavors
+
+
+def _image_choice(img: Any) -> ImageChoice:
+    props = img.properties or {}
+    image_type = getattr(img, "image_type", None) or props.get("image_type")
+    return ImageChoice(
+        id=img.id,
+        name=img.name or img.id,
+        min_disk=int(img.min_disk or 0),
+        min_ram=int(img.min_ram or 0),
+        size=int(img.size or 0),
+        is_snapshot=image_type == "snapshot",
+    )
+
+
+def get_quota(creds: Credentials) -> Quota:
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        absolute = conn.compute.get_limits().absolute
+    return Quota(
+        instances=int(absolute.instances if absolute.instances is not None else -1),
+        instances_used=int(absolute.instances_used or 0),
+        cores=int(absolute.total_cores if absolute.total_cores is not None else -1),
+        cores_used=int(absolute.total_cores_used or 0),
+        ram=int(absolute.total_ram if absolute.total_ram is not None else -1),
+        ram_used=int(absolute.total_ram_used or 0),
+    )
+
+
+def launch_choices(creds: Credentials) -> LaunchChoices:
+    conn = connection_for(creds)
+    flavors = list_flavors(creds)
+    with cloud_errors("image"):
+        all_images = [_image_choice(i) for i in conn.image.images(status="active")]
+    all_images.sort(key=lambda i: i.name.lower())
+    with cloud_errors("compute"):
+        keypairs = sorted(k.name for k in conn.compute.keypairs())
+        zones = sorted(
+            z.name for z in conn.compute.availability_zones() if (z.state or {}).get("available", True) and z.name
+        )
+    has_volume = _has_service(creds, "volumev3") or _has_service(creds, "block-storage")
+    volumes: list[VolumeChoice] = []
+    warnings: list[str] = []
+    if has_volume:
+        with cloud_errors("volume"):
+            volumes = [
+                VolumeChoice(
+                    id=v.id, name=v.name or v.id, size=int(v.size or 0), bootable=str(v.is_bootable).lower() == "true"
+                )
+                for v in conn.block_storage.volumes(details=True, status="available")
+            ]
+    has_network = _has_service(creds, "network")
+    networks: list[tuple[str, str]] = []
+    if has_network:
+        with cloud_errors("cloud"):
+            networks = sorted(((n.id, n.name or n.id) for n in conn.network.networks()), key=lambda n: n[1])
+    return LaunchChoices(
+        flavors=flavors,
+        images=[i for i in all_images if not i.is_snapshot],
+        snapshots=[i for i in all_images if i.is_snapshot],
+        volumes=volumes,
+        keypairs=keypairs,
+        zones=zones,
+        networks=networks,
+        has_network_service=has_network,
+        has_volume_service=has_volume,
+        quota=get_quota(creds),
+        warnings=warnings,
+    )
+
+
+def list_images(creds: Credentials) -> list[ImageChoice]:
+    conn = connection_for(creds)
+    with cloud_errors("image"):
+        images = [_image_choice(i) for i in conn.image.images(status="active")]
+    return sorted(images, key=lambda i: i.name.lower())
+
+
+def filter_images(creds: Credentials) -> list[tuple[str, str]]:
+    """(id, name) of the images the project can see, for the list's image filter (short-cached)."""
+    key = f"instances:filter-images:{creds.project_id}"
+    cached = _cache_get_many([key]).get(key)
+    if cached is not None:
+        return cached
+    images = [(i.id, i.name) for i in list_images(creds)]
+    _cache_set_many({key: images}, NAME_CACHE_SECONDS)
+    return images
+
+
+def list_zones(creds: Credentials) -> list[str]:
+    key = f"instances:zones:{creds.project_id}"
+    cached = _cache_get_many([key]).get(key)
+    if cached is not None:
+        return cached
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        zones = sorted(z.name for z in conn.compute.availability_zones() if z.name)
+    _cache_set_many({key: zones}, NAME_CACHE_SECONDS)
+    return zones

@@ -1,0 +1,611 @@
+"""Instances: list (Nova-side paging, filters, live rows), detail (overview, console log, action log), launch,
+and actions (each an operation). Views parse the request, call a selector or a service, and render."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts.decorators import login_required
+from apps.cloud.errors import OverQuota
+from apps.instances import forms, selectors, services
+from apps.instances.cli import action_command, launch_command
+
+WATCH_KEY = "instances_watch_until"
+LOG_LINES = (50, 200, 1000)
+
+
+def _action_text() -> dict[str, tuple[str, str]]:
+    return {
+        "start": (_("Starting %(name)s…"), ""),
+        "stop": (_("Stopping %(name)s…"), _("Stop %(name)s? Its processes end and it stops using CPU.")),
+        "reboot_soft": (_("Rebooting %(name)s…"), _("Reboot %(name)s gracefully?")),
+        "reboot_hard": (_("Hard rebooting %(name)s…"), _("Hard reboot %(name)s? It is powered off and on at once.")),
+        "pause": (_("Pausing %(name)s…"), ""),
+        "unpause": (_("Unpausing %(name)s…"), ""),
+        "suspend": (_("Suspending %(name)s…"), ""),
+        "resume": (_("Resuming %(name)s…"), ""),
+        "lock": (_("Locking %(name)s…"), ""),
+        "unlock": (_("Unlocking %(name)s…"), ""),
+        "delete": (_("Deleting %(name)s…"), _("Delete %(name)s? This cannot be undone.")),
+        "rename": (_("Renaming %(name)s…"), ""),
+        "resize": (_("Resizing %(name)s…"), ""),
+        "confirm_resize": (_("Confirming the resize of %(name)s…"), ""),
+        "revert_resize": (_("Reverting the resize of %(name)s…"), _("Revert %(name)s to its previous flavor?")),
+        "rebuild": (_("Rebuilding %(name)s…"), _("Rebuild %(name)s? Its disk is replaced by the image.")),
+        "snapshot": (_("Creating a snapshot of %(name)s…"), ""),
+    }
+
+
+def _action_labels() -> dict[str, str]:
+    return {
+        "start": _("Start"),
+        "stop": _("Stop"),
+        "reboot_soft": _("Soft reboot"),
+        "reboot_hard": _("Hard reboot"),
+        "pause": _("Pause"),
+        "unpause": _("Unpause"),
+        "suspend": _("Suspend"),
+        "resume": _("Resume"),
+        "lock": _("Lock"),
+        "unlock": _("Unlock"),
+        "delete": _("Delete"),
+        "rename": _("Rename"),
+        "resize": _("Resize"),
+        "confirm_resize": _("Confirm resize"),
+        "revert_resize": _("Revert resize"),
+        "rebuild": _("Rebuild"),
+        "snapshot": _("Create snapshot"),
+    }
+
+
+ACTION_ORDER = [
+    "start",
+    "stop",
+    "reboot_soft",
+    "reboot_hard",
+    "confirm_resize",
+    "revert_resize",
+    "pause",
+    "unpause",
+    "suspend",
+    "resume",
+    "snapshot",
+    "rename",
+    "resize",
+    "rebuild",
+    "lock",
+    "unlock",
+    "delete",
+]
+FORM_ACTIONS = {"rename", "resize", "rebuild", "snapshot", "lock"}
+DANGER_ACTIONS = {"delete", "reboot_hard", "rebuild", "stop", "revert_resize"}
+BULK_ACTIONS = ["start", "stop", "reboot_soft", "reboot_hard", "pause", "unpause", "suspend", "resume", "delete"]
+
+
+def _creds(request: HttpRequest) -> Any:
+    return request.creds  # type: ignore[attr-defined]
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _console_url(server_id: str) -> str:
+    try:
+        return reverse("consoles:open", args=[server_id])
+    except NoReverseMatch:
+        return ""
+
+
+def _active_operations(request: HttpRequest, ids: list[str]) -> dict[str, Any]:
+    try:
+        from apps.operations.selectors import active_operations
+    except ImportError:
+        return {}
+    return active_operations(creds=_creds(request), target_type="server", target_ids=ids)
+
+
+def _watching(request: HttpRequest) -> bool:
+    return float(request.session.get(WATCH_KEY, 0) or 0) > time.time()
+
+
+def _watch(request: HttpRequest) -> None:
+    request.session[WATCH_KEY] = services.watch_until()
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _row_actions(server: selectors.Server, *, is_admin: bool) -> list[dict[str, Any]]:
+    allowed = server.allowed(is_admin=is_admin)
+    labels = _action_labels()
+    texts = _action_text()
+    out = []
+    for name in ACTION_ORDER:
+        if name not in allowed:
+            continue
+        confirm = texts[name][1] % {"name": server.name} if texts[name][1] else ""
+        out.append(
+            {
+                "name": name,
+                "label": labels[name],
+                "form": name in FORM_ACTIONS,
+                "danger": name in DANGER_ACTIONS,
+                "confirm": confirm,
+                "url": reverse("instances:action", args=[server.id, name]),
+                "cli": action_command(name, server),
+            }
+        )
+    return out
+
+
+def _rows(request: HttpRequest, servers: list[selectors.Server]) -> list[dict[str, Any]]:
+    creds = _creds(request)
+    ops = _active_operations(request, [s.id for s in servers]) if servers else {}
+    return [{"server": s, "op": ops.get(s.id), "actions": _row_actions(s, is_admin=creds.is_admin)} for s in servers]
+
+
+def _poll_url(*, since: str, flux: list[str], seen: list[str], insert: bool) -> str:
+    query = {"since": since, "flux": ",".join(flux), "seen": ",".join(seen)}
+    if insert:
+        query["insert"] = "1"
+    return reverse("instances:poll") + "?" + urlencode(query)
+
+
+# --- list ----------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def server_list(request: HttpRequest) -> HttpResponse:
+    creds = _creds(request)
+    filters = selectors.ServerFilters.from_query(request.GET, is_admin=creds.is_admin)
+    page = selectors.list_servers(creds, filters)
+    rows = _rows(request, page.servers)
+    flux = [r["server"].id for r in rows if r["server"].in_flux or r["op"]]
+    insert = not filters.marker and not filters.active and filters.sort == "created" and filters.dir == "desc"
+    polling = bool(flux) or _watching(request)
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "statuses": selectors.STATUSES,
+        "sorts": selectors.SORTS,
+        "page_sizes": selectors.PAGE_SIZES,
+        "bulk_actions": [(a, _action_labels()[a]) for a in BULK_ACTIONS],
+        "polling": polling,
+        "poll_url": _poll_url(since=page.since or "", flux=flux, seen=[s.id for s in page.servers], insert=insert),
+        "first_url": "?" + urlencode(filters.query(marker="")),
+        "next_url": "?" + urlencode(filters.query(marker=page.next_marker)) if page.has_next else "",
+        "show_filters": filters.active or request.GET.get("filters") == "1",
+        "filter_options": _filter_options(request) if (filters.active or request.GET.get("filters") == "1") else None,
+        "list_cli": _list_cli(filters),
+        "sort": _sort_links(filters),
+    }
+    if _htmx(request) and request.headers.get("HX-Target") == "server-table":
+        return render(request, "instances/list.html#server-table", context)
+    return render(request, "instances/list.html", context)
+
+
+def _sort_links(filters: selectors.ServerFilters) -> dict[str, dict[str, Any]]:
+    links = {}
+    for key in selectors.SORTS:
+        active = filters.sort == key
+        direction = ("asc" if filters.dir == "desc" else "desc") if active else ("desc" if key == "created" else "asc")
+        links[key] = {
+            "url": "?" + urlencode(filters.query(sort=key, dir=direction, marker="")),
+            "active": active,
+            "arrow": (" ↑" if filters.dir == "asc" else " ↓") if active else "",
+            "aria": "ascending" if filters.dir == "asc" else "descending",
+        }
+    return links
+
+
+def _list_cli(filters: selectors.ServerFilters) -> str:
+    parts = ["openstack server list --long"]
+    q = filters.nova_query()
+    if "name" in q:
+        parts.append(f"--name {forms.shell_quote(q['name'])}")
+    if "ip" in q:
+        parts.append(f"--ip {forms.shell_quote(q['ip'])}")
+    if filters.status:
+        parts.append(f"--status {filters.status}")
+    if filters.flavor:
+        parts.append(f"--flavor {forms.shell_quote(filters.flavor)}")
+    if filters.image:
+        parts.append(f"--image {forms.shell_quote(filters.image)}")
+    if filters.az:
+        parts.append(f"--availability-zone {forms.shell_quote(filters.az)}")
+    if filters.host:
+        parts.append(f"--host {forms.shell_quote(filters.host)}")
+    parts.append(f"--sort-column {selectors.SORTS[filters.sort]} --sort-ascending" if filters.dir == "asc" else "")
+    parts.append(f"--limit {filters.limit}")
+    if filters.marker:
+        parts.append(f"--marker {filters.marker}")
+    return " ".join(p for p in parts if p)
+
+
+def _filter_options(request: HttpRequest) -> dict[str, Any]:
+    """Choices for the flavor, image and zone filters (short-cached names; asked only when filters are open)."""
+    creds = _creds(request)
+    return {
+        "flavors": selectors.list_flavors(creds),
+        "images": selectors.filter_images(creds),
+        "zones": selectors.list_zones(creds),
+    }
+
+
+@login_required
+@require_GET
+def filters_panel(request: HttpRequest) -> HttpResponse:
+    creds = _creds(request)
+    filters = selectors.ServerFilters.from_query(request.GET, is_admin=creds.is_admin)
+    return render(
+        request,
+        "instances/list.html#filter-fields",
+        {"filters": filters, "filter_options": _filter_options(request), "statuses": selectors.STATUSES},
+    )
+
+
+@login_required
+@require_GET
+def poll(request: HttpRequest) -> HttpResponse:
+    """Live rows: Nova's `changes-since` for what changed; out-of-band swaps of just those rows; 286 when calm."""
+    since = (request.GET.get("since") or "").strip()
+    flux = {i for i in (request.GET.get("flux") or "").split(",") if i}
+    seen = [i for i in (request.GET.get("seen") or "").split(",") if i]
+    insert = request.GET.get("insert") == "1"
+    changed: list[selectors.Server] = []
+    if since:
+        changed = selectors.changed_servers(_creds(request), since=since)
+    else:
+        # Nothing was on the page: look at the newest servers instead.
+        page = selectors.list_servers(_creds(request), selectors.ServerFilters())
+        changed = page.servers
+    seen_set = set(seen)
+    updates = [s for s in changed if s.id in seen_set and not s.deleted]
+    removed = [s.id for s in changed if s.id in seen_set and s.deleted]
+    added = [s for s in changed if s.id not in seen_set and not s.deleted] if insert else []
+    added.sort(key=lambda s: s.created or 0, reverse=False)  # type: ignore[arg-type,return-value]
+    rows_by_id = {r["server"].id: r for r in _rows(request, updates + added)}
+    for s in changed:
+        if s.id in flux and (s.deleted or not s.in_flux):
+            flux.discard(s.id)
+    for row in rows_by_id.values():
+        if row["server"].in_flux or row["op"]:
+            flux.add(row["server"].id)
+    # Rows whose operation is still pending keep the table polling even before Nova shows any change.
+    still_ops = _active_operations(request, [i for i in seen if i not in removed])
+    flux |= set(still_ops)
+    flux -= set(removed)
+    new_since = max([since, *(s.updated_raw for s in changed)])
+    new_seen = [s.id for s in reversed(added)] + [i for i in seen if i not in removed]
+    keep_polling = bool(flux) or _watching(request)
+    context = {
+        "updates": [rows_by_id[s.id] for s in updates],
+        "added": [rows_by_id[s.id] for s in reversed(added)],
+        "removed": removed,
+        "polling": keep_polling,
+        "poll_url": _poll_url(since=new_since, flux=sorted(flux), seen=new_seen, insert=insert),
+        "empty_now": not new_seen,
+    }
+    response = render(request, "instances/list.html#poll-response", context)
+    if added and not seen:
+        # The page showed the empty state: load it again to show the table.
+        response["HX-Refresh"] = "true"
+    if not keep_polling:
+        response.status_code = 286
+    return response
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action", "")
+    picked = request.POST.getlist("server")
+    back = _safe_next(request, reverse("instances:list"))
+    if action not in BULK_ACTIONS:
+        messages.error(request, _("Choose an action for the selected instances."))
+        return HttpResponseRedirect(back)
+    targets: list[tuple[str, str]] = []
+    for value in picked:
+        server_id, _sep, name = value.partition("|")
+        if server_id:
+            targets.append((server_id, name or server_id))
+    if not targets:
+        messages.error(request, _("Select at least one instance."))
+        return HttpResponseRedirect(back)
+    try:
+        services.bulk_action(creds=_creds(request), action=action, targets=targets)
+    except services.DispatchError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(back)
+    _watch(request)
+    label = _action_labels()[action]
+    messages.success(
+        request,
+        _("%(action)s: %(n)s instances queued.") % {"action": label, "n": len(targets)},
+    )
+    return HttpResponseRedirect(back)
+
+
+# --- detail ----------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
+    creds = _creds(request)
+    server = selectors.get_server(creds, server_id)
+    tab = request.GET.get("tab", "overview")
+    if tab not in ("overview", "log", "actions"):
+        tab = "overview"
+    ops = _active_operations(request, [server.id])
+    context: dict[str, Any] = {
+        "server": server,
+        "op": ops.get(server.id),
+        "tab": tab,
+        "actions": _row_actions(server, is_admin=creds.is_admin),
+        "console_url": _console_url(server.id) if server.status in ("ACTIVE",) else "",
+        "is_admin": creds.is_admin,
+        "polling": server.in_flux or bool(ops),
+    }
+    if tab == "log":
+        lines = _log_lines(request)
+        context.update(
+            {
+                "lines": lines,
+                "line_choices": LOG_LINES,
+                "log": selectors.console_log(creds, server_id, lines=lines),
+                "log_cli": f"openstack console log show --lines {lines} {server.id}",
+            }
+        )
+    elif tab == "actions":
+        context.update(
+            {
+                "instance_actions": selectors.instance_actions(creds, server_id),
+                "actions_cli": f"openstack server event list --long {server.id}",
+            }
+        )
+    if _htmx(request):
+        target = request.headers.get("HX-Target", "")
+        if target == "server-head":
+            response = render(request, "instances/detail.html#server-head", context)
+            if not context["polling"]:
+                response.status_code = 286
+            return response
+        if target == "tab-body":
+            return render(request, "instances/detail.html#tab-body", context)
+    return render(request, "instances/detail.html", context)
+
+
+def _log_lines(request: HttpRequest) -> int:
+    try:
+        lines = int(request.GET.get("lines") or LOG_LINES[0])
+    except ValueError:
+        lines = LOG_LINES[0]
+    return lines if lines in LOG_LINES else LOG_LINES[0]
+
+
+@login_required
+@require_GET
+def console_log_download(request: HttpRequest, server_id: str) -> HttpResponse:
+    creds = _creds(request)
+    text = selectors.console_log(creds, server_id, lines=None)
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="console-{server_id}.log"'
+    return response
+
+
+# --- actions ---------------------------------------------------------------------------------------------------
+
+
+def _action_form(action: str, request: HttpRequest, server: selectors.Server, data: Any = None) -> Any:
+    creds = _creds(request)
+    if action == "rename":
+        return forms.RenameForm(data, initial={"name": server.name})
+    if action == "snapshot":
+        return forms.SnapshotForm(data, initial={"name": f"{server.name}-snapshot"})
+    if action == "lock":
+        return forms.LockForm(data)
+    if action == "resize":
+        return forms.ResizeForm(data, flavors=selectors.list_flavors(creds), current=server.flavor_name)
+    if action == "rebuild":
+        return forms.RebuildForm(data, images=selectors.list_images(creds), initial={"image_id": server.image_id})
+    return None
+
+
+def _params(action: str, form: Any) -> dict[str, Any]:
+    if form is None:
+        return {}
+    data = form.cleaned_data
+    if action == "rename":
+        return {"name": data["name"]}
+    if action == "snapshot":
+        return {"name": data["name"]}
+    if action == "lock":
+        return {"reason": data.get("reason") or ""}
+    if action == "resize":
+        return {"flavor_id": data["flavor_id"]}
+    if action == "rebuild":
+        return {"image_id": data["image_id"]}
+    return {}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def server_action(request: HttpRequest, server_id: str, action: str) -> HttpResponse:
+    """GET: the action's page (its form, or a confirmation without JavaScript) with the CLI; POST: dispatch."""
+    creds = _creds(request)
+    labels = _action_labels()
+    if action not in labels:
+        raise Http404(_("No such action."))
+    server = selectors.get_server(creds, server_id)
+    detail_url = reverse("instances:detail", args=[server.id])
+    back = _safe_next(request, detail_url)
+    allowed = server.allowed(is_admin=creds.is_admin)
+    if action not in allowed:
+        messages.error(
+            request,
+            _("%(action)s is not possible while %(name)s is %(status)s.")
+            % {"action": labels[action], "name": server.name, "status": server.status},
+        )
+        return HttpResponseRedirect(back)
+    form = _action_form(action, request, server, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        params = _params(action, form)
+        try:
+            services.server_action(
+                creds=creds, server_id=server.id, server_name=server.name, action=action, params=params
+            )
+        except services.DispatchError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(back)
+        _watch(request)
+        messages.success(request, _action_text()[action][0] % {"name": server.name})
+        if action == "delete" and back.startswith(detail_url):
+            back = reverse("instances:list")
+        return HttpResponseRedirect(back)
+    text = _action_text()[action]
+    context = {
+        "server": server,
+        "action": action,
+        "label": labels[action],
+        "form": form,
+        "confirm": text[1] % {"name": server.name} if text[1] else "",
+        "danger": action in DANGER_ACTIONS,
+        "next": back,
+        "cli": action_command(action, server, form.data if form is not None and form.is_bound else None),
+    }
+    return render(request, "instances/action.html", context, status=400 if request.method == "POST" else 200)
+
+
+# --- launch ----------------------------------------------------------------------------------------------------
+
+
+def _launch_initial(request: HttpRequest) -> dict[str, Any]:
+    source = request.GET.get("source", "image")
+    initial: dict[str, Any] = {"source": source if source in dict(forms.SOURCES) else "image", "count": 1}
+    image_id = request.GET.get("image_id", "")
+    if source == "snapshot":
+        initial["snapshot_id"] = image_id
+    elif image_id:
+        initial["image_id"] = image_id
+    if request.GET.get("volume_id"):
+        initial["volume_id"] = request.GET["volume_id"]
+    for key in ("flavor_id", "key_name", "availability_zone", "name"):
+        if request.GET.get(key):
+            initial[key] = request.GET[key]
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def launch(request: HttpRequest) -> HttpResponse:
+    creds = _creds(request)
+    choices = selectors.launch_choices(creds)
+    quota_error = ""
+    if request.method == "POST":
+        form = forms.LaunchForm(request.POST, choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            flavor = form.selected_flavor()
+            source = data["source"]
+            req = services.LaunchRequest(
+                name=data["name"],
+                count=data["count"],
+                flavor_id=data["flavor_id"],
+                source_type=source,
+                image_id=(data["snapshot_id"] if source == "snapshot" else data["image_id"])
+                if source != "volume"
+                else "",
+                volume_id=data["volume_id"] if source == "volume" else "",
+                volume_size=int(data.get("volume_size") or 0) if source == "image_to_volume" else 0,
+                delete_on_termination=bool(data.get("delete_on_termination"))
+                if source in ("image_to_volume", "volume")
+                else False,
+                key_name=data.get("key_name") or "",
+                availability_zone=data.get("availability_zone") or "",
+                user_data=data.get("user_data") or "",
+                metadata=data.get("metadata") or {},
+                description=data.get("description") or "",
+                networks=form.networks_value(),
+            )
+            try:
+                services.check_launch_quota(
+                    quota=selectors.get_quota(creds),
+                    count=req.count,
+                    vcpus=flavor.vcpus if flavor else 0,
+                    ram=flavor.ram if flavor else 0,
+                )
+                services.launch_servers(creds=creds, launch=req)
+            except services.QuotaExceeded as exc:
+                quota_error = exc.message
+                form.add_error(None, exc.message)
+            except OverQuota as exc:
+                quota_error = exc.message
+                form.add_error(None, exc.message)
+            except services.DispatchError as exc:
+                form.add_error(None, exc.message)
+            else:
+                _watch(request)
+                if req.count == 1:
+                    messages.success(request, _("Launching %(name)s…") % {"name": req.name})
+                else:
+                    messages.success(
+                        request, _("Launching %(n)s instances named %(name)s-1…") % {"n": req.count, "name": req.name}
+                    )
+                return HttpResponseRedirect(reverse("instances:list"))
+    else:
+        form = forms.LaunchForm(
+            request.GET if _htmx(request) and request.GET.get("live") else None,
+            choices=choices,
+            initial=_launch_initial(request),
+        )
+    context = {
+        "form": form,
+        "choices": choices,
+        "quota_error": quota_error,
+        "usage": _launch_usage(form, choices.quota),
+        "cli": launch_command(form),
+    }
+    if _htmx(request) and request.GET.get("live"):
+        return render(request, "instances/launch.html#launch-live", context)
+    return render(request, "instances/launch.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[str, Any]]:
+    flavor = form.selected_flavor()
+    count = form.count_value()
+    rows = [
+        ("instances", _("Instances"), count, quota.instances, quota.instances_used),
+        ("cores", _("vCPUs"), count * (flavor.vcpus if flavor else 0), quota.cores, quota.cores_used),
+        ("ram", _("RAM (MB)"), count * (flavor.ram if flavor else 0), quota.ram, quota.ram_used),
+    ]
+    return [
+        {
+            "key": key,
+            "label": label,
+            "adds": adds,
+            "used": used,
+            "limit": limit,
+            "after": used + adds,
+            "over": limit >= 0 and used + adds > limit,
+            "unlimited": limit < 0,
+        }
+        for key, label, adds, limit, used in rows
+    ]
