@@ -1,0 +1,84 @@
+"""Helpers for the operations suite: the member's Credentials (through a real Keystone sign-in), the cloud
+seen through openstacksdk, and waiting on an operation row with a deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import openstack
+import pytest
+from django.test import Client
+
+from apps.cloud.connection import Credentials
+from apps.operations.models import FINAL_STATES, Operation
+from tests.conftest import sign_in_client
+
+
+@pytest.fixture
+def member_creds(stratus, transactional_db) -> Credentials:  # noqa: ANN001
+    client = sign_in_client(Client(), stratus.member)
+    return Credentials.from_dict(client.session["stratus_account"]["creds"])
+
+
+@pytest.fixture
+def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
+    """The member's own openstacksdk connection (clouds.yaml), to check the cloud's state independently."""
+    conn = openstack.connect(cloud=stratus.member.name)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def boot(sdk) -> dict[str, str]:  # noqa: ANN001
+    """A small flavor and a bootable image."""
+    flavors = sorted(sdk.compute.flavors(), key=lambda f: (f.ram, f.vcpus))
+    images = [i for i in sdk.image.images() if i.status == "active" and (i.min_disk or 0) <= flavors[0].disk]
+    return {"flavor_id": flavors[0].id, "image_id": images[0].id}
+
+
+def wait_op(op_id, *, timeout: float = 60, states=FINAL_STATES) -> Operation:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while True:
+        op = Operation.objects.get(id=op_id)
+        if op.state in states:
+            return op
+        if time.monotonic() > deadline:
+            raise AssertionError(f"operation {op.kind} still {op.state} after {timeout} s: steps={op.steps}")
+        time.sleep(0.1)
+
+
+def wait_until(check, *, timeout: float = 30, what: str = "condition"):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def servers_tagged(sdk, tag: str) -> list:  # noqa: ANN001
+    return [s for s in sdk.compute.servers(details=True, tags=tag) if s.status != "DELETED"]
+
+
+@pytest.fixture
+def clear_faults(devcloud) -> Iterator[None]:  # noqa: ANN001
+    devcloud.control("faults", method="DELETE")
+    devcloud.control("build-failures", method="DELETE")
+    yield
+    devcloud.control("faults", method="DELETE")
+    devcloud.control("build-failures", method="DELETE")
+
+
+def make_server(sdk, boot: dict, name: str, status: str = "ACTIVE"):  # noqa: ANN001, ANN201
+    """A server made directly through openstacksdk (not through Stratus), in `status`."""
+    server = sdk.compute.create_server(
+        name=name, flavor_id=boot["flavor_id"], image_id=boot["image_id"], networks="none"
+    )
+    server = sdk.compute.wait_for_server(server, status="ACTIVE", interval=0.2, wait=60)
+    if status == "SHUTOFF":
+        sdk.compute.stop_server(server)
+        server = sdk.compute.wait_for_server(server, status="SHUTOFF", interval=0.2, wait=60)
+    return server

@@ -1,0 +1,142 @@
+"""What happens when things go wrong: a worker killed mid-launch, a cloud answering 503, a state conflict,
+an unreachable queue; and what travels through Redis (never the token)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import redis
+from django.conf import settings
+
+from apps.operations.models import Operation, State
+from apps.operations.services import dispatch
+from tests.operations.conftest import make_server, servers_tagged, wait_op, wait_until
+
+pytestmark = [pytest.mark.worker, pytest.mark.devcloud_only]
+
+
+def test_it_completes_a_launch_with_one_server_after_the_worker_is_killed(
+    worker_factory, member_creds, sdk, boot, devcloud, clear_faults
+):  # noqa: ANN001
+    worker = worker_factory("w1")
+    # Hold the launch in its waiting phase: every GET of one server stalls, so the kill lands after the create.
+    devcloud.control(
+        "faults", {"service": "compute", "method": "GET", "path": r"/servers/[0-9a-f-]{36}$", "stall": 30, "count": 3}
+    )
+    op = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-crash-1",
+        params={"name": "ops-crash-1", "source_type": "image", "networks": "none", **boot},
+    )
+    wait_until(lambda: Operation.objects.get(id=op.id).target_id, what="the server to be created", timeout=30)
+    assert Operation.objects.get(id=op.id).state == State.RUNNING
+    worker.kill()
+    devcloud.control("faults", method="DELETE")
+    assert len(servers_tagged(sdk, f"op-{op.id}")) == 1
+
+    # A worker starts again under the same node name: it re-queues what its previous incarnation left running.
+    worker_factory("w1")
+    done = wait_op(op.id, timeout=60)
+    assert done.state == State.SUCCEEDED, (done.message, done.steps)
+    assert done.attempts == 2
+    tagged = servers_tagged(sdk, f"op-{op.id}")
+    assert len(tagged) == 1
+    assert tagged[0].id == done.target_id
+    assert tagged[0].status == "ACTIVE"
+    assert [s.id for s in sdk.compute.servers(name="^ops-crash-1$")] == [done.target_id]
+
+
+def test_it_retries_transient_503s_with_backoff_and_succeeds(
+    worker_factory, monkeypatch, member_creds, sdk, boot, devcloud, clear_faults
+):  # noqa: ANN001
+    monkeypatch.setenv("STRATUS_OPERATION_RETRY_BASE", "0.5")
+    worker_factory()
+    server = make_server(sdk, boot, "ops-503-1")
+    devcloud.control("faults", {"service": "compute", "method": "POST", "path": r"/action$", "status": 503, "count": 2})
+    op = dispatch(
+        creds=member_creds, kind="server.stop", target_type="server", target_id=server.id, target_name=server.name
+    )
+    op = wait_op(op.id, timeout=60)
+    assert op.state == State.SUCCEEDED, (op.message, op.steps)
+    assert op.attempts == 3  # two transient failures, then success
+    retries = [s for s in op.steps if s["text"].startswith("The cloud is not answering")]
+    assert len(retries) == 2
+    assert retries[0]["args"]["seconds"] < retries[1]["args"]["seconds"]  # backoff grows
+    assert sdk.compute.get_server(server.id).status == "SHUTOFF"
+
+
+def test_it_fails_at_once_with_novas_message_on_a_conflict(
+    worker, member_client, member_creds, sdk, boot, clear_faults
+):  # noqa: ANN001
+    server = make_server(sdk, boot, "ops-409-1", status="SHUTOFF")
+    op = dispatch(
+        creds=member_creds, kind="server.pause", target_type="server", target_id=server.id, target_name=server.name
+    )
+    op = wait_op(op.id, timeout=30)
+    assert op.state == State.FAILED
+    assert op.attempts == 1  # no retry for a 409
+    assert "Cannot 'pause' instance" in op.message
+    assert op.request_id.startswith("req-")
+    page = member_client.get(f"/activity/{op.id}/").content.decode()
+    assert "Cannot &#x27;pause&#x27; instance" in page or "Cannot 'pause' instance" in page
+    assert sdk.compute.get_server(server.id).status == "SHUTOFF"
+
+
+def test_it_fails_a_launch_with_the_servers_fault(worker, member_creds, sdk, boot, devcloud, clear_faults):  # noqa: ANN001
+    devcloud.control("build-failures", {"count": 1, "message": "No valid host was found."})
+    op = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-nohost-1",
+        params={"name": "ops-nohost-1", "source_type": "image", "networks": "none", **boot},
+    )
+    op = wait_op(op.id, timeout=30)
+    assert op.state == State.FAILED
+    assert op.message == "No valid host was found."
+    assert sdk.compute.get_server(op.target_id).status == "ERROR"
+
+
+def test_redis_messages_never_hold_the_token(worker_factory, member_creds, boot):  # noqa: ANN001
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    r.delete(queue)
+    op = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-secret-1",
+        params={"name": "ops-secret-1", "source_type": "image", "networks": "none", **boot},
+    )
+    raw = r.lrange(queue, 0, -1)
+    assert len(raw) == 1
+    message = json.loads(raw[0])
+    body = base64.b64decode(message["body"]).decode()
+    everything = raw[0].decode() + body
+    assert str(op.id) in body
+    assert member_creds.token not in everything
+    assert member_creds.token[:16] not in everything
+    assert "catalog" not in everything
+    # At rest, the row holds the credentials only encrypted.
+    row = Operation.objects.get(id=op.id)
+    assert row.credentials and member_creds.token not in row.credentials
+
+    worker = worker_factory()
+    done = wait_op(op.id, timeout=60)
+    assert done.state == State.SUCCEEDED
+    assert done.credentials == ""
+    for key in r.scan_iter("*"):
+        if r.type(key) == b"list":
+            values = r.lrange(key, 0, -1)
+        elif r.type(key) == b"hash":
+            values = list(r.hgetall(key).values())
+        elif r.type(key) == b"string":
+            values = [r.get(key)]
+        else:
+            continue
+        assert not any(member_creds.token.encode() in v for v in values if v), key
+    assert member_creds.token not in worker.log()

@@ -1,0 +1,36 @@
+"""Operations end to end: a real Celery worker process on the real Redis, against the cloud over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.operations.models import State
+from apps.operations.services import dispatch
+from tests.operations.conftest import servers_tagged, wait_op
+
+pytestmark = [pytest.mark.worker]
+
+
+def test_it_launches_and_deletes_a_server(worker, member_creds, sdk, boot):  # noqa: ANN001
+    op = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-launch-1",
+        params={"name": "ops-launch-1", "source_type": "image", "networks": "none", **boot},
+    )
+    op = wait_op(op.id)
+    assert op.state == State.SUCCEEDED, (op.message, op.steps, worker.log()[-3000:])
+    assert op.target_id
+    assert op.credentials == ""  # the token is erased when the operation ends
+    server = sdk.compute.get_server(op.target_id)
+    assert server.status == "ACTIVE"
+    assert server.name == "ops-launch-1"
+    assert servers_tagged(sdk, f"op-{op.id}") != []
+
+    delete = dispatch(
+        creds=member_creds, kind="server.delete", target_type="server", target_id=server.id, target_name=server.name
+    )
+    delete = wait_op(delete.id)
+    assert delete.state == State.SUCCEEDED, delete.message
+    assert sdk.compute.find_server(server.id) is None or sdk.compute.get_server(server.id).status == "DELETED"
