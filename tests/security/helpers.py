@@ -1,0 +1,266 @@
+"""Shared by the security tests: a generic walk over every URL pattern, real ids to put in them, and the cloud
+objects (servers, snapshots, a second project with its own member) those ids name.
+
+The walk finds every page as the app areas land: a route's parameters are filled by name (`server_id`,
+`flavor_id`, ...) or, failing that, by the area the route lives under (`instances/` → a server id).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+
+import openstack
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.cloudharness import CloudCreds, TestCloud, admin_token, password_token
+
+PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+PARAM_RE = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+
+# Parameter name fragments, then URL areas, that say what kind of object a parameter names.
+NAME_KINDS = [
+    ("operation", "operation"),
+    ("server", "server"),
+    ("instance", "server"),
+    ("snapshot", "snapshot"),
+    ("image", "snapshot"),
+    ("flavor", "flavor"),
+    ("keypair", "keypair"),
+    ("hypervisor", "hypervisor"),
+]
+AREA_KINDS = [
+    ("instances/", "server"),
+    ("console/", "server"),
+    ("snapshots/", "snapshot"),
+    ("activity/", "operation"),
+    ("flavors/", "flavor"),
+    ("keypairs/", "keypair"),
+    ("admin/hypervisors/", "hypervisor"),
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # the pattern as written, e.g. "instances/<uuid:server_id>/stop/"
+    pattern: URLPattern
+    name: str  # "namespace:name"
+
+    @property
+    def access(self) -> str | None:
+        """ "member" / "admin" (set by apps.accounts.decorators), or None for public views."""
+        return getattr(self.pattern.callback, "stratus_access", None)
+
+    @property
+    def params(self) -> list[tuple[str, str]]:
+        return [(m.group("conv") or "str", m.group("name")) for m in PARAM_RE.finditer(self.route)]
+
+    def kind_of(self, param: str) -> str:
+        for fragment, kind in NAME_KINDS:
+            if fragment in param.lower():
+                return kind
+        for area, kind in AREA_KINDS:
+            if self.route.startswith(area):
+                return kind
+        return "other"
+
+    def url(self, ids: dict[str, str] | None = None) -> str:
+        """The route with each parameter replaced by the id of its kind from `ids`, else a placeholder."""
+        ids = ids or {}
+
+        def value(m: re.Match) -> str:
+            conv = m.group("conv") or "str"
+            if conv == "int":
+                return ids.get(self.kind_of(m.group("name")) + ":int", "1")
+            return ids.get(self.kind_of(m.group("name")), PLACEHOLDER)
+
+        return "/" + PARAM_RE.sub(value, self.route).lstrip("^").rstrip("$")
+
+    @property
+    def csrf_exempt(self) -> bool:
+        return bool(getattr(self.pattern.callback, "csrf_exempt", False))
+
+
+def routes() -> list[Route]:
+    found: list[Route] = []
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> None:
+        for p in resolver.url_patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                walk(p, route, f"{namespace}{p.namespace}:" if p.namespace else namespace)
+            elif isinstance(p, URLPattern):
+                found.append(Route(route, p, f"{namespace}{p.name or ''}"))
+
+    walk(get_resolver(), "", "")
+    return found
+
+
+def is_login_redirect(response) -> bool:  # noqa: ANN001 - a Django test response
+    if response.status_code == 302:
+        return response["Location"].startswith("/auth/login/")
+    return response.status_code == 200 and response.get("HX-Redirect", "").startswith("/auth/login/")
+
+
+# --- Keystone admin calls (work on devcloud and on a real Keystone with admin credentials) -------------------
+
+
+def keystone(cloud: TestCloud, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    req = urllib.request.Request(
+        cloud.auth_url.rstrip("/") + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"X-Auth-Token": token or admin_token(cloud), "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=15) as resp:
+        raw = resp.read()
+    return json.loads(raw) if raw else {}
+
+
+@dataclass
+class OtherProject:
+    """A fresh project with a fresh user who is a member of it only (the outsider, "Charlie")."""
+
+    cloud: TestCloud
+    creds: CloudCreds
+    project_id: str
+    user_id: str
+
+    def delete(self) -> None:
+        for path in (f"/users/{self.user_id}", f"/projects/{self.project_id}"):
+            try:
+                keystone(self.cloud, "DELETE", path)
+            except urllib.error.HTTPError:
+                pass
+
+
+def create_other_project(cloud: TestCloud) -> OtherProject:
+    token = admin_token(cloud)
+    suffix = uuid.uuid4().hex[:8]
+    name = f"stratus-test-b-{suffix}"
+    password = "pw-" + uuid.uuid4().hex
+    project = keystone(cloud, "POST", "/projects", {"project": {"name": name, "domain_id": "default"}}, token)
+    user = keystone(
+        cloud,
+        "POST",
+        "/users",
+        {"user": {"name": f"stratus-test-user-{suffix}", "password": password, "domain_id": "default"}},
+        token,
+    )
+    roles = keystone(cloud, "GET", "/roles?name=member", None, token)["roles"]
+    keystone(
+        cloud,
+        "PUT",
+        f"/projects/{project['project']['id']}/users/{user['user']['id']}/roles/{roles[0]['id']}",
+        None,
+        token,
+    )
+    creds = CloudCreds(
+        name="",
+        auth_url=cloud.auth_url,
+        username=user["user"]["name"],
+        password=password,
+        project_name=name,
+        region_name=cloud.member.region_name,
+    )
+    password_token(creds)  # fails loudly now rather than inside a test
+    return OtherProject(cloud, creds, project["project"]["id"], user["user"]["id"])
+
+
+def connect(creds: CloudCreds) -> openstack.connection.Connection:
+    return openstack.connect(
+        auth_url=creds.auth_url,
+        username=creds.username,
+        password=creds.password,
+        project_name=creds.project_name,
+        user_domain_name=creds.user_domain_name,
+        project_domain_name=creds.project_domain_name,
+        region_name=creds.region_name,
+        identity_api_version="3",
+        load_yaml_config=False,
+        load_envvars=False,
+    )
+
+
+# --- cloud objects ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Objects:
+    """Objects in one project, and the ids a route's parameters take."""
+
+    conn: openstack.connection.Connection
+    ids: dict[str, str] = field(default_factory=dict)
+    server_names: list[str] = field(default_factory=list)
+    cleanups: list = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - best effort: the cloud may already have removed it
+                pass
+
+
+def smallest_boot(conn: openstack.connection.Connection) -> tuple[str, str]:
+    """(image id, flavor id): the smallest active image and the smallest flavor that can boot it."""
+    images = [i for i in conn.image.images() if i.status == "active" and (i.disk_format or "") != "ari"]
+    image = min(images, key=lambda i: i.size or 0)
+    flavors = [
+        f
+        for f in conn.compute.flavors()
+        if (f.disk or 0) >= (image.min_disk or 0) and (f.ram or 0) >= (image.min_ram or 0)
+    ]
+    flavor = min(flavors, key=lambda f: ((f.ram or 0), (f.vcpus or 0), (f.disk or 0)))
+    return image.id, flavor.id
+
+
+def boot_server(objects: Objects, name: str, **extra) -> openstack.compute.v2.server.Server:
+    conn = objects.conn
+    image_id, flavor_id = smallest_boot(conn)
+    server = conn.compute.create_server(name=name, image_id=image_id, flavor_id=flavor_id, networks="none", **extra)
+    objects.cleanups.append(lambda: conn.compute.delete_server(server.id, ignore_missing=True))
+    server = conn.compute.wait_for_server(server, status="ACTIVE", wait=120, interval=0.3)
+    objects.server_names.append(name)
+    return server
+
+
+def snapshot_server(objects: Objects, server, name: str):  # noqa: ANN001 - an openstacksdk Server
+    conn = objects.conn
+    image = conn.compute.create_server_image(server, name)
+    objects.cleanups.append(lambda: conn.image.delete_image(image.id, ignore_missing=True))
+    deadline = time.monotonic() + 120
+    while conn.image.get_image(image.id).status != "active":
+        assert time.monotonic() < deadline, "snapshot did not become active in 120 s"
+        time.sleep(0.3)
+    return image
+
+
+def make_objects(creds: CloudCreds, label: str) -> Objects:
+    """One ACTIVE server, one snapshot of it and one key pair, named with `label` so a page can be searched."""
+    objects = Objects(conn=connect(creds))
+    server = boot_server(objects, f"{label}-server-{uuid.uuid4().hex[:6]}")
+    image = snapshot_server(objects, server, f"{label}-snapshot-{uuid.uuid4().hex[:6]}")
+    keypair_name = f"{label}-key-{uuid.uuid4().hex[:6]}"
+    objects.conn.compute.create_keypair(name=keypair_name)
+    objects.cleanups.append(lambda: objects.conn.compute.delete_keypair(keypair_name, ignore_missing=True))
+    objects.ids.update({"server": server.id, "snapshot": image.id, "keypair": keypair_name})
+    objects.server_names.append(image.name)
+    return objects
+
+
+def cloud_state(conn: openstack.connection.Connection, all_projects: bool = False) -> dict:
+    """What a state-changing call would change: servers and their status, images, flavors, key pairs."""
+    return {
+        "servers": sorted(
+            (s.id, s.name, s.status) for s in conn.compute.servers(all_projects=all_projects) if s.status != "DELETED"
+        ),
+        "images": sorted((i.id, i.name, i.status) for i in conn.image.images()),
+        "flavors": sorted((f.id, f.name) for f in conn.compute.flavors(is_public=None)),
+        "keypairs": sorted(k.name for k in conn.compute.keypairs()),
+    }
