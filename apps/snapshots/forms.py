@@ -1,0 +1,28 @@
+"""The snapshot form: which instance, and the snapshot's name as Nova's createImage accepts it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class SnapshotForm(forms.Form):
+    server_id = forms.ChoiceField(label=_("Instance"))
+    name = forms.CharField(label=_("Snapshot name"), max_length=255, strip=False)
+
+    def __init__(self, *args, servers=(), **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.servers = {s.id: s for s in servers}
+        self.fields["server_id"].choices = [("", _("Choose an instance"))] + [
+            (s.id, f"{s.name} ({s.status})") for s in servers
+        ]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if not name.strip():
+            raise forms.ValidationError(_("Give the snapshot a name."))
+        if name != name.strip():
+            raise forms.ValidationError(_("A name cannot start or end with a space."))
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise forms.ValidationError(_("A name cannot contain control characters."))
+        return name

@@ -1,0 +1,160 @@
+"""Snapshot pages: the project's snapshots (live while saving), one snapshot, create from an instance
+(an operation), delete, and launch from a snapshot (the instances app's launch page)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts.decorators import login_required
+from apps.cloud.errors import Conflict, Forbidden, NotFound
+from apps.snapshots import selectors, services
+from apps.snapshots.forms import SnapshotForm
+
+
+def launch_url(image_id: str) -> str:
+    """The instances app's launch page with this snapshot as the source ("" while that page does not exist)."""
+    try:
+        base = reverse("instances:launch")
+    except NoReverseMatch:
+        return ""
+    return base + "?" + urlencode({"source": "snapshot", "image_id": image_id})
+
+
+def _pending_snapshot_operations(request: HttpRequest, server_ids: list[str]) -> list:
+    try:
+        from apps.operations.selectors import active_operations
+    except ImportError:
+        return []
+    found = active_operations(creds=request.creds, target_type="server", target_ids=server_ids)  # type: ignore[attr-defined]
+    return sorted((op for op in found.values() if op.kind == "server.snapshot"), key=lambda op: op.created_at)
+
+
+def _parse_sort(raw: str) -> tuple[str, str]:
+    raw = (raw or "").strip()
+    key = raw.lstrip("-")
+    if key not in selectors.SORT_KEYS:
+        return "created_at", "desc"
+    return key, "desc" if raw.startswith("-") else "asc"
+
+
+@login_required
+def snapshot_list(request: HttpRequest) -> HttpResponse:
+    creds = request.creds  # type: ignore[attr-defined]
+    filters = {
+        "q": request.GET.get("q", "").strip(),
+        "status": request.GET.get("status", ""),
+        "server": request.GET.get("server", ""),
+    }
+    sort, direction = _parse_sort(request.GET.get("sort", "-created_at"))
+    page = selectors.list_snapshots(
+        creds=creds,
+        status=filters["status"],
+        server_id=filters["server"],
+        query=filters["q"],
+        sort=sort,
+        direction=direction,
+        marker=request.GET.get("marker", ""),
+    )
+    pending = _pending_snapshot_operations(request, list(page.servers))
+    params = {k: v for k, v in filters.items() if v}
+    sort_param = ("-" if direction == "desc" else "") + sort
+    context = {
+        "page": page,
+        "snapshots": [(s, launch_url(s.id) if s.status == "active" else "") for s in page.snapshots],
+        "pending": pending,
+        "polling": page.in_flux or bool(pending),
+        "filters": filters,
+        "statuses": selectors.STATUSES,
+        "servers": sorted(page.servers.items(), key=lambda kv: kv[1].lower()),
+        "sort": sort,
+        "direction": direction,
+        "query": urlencode({**params, "sort": sort_param}),
+        "filter_query": urlencode(params),
+        "next_query": urlencode({**params, "sort": sort_param, "marker": page.next_marker}) if page.next_marker else "",
+        "cli": services.cli_list(creds.project_id),
+    }
+    template = "snapshots/list.html#snapshot-table" if request.htmx else "snapshots/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+def snapshot_detail(request: HttpRequest, image_id: str) -> HttpResponse:
+    detail = selectors.get_snapshot(creds=request.creds, image_id=image_id)  # type: ignore[attr-defined]
+    snapshot = detail.snapshot
+    context = {
+        "detail": detail,
+        "snapshot": snapshot,
+        "launch_url": launch_url(snapshot.id) if snapshot.status == "active" else "",
+        "cli_show": services.cli_show(snapshot.id),
+        "cli_delete": services.cli_delete(snapshot.id),
+        "cli_launch": services.cli_launch(snapshot.id),
+    }
+    template = "snapshots/detail.html#snapshot-status" if request.htmx else "snapshots/detail.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def snapshot_create(request: HttpRequest) -> HttpResponse:
+    creds = request.creds  # type: ignore[attr-defined]
+    servers = selectors.list_snapshottable_servers(creds=creds)
+    wanted = request.GET.get("server_id", "")
+    initial = {}
+    unavailable = ""
+    if wanted:
+        chosen = next((s for s in servers if s.id == wanted), None)
+        if chosen is None:
+            unavailable = wanted
+        else:
+            stamp = timezone.now().strftime("%Y%m%d-%H%M")
+            initial = {"server_id": chosen.id, "name": f"{chosen.name}-snapshot-{stamp}"}
+    form = SnapshotForm(request.POST or None, initial=initial, servers=servers)
+    if request.method == "POST" and form.is_valid():
+        server = form.servers[form.cleaned_data["server_id"]]
+        name = form.cleaned_data["name"]
+        from apps.operations.services import DispatchError
+
+        try:
+            services.create_snapshot(creds=creds, server_id=server.id, server_name=server.name, name=name)
+        except DispatchError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.info(
+                request, _("Creating snapshot %(name)s of %(server)s…") % {"name": name, "server": server.name}
+            )
+            return redirect("snapshots:list")
+    data = form.data if form.is_bound else initial
+    server_name = form.servers[data["server_id"]].name if data.get("server_id") in form.servers else ""
+    context = {
+        "form": form,
+        "unavailable": unavailable,
+        "cli": services.cli_create(server_name, data.get("name", "")),
+    }
+    return render(request, "snapshots/create.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def snapshot_delete(request: HttpRequest, image_id: str) -> HttpResponse:
+    creds = request.creds  # type: ignore[attr-defined]
+    name = request.POST.get("name") or image_id
+    try:
+        services.delete_snapshot(creds=creds, image_id=image_id)
+    except (Forbidden, Conflict) as exc:
+        messages.error(
+            request, _("Snapshot %(name)s was not deleted: %(reason)s") % {"name": name, "reason": exc.message}
+        )
+        return redirect("snapshots:detail", image_id=image_id)
+    except NotFound:
+        messages.info(request, _("Snapshot %(name)s was already deleted.") % {"name": name})
+    else:
+        messages.success(request, _("Snapshot %(name)s deleted.") % {"name": name})
+    return redirect("snapshots:list")

@@ -1,0 +1,55 @@
+"""A running server of the member's project, made through openstacksdk, and waiting helpers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import openstack
+import pytest
+
+
+def wait_until(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
+    conn = openstack.connect(cloud=stratus.member.name)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def server(sdk) -> Iterator[Any]:  # noqa: ANN001
+    """A small ACTIVE server of the member's project; deleted afterwards."""
+    flavor = sorted(sdk.compute.flavors(), key=lambda f: (f.ram, f.vcpus))[0]
+    image = next(i for i in sdk.image.images() if i.status == "active" and (i.min_disk or 0) <= flavor.disk)
+    created = sdk.compute.create_server(
+        name=f"snap-src-{uuid.uuid4().hex[:6]}", flavor_id=flavor.id, image_id=image.id, networks="auto"
+    )
+    created = sdk.compute.wait_for_server(created, status="ACTIVE", interval=0.2, wait=120)
+    yield created
+    sdk.compute.delete_server(created, ignore_missing=True)
+
+
+def snapshot_of(sdk, server, name: str) -> str:  # noqa: ANN001
+    """Take a snapshot straight through Nova (for tests that are not about creating one); returns its id."""
+    return sdk.compute.create_server_image(server, name, wait=False).id
+
+
+def wait_image(sdk, image_id: str, status: str = "active", timeout: float = 60) -> Any:  # noqa: ANN001
+    return wait_until(
+        lambda: (img := sdk.image.get_image(image_id)).status == status and img,
+        timeout=timeout,
+        what=f"image {image_id} {status}",
+    )
