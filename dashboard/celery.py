@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
+_path = list(sys.path)
 app = Celery("dashboard")
+# Celery's Django fixup puts the working directory first on sys.path. Run from an app directory (as
+# `../../manage.py makemessages` is), that shadows the `apps` package with the app's own apps.py: undo it.
+if len(sys.path) == len(_path) + 1 and sys.path[0] == os.getcwd() and sys.path[1:] == _path:
+    sys.path.pop(0)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
