@@ -1,0 +1,143 @@
+"""Production settings, checked in a subprocess with the environment a deployment sets (DEBUG=false,
+STRATUS_TLS=true, SECRET_KEY, ALLOWED_HOSTS, ...): `check --deploy` is clean, and the answers carry the
+security headers and cookie flags.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cloudharness import ROOT
+
+PROBE = r"""
+import json, logging
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+
+client = Client(HTTP_HOST="dash.example.org")
+plain = client.get("/auth/login/")
+secure = client.get("/auth/login/", secure=True)
+logging.getLogger("stratus.probe").warning("probe %s", "password=hunter2")
+print("RESULT " + json.dumps({
+    "plain_status": plain.status_code,
+    "plain_location": plain.get("Location", ""),
+    "status": secure.status_code,
+    "headers": dict(secure.headers),
+    "cookies": {name: morsel.OutputString() for name, morsel in secure.cookies.items()},
+    "debug": settings.DEBUG,
+    "log_json": settings.LOG_JSON,
+    "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
+    "session_cookie_httponly": settings.SESSION_COOKIE_HTTPONLY,
+}))
+"""
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DEBUG": "false",
+        "STRATUS_TLS": "true",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "dash.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://dash.example.org",
+        "STRATUS_STATE_DIR": str(tmp_path / "state"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:1/0",  # never reached by these checks
+        "OS_AUTH_URL": "https://keystone.example.org/v3",
+        "STRATUS_MANIFEST_STATIC": "false",  # no collectstatic here; production runs it at build time
+    }
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_is_clean_in_production(tmp_path):
+    result = run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_without_tls(tmp_path):
+    """The check is not vacuous: a deployment without TLS gets told."""
+    env = production_env(tmp_path, STRATUS_TLS="false")
+    result = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode != 0
+    assert "SESSION_COOKIE_SECURE" in result.stderr + result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = production_env(tmp_path, STRATUS_REQUIRE_SECRET_KEY="true")
+    del env["SECRET_KEY"]
+    result = run([sys.executable, "manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory) -> dict:
+    tmp_path = tmp_path_factory.mktemp("prod")
+    result = run([sys.executable, "-c", PROBE], production_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT "))
+    data = json.loads(line.removeprefix("RESULT "))
+    data["stderr"] = result.stderr
+    return data
+
+
+def test_production_redirects_to_https_and_sends_security_headers(probe):
+    assert probe["debug"] is False
+    assert probe["plain_status"] == 301 and probe["plain_location"].startswith("https://dash.example.org/")
+    assert probe["status"] == 200
+    headers = {k.lower(): v for k, v in probe["headers"].items()}
+    assert headers["strict-transport-security"].startswith("max-age=31536000")
+    assert "includeSubDomains" in headers["strict-transport-security"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert headers["x-request-id"].startswith("req-")
+
+
+def test_production_csp_forbids_inline_script(probe):
+    csp = {k.lower(): v for k, v in probe["headers"].items()}["content-security-policy"]
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert directives["script-src"] == ["'self'"], csp
+    assert directives["default-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["base-uri"] == ["'self'"]
+    assert directives["form-action"] == ["'self'"]
+    assert "'unsafe-inline'" not in directives.get("style-src", [])
+    assert "ws:" not in directives["connect-src"]  # consoles over TLS only (wss:)
+
+
+def test_production_cookies_are_secure_and_httponly(probe):
+    assert probe["session_cookie_secure"] and probe["session_cookie_httponly"]
+    csrf = probe["cookies"]["csrftoken"]
+    assert "Secure" in csrf and "HttpOnly" in csrf and "SameSite=Lax" in csrf
+
+
+def test_production_logs_are_json_lines_without_secrets(probe):
+    assert probe["log_json"] is True
+    records = [json.loads(line) for line in probe["stderr"].splitlines() if line.startswith("{")]
+    probe_record = next(r for r in records if r["logger"] == "stratus.probe")
+    assert probe_record["level"] == "WARNING"
+    assert "hunter2" not in probe["stderr"]
+    assert probe_record["request_id"] == "-"
