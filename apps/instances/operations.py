@@ -193,7 +193,7 @@ def find_launched(ctx: Context, tag: str, tags_supported: bool) -> Any:
     return found[0] if found else None
 
 
-@operation_handler("server.launch", title=_("Launch %(name)s"))
+@operation_handler("server.launch", title=_("Launch %(name)s"), label=_("Launch"))
 def launch_server(ctx: Context) -> None:
     tag = f"op-{ctx.op.id}"
     with cloud_errors("compute"):
@@ -221,7 +221,7 @@ def launch_server(ctx: Context) -> None:
 # --- delete, power, pause, suspend -----------------------------------------------------------------------
 
 
-@operation_handler("server.delete", title=_("Delete %(name)s"))
+@operation_handler("server.delete", title=_("Delete %(name)s"), label=_("Delete"))
 def delete_server(ctx: Context) -> None:
     server = find_server(ctx, ctx.op.target_id)
     if server is None or (server.status or "").upper() == "DELETED":
@@ -244,7 +244,7 @@ def delete_server(ctx: Context) -> None:
     ctx.wait_for(gone, what=_("the instance to be deleted"), timeout=ACTION_TIMEOUT)
 
 
-@operation_handler("server.start", title=_("Start %(name)s"))
+@operation_handler("server.start", title=_("Start %(name)s"), label=_("Start"))
 def start_server(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -255,7 +255,7 @@ def start_server(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.stop", title=_("Stop %(name)s"))
+@operation_handler("server.stop", title=_("Stop %(name)s"), label=_("Stop"))
 def stop_server(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -266,7 +266,7 @@ def stop_server(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.pause", title=_("Pause %(name)s"))
+@operation_handler("server.pause", title=_("Pause %(name)s"), label=_("Pause"))
 def pause_server(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -277,7 +277,7 @@ def pause_server(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.unpause", title=_("Unpause %(name)s"))
+@operation_handler("server.unpause", title=_("Unpause %(name)s"), label=_("Unpause"))
 def unpause_server(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -288,7 +288,7 @@ def unpause_server(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.suspend", title=_("Suspend %(name)s"))
+@operation_handler("server.suspend", title=_("Suspend %(name)s"), label=_("Suspend"))
 def suspend_server(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -299,7 +299,7 @@ def suspend_server(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.resume", title=_("Resume %(name)s"))
+@operation_handler("server.resume", title=_("Resume %(name)s"), label=_("Resume"))
 def resume_server(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -310,7 +310,7 @@ def resume_server(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.reboot", title=_("Reboot %(name)s"))
+@operation_handler("server.reboot", title=_("Reboot %(name)s"), label=_("Reboot"))
 def reboot_server(ctx: Context) -> None:
     server = require_server(ctx)
     hard = bool(ctx.params.get("hard"))
@@ -322,7 +322,7 @@ def reboot_server(ctx: Context) -> None:
 # --- lock, rename ----------------------------------------------------------------------------------------
 
 
-@operation_handler("server.lock", title=_("Lock %(name)s"))
+@operation_handler("server.lock", title=_("Lock %(name)s"), label=_("Lock"))
 def lock_server(ctx: Context) -> None:
     server = require_server(ctx)
     if server.is_locked:
@@ -338,7 +338,7 @@ def lock_server(ctx: Context) -> None:
     ctx.wait_for(lambda: require_server(ctx).is_locked, what=_("the instance to be locked"), timeout=60)
 
 
-@operation_handler("server.unlock", title=_("Unlock %(name)s"))
+@operation_handler("server.unlock", title=_("Unlock %(name)s"), label=_("Unlock"))
 def unlock_server(ctx: Context) -> None:
     server = require_server(ctx)
     if not server.is_locked:
@@ -350,7 +350,7 @@ def unlock_server(ctx: Context) -> None:
     ctx.wait_for(lambda: not require_server(ctx).is_locked, what=_("the instance to be unlocked"), timeout=60)
 
 
-@operation_handler("server.rename", title=_("Rename %(name)s"))
+@operation_handler("server.rename", title=_("Rename %(name)s"), label=_("Rename"))
 def rename_server(ctx: Context) -> None:
     server = require_server(ctx)
     new_name = ctx.params["name"]
@@ -364,7 +364,7 @@ def rename_server(ctx: Context) -> None:
 # --- resize, rebuild, snapshot ---------------------------------------------------------------------------
 
 
-@operation_handler("server.resize", title=_("Resize %(name)s"))
+@operation_handler("server.resize", title=_("Resize %(name)s"), label=_("Resize"))
 def resize_server(ctx: Context) -> None:
     server = require_server(ctx)
     if (server.status or "").upper() == "VERIFY_RESIZE" and settled(server):
@@ -387,7 +387,7 @@ def resize_server(ctx: Context) -> None:
     wait_status(ctx, server.id, {"VERIFY_RESIZE"}, what=_("the resize to finish"), on_poll=watch)
 
 
-@operation_handler("server.confirm_resize", title=_("Confirm the resize of %(name)s"))
+@operation_handler("server.confirm_resize", title=_("Confirm the resize of %(name)s"), label=_("Confirm resize"))
 def confirm_resize(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -398,7 +398,7 @@ def confirm_resize(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.revert_resize", title=_("Revert the resize of %(name)s"))
+@operation_handler("server.revert_resize", title=_("Revert the resize of %(name)s"), label=_("Revert resize"))
 def revert_resize(ctx: Context) -> None:
     simple_action(
         ctx,
@@ -409,7 +409,7 @@ def revert_resize(ctx: Context) -> None:
     )
 
 
-@operation_handler("server.rebuild", title=_("Rebuild %(name)s"))
+@operation_handler("server.rebuild", title=_("Rebuild %(name)s"), label=_("Rebuild"))
 def rebuild_server(ctx: Context) -> None:
     server = require_server(ctx)
     ctx.step(_("Rebuilding"), progress=10)
@@ -417,7 +417,7 @@ def rebuild_server(ctx: Context) -> None:
     wait_status(ctx, server.id, {"ACTIVE"}, what=_("the rebuild to finish"), timeout=BUILD_TIMEOUT)
 
 
-@operation_handler("server.snapshot", title=_("Snapshot %(name)s"))
+@operation_handler("server.snapshot", title=_("Snapshot %(name)s"), label=_("Snapshot"))
 def snapshot_server(ctx: Context) -> None:
     server = require_server(ctx)
     name = ctx.params["name"]

@@ -109,9 +109,18 @@ class Operation(models.Model):
 
     @property
     def display_steps(self) -> list[dict[str, Any]]:
+        from datetime import datetime
+
         from apps.operations.i18n import render_text
 
-        return [{**step, "text": render_text(step["text"], step.get("args") or {})} for step in self.steps]
+        return [
+            {
+                **step,
+                "text": render_text(step["text"], step.get("args") or {}),
+                "at": datetime.fromisoformat(step["at"]) if step.get("at") else None,
+            }
+            for step in self.steps
+        ]
 
     @property
     def last_step(self) -> str:

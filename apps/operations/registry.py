@@ -33,14 +33,17 @@ class Handler:
     kind: str
     func: Callable[[Context], None]
     title: str | Promise  # "%(name)s" is the target's name
+    label: str | Promise | None = None  # the kind in words, for filters ("Launch")
 
 
 _REGISTRY: dict[str, Handler] = {}
 
 
-def operation_handler(kind: str, *, title: str | Promise) -> Callable[[Callable[[Context], None]], Callable]:
+def operation_handler(
+    kind: str, *, title: str | Promise, label: str | Promise | None = None
+) -> Callable[[Callable[[Context], None]], Callable]:
     def register(func: Callable[[Context], None]) -> Callable[[Context], None]:
-        _REGISTRY[kind] = Handler(kind=kind, func=func, title=title)
+        _REGISTRY[kind] = Handler(kind=kind, func=func, title=title, label=label)
         return func
 
     return register

@@ -82,16 +82,10 @@ def in_flux(*, creds: Credentials) -> list[Operation]:
     return list(_project(creds).filter(user_id=creds.user_id, state__in=ACTIVE_STATES).order_by("-created_at")[:50])
 
 
-def take_finished_unnotified(*, creds: Credentials) -> list[Operation]:
-    """The user's operations that ended recently and were not announced yet; marks them announced (once)."""
+def has_unannounced(*, creds: Credentials) -> bool:
     since = timezone.now() - NOTIFY_WINDOW
-    candidates = list(
+    return (
         _project(creds)
         .filter(user_id=creds.user_id, state__in=FINAL_STATES, notified=False, finished_at__gte=since)
-        .order_by("finished_at")[:20]
+        .exists()
     )
-    taken = []
-    for op in candidates:
-        if Operation.objects.filter(id=op.id, notified=False).update(notified=True):
-            taken.append(op)
-    return taken

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.cloud.connection import Credentials
 from apps.operations import crypto
-from apps.operations.models import Operation, State
+from apps.operations.models import FINAL_STATES, Operation, State
 from apps.operations.registry import get_handler
 
 log = logging.getLogger(__name__)
@@ -152,3 +153,23 @@ def retry_operation(*, creds: Credentials, operation: Operation) -> Operation:
         target_name=operation.target_name,
         params=operation.params,
     )
+
+
+def announce_finished(*, creds: Credentials) -> list[Operation]:
+    """The user's operations that ended recently and were not announced yet, marked announced (each once,
+    in whichever tab asks first)."""
+    from apps.operations.selectors import NOTIFY_WINDOW
+
+    since = timezone.now() - NOTIFY_WINDOW
+    candidates = list(
+        Operation.objects.filter(
+            project_id=creds.project_id,
+            user_id=creds.user_id,
+            state__in=FINAL_STATES,
+            notified=False,
+            finished_at__gte=since,
+        )
+        .defer("credentials")
+        .order_by("finished_at")[:20]
+    )
+    return [op for op in candidates if Operation.objects.filter(id=op.id, notified=False).update(notified=True)]

@@ -1,0 +1,47 @@
+"""`{% operations_tracker %}`: the tracker every page includes (see templates/operations/tracker.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from apps.operations import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("operations/tracker_body.html", takes_context=True)
+def operations_tracker(context: template.Context) -> dict[str, Any]:
+    request = context.get("request")
+    creds = getattr(request, "creds", None)
+    if creds is None:
+        return {"tracker_off": True}
+    return {
+        "tracker_active": selectors.in_flux(creds=creds),
+        "tracker_finished": [],
+        "tracker_unannounced": selectors.has_unannounced(creds=creds),
+        "tracker_oob": False,
+        "tracker_messages": [],
+    }
+
+
+@register.simple_tag
+def target_url(op: Any) -> str:
+    """The page of an operation's target (an instance), or "" when there is none."""
+    from django.urls import NoReverseMatch, reverse
+
+    if op.target_type != "server" or not op.target_id or op.kind == "server.delete" and op.succeeded:
+        return ""
+    try:
+        return reverse("instances:detail", args=[op.target_id])
+    except NoReverseMatch:
+        return ""
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    from apps.operations.registry import get_handler
+
+    handler = get_handler(kind)
+    return str(handler.label) if handler is not None and handler.label else kind

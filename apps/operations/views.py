@@ -1,0 +1,89 @@
+"""Activity: the project's operations (filter, page), one operation with its steps, retry, and the tracker
+that every page includes (end-of-operation toasts; polls only while something is in flux)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.decorators import login_required
+from apps.operations import selectors, services
+from apps.operations.cli import cli_command
+from apps.operations.models import State
+from apps.operations.registry import kinds
+
+TRACKER_EVENT = "stratus:operations"
+
+
+def notify_tracker(response: HttpResponse) -> HttpResponse:
+    """For views that dispatch from an htmx request: wake the page's tracker (start toast, then polling)."""
+    response["HX-Trigger"] = TRACKER_EVENT
+    return response
+
+
+@require_GET
+@login_required
+def activity(request: HttpRequest) -> HttpResponse:
+    creds = request.creds  # type: ignore[attr-defined]
+    filters = selectors.ActivityFilters.from_query(request.GET)
+    page = selectors.list_operations(creds=creds, filters=filters, page=request.GET.get("page", 1))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "states": State.choices,
+        "kinds": sorted(set(kinds()) | set(selectors.project_kinds(creds=creds))),
+        "query": query.urlencode(),
+        "in_flux": any(op.is_active for op in page.object_list),
+    }
+    template = "operations/list.html#table" if request.htmx else "operations/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def detail(request: HttpRequest, operation_id: UUID) -> HttpResponse:
+    op = selectors.get_operation(creds=request.creds, operation_id=operation_id)  # type: ignore[attr-defined]
+    context = {"op": op, "cli": cli_command(op)}
+    template = "operations/detail.html#operation" if request.htmx else "operations/detail.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def retry(request: HttpRequest, operation_id: UUID) -> HttpResponse:
+    creds = request.creds  # type: ignore[attr-defined]
+    op = selectors.get_operation(creds=creds, operation_id=operation_id)
+    back = reverse("operations:detail", args=[op.id])
+    if op.state != State.FAILED:
+        messages.info(request, _("Only a failed operation can be retried."))
+        return HttpResponseRedirect(back)
+    try:
+        new = services.retry_operation(creds=creds, operation=op)
+    except services.DispatchError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(back)
+    messages.info(request, _("%(title)s: started again…") % {"title": new.title})
+    return HttpResponseRedirect(reverse("operations:detail", args=[new.id]))
+
+
+@require_GET
+@login_required
+def tracker(request: HttpRequest) -> HttpResponse:
+    """The tracker's poll: toasts (out of band) for operations that ended, and for queued messages when woken
+    by an action; the tracker itself, polling again only while the user has something in flux."""
+    creds = request.creds  # type: ignore[attr-defined]
+    context = {
+        "tracker_active": selectors.in_flux(creds=creds),
+        "tracker_finished": services.announce_finished(creds=creds),
+        "tracker_oob": True,
+        "tracker_messages": list(messages.get_messages(request)) if request.GET.get("messages") else [],
+    }
+    return render(request, "operations/tracker_body.html", context)
