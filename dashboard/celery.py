@@ -17,3 +17,8 @@ if len(sys.path) == len(_path) + 1 and sys.path[0] == os.getcwd() and sys.path[1
     sys.path.pop(0)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The reaper: fails operations whose worker went quiet (see apps/operations/runner.py). `--beat` runs it.
+app.conf.beat_schedule = {
+    "operations-reap-stale": {"task": "operations.reap", "schedule": 60.0},
+}
