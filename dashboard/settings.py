@@ -237,6 +237,9 @@ STRATUS_CONSOLE_TOKEN_TTL = env_int("STRATUS_CONSOLE_TOKEN_TTL", 45)
 # Sign-in throttling.
 STRATUS_LOGIN_MAX_FAILURES = env_int("STRATUS_LOGIN_MAX_FAILURES", 5)
 STRATUS_LOGIN_BLOCK_SECONDS = env_int("STRATUS_LOGIN_BLOCK_SECONDS", 300)
+STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+# How many reverse proxies stand in front of Stratus: the client address is then read from X-Forwarded-For.
+STRATUS_TRUSTED_PROXIES = env_int("STRATUS_TRUSTED_PROXIES", 0)
 
 # Celery (see dashboard/celery.py). Settings follow Read the Docs' production experience.
 CELERY_BROKER_URL = REDIS_URL
