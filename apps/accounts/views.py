@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return throttle.client_address(request)
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
