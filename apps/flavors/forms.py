@@ -71,8 +71,10 @@ class FlavorForm(forms.Form):
         max_value=MAX_INT,
         help_text=_("0 means the root disk is the size of the image."),
     )
-    ephemeral = forms.IntegerField(label=_("Ephemeral disk (GiB)"), min_value=0, max_value=MAX_INT, initial=0)
-    swap = forms.IntegerField(label=_("Swap (MiB)"), min_value=0, max_value=MAX_INT, initial=0)
+    ephemeral = forms.IntegerField(
+        label=_("Ephemeral disk (GiB)"), min_value=0, max_value=MAX_INT, initial=0, required=False
+    )
+    swap = forms.IntegerField(label=_("Swap (MiB)"), min_value=0, max_value=MAX_INT, initial=0, required=False)
     rxtx_factor = forms.FloatField(
         label=_("RX/TX factor"),
         required=False,
