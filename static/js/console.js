@@ -49,6 +49,7 @@ function connect(url) {
   rfb.scaleViewport = scaled();
   rfb.resizeSession = false;
   rfb.focusOnClick = true;
+  rfb.background = "#111";
   rfb.addEventListener("connect", () => {
     connected = true;
     setState("connected", screen.dataset.labelConnected);

@@ -1,0 +1,110 @@
+"""A person opens an instance's console in Chromium: noVNC connects through Stratus' proxy, the screen shows
+the instance's console, typing changes it, and the toolbar works."""
+
+from __future__ import annotations
+
+import openstack
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+# Pixels of the noVNC canvas: how many are lit (text on the dark console) and a hash of the frame.
+FRAME = """() => {
+  const c = document.querySelector('#console-screen canvas');
+  if (!c || !c.width) return {lit: 0, hash: 0, width: 0};
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let lit = 0, hash = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i] + d[i + 1] + d[i + 2] > 300) lit++;
+    hash = (Math.imul(hash, 31) + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+  }
+  return {lit, hash, width: c.width};
+}"""
+
+
+def frame(page) -> dict:  # noqa: ANN001
+    return page.evaluate(FRAME)
+
+
+def wait_for_frame(page, *, lit_at_least: int = 200, not_hash: int | None = None) -> dict:  # noqa: ANN001
+    page.wait_for_function(
+        "([lit, old]) => {"
+        " const c = document.querySelector('#console-screen canvas'); if (!c || !c.width) return false;"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0, h = 0;"
+        " for (let i = 0; i < d.length; i += 4) { if (d[i] + d[i+1] + d[i+2] > 300) n++;"
+        " h = (Math.imul(h, 31) + d[i] + 7 * d[i+1] + 13 * d[i+2]) | 0; }"
+        " return n >= lit && (old === null || h !== old); }",
+        arg=[lit_at_least, not_hash],
+        polling=100,
+    )
+    return frame(page)
+
+
+def test_a_member_uses_the_console(member_page, live_server, console_proxy, servers, stratus) -> None:  # noqa: ANN001
+    page = member_page
+    page.goto(f"{live_server.url}/console/{servers.a.id}/")
+    expect(page.get_by_role("heading", name=f"Console: {servers.a.name}")).to_be_visible()
+    state = page.locator("#console-state")
+    expect(state).to_have_text("Connected")
+    first = wait_for_frame(page)  # the instance's boot log, drawn by its VNC server, through the proxy
+    assert first["width"] > 0 and first["lit"] >= 200
+    expect(page.get_by_role("button", name="Send Ctrl-Alt-Del")).to_be_enabled()
+    page.screenshot(path="/tmp/console-direct.png")
+
+    # Type a line: the instance echoes it and the framebuffer changes.
+    page.locator("#console-screen canvas").click()
+    page.keyboard.type("echo hello from stratus")
+    page.keyboard.press("Enter")
+    typed = wait_for_frame(page, not_hash=first["hash"])
+    page.screenshot(path="/tmp/console-typed.png")
+
+    # Paste as keystrokes, from the toolbar.
+    page.get_by_text("Paste text").click()
+    page.get_by_label("Text to type into the console (also sent as the VNC clipboard)").fill("uname -a\n")
+    page.get_by_role("button", name="Type it").click()
+    pasted = wait_for_frame(page, not_hash=typed["hash"])
+
+    # Ctrl-Alt-Del reaches the instance (devcloud's console redraws its boot log).
+    page.get_by_role("button", name="Send Ctrl-Alt-Del").click()
+    wait_for_frame(page, not_hash=pasted["hash"])
+
+    # Reconnect asks for a fresh one-time token and connects again.
+    page.get_by_role("link", name="Reconnect").click()
+    expect(state).to_have_text("Connected")
+    wait_for_frame(page)
+
+    # Scale to fit is a toggle.
+    scale = page.get_by_role("button", name="Scale to fit")
+    expect(scale).to_have_attribute("aria-pressed", "true")
+    scale.click()
+    expect(scale).to_have_attribute("aria-pressed", "false")
+    scale.click()
+
+    conn = openstack.connect(cloud=stratus.member.name)
+    assert conn.compute.get_server(servers.a.id).status == "ACTIVE"
+
+
+def test_a_spent_token_is_refused_in_the_browser(member_page, live_server, console_proxy, servers) -> None:  # noqa: ANN001
+    page = member_page
+    page.goto(f"{live_server.url}/console/{servers.b.id}/")
+    expect(page.locator("#console-state")).to_have_text("Connected")
+    url = page.locator("#console-screen").get_attribute("data-url")
+    # A second page (or an attacker) replaying the same token gets nothing.
+    replay = page.evaluate(
+        "(url) => new Promise((resolve) => { const ws = new WebSocket(url);"
+        " ws.onopen = () => { ws.close(); resolve('open'); }; ws.onerror = () => resolve('refused'); })",
+        url,
+    )
+    assert replay == "refused"
+
+
+def test_pages_for_stopped_and_foreign_instances(member_page, live_server, console_proxy, servers) -> None:  # noqa: ANN001
+    page = member_page
+    page.goto(f"{live_server.url}/console/{servers.stopped.id}/")
+    expect(page.get_by_role("alert")).to_contain_text("The instance is not running (status SHUTOFF)")
+    page.screenshot(path="/tmp/console-stopped.png")
+    response = page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
+    assert response.status in (403, 404)
+    expect(page.get_by_role("alert")).to_contain_text("does not exist, or it belongs to a project you cannot see")
+    page.screenshot(path="/tmp/console-foreign.png")
