@@ -19,10 +19,13 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from openstack import exceptions as sdk_exceptions
 
 from apps.cloud.connection import Credentials, connection_for
@@ -81,7 +84,7 @@ class ComputeService:
     state: str  # up / down
     status: str  # enabled / disabled
     disabled_reason: str
-    updated_at: str
+    updated_at: datetime | None
     forced_down: bool = False
 
     @property
@@ -252,9 +255,19 @@ def _service_from(raw: dict[str, Any]) -> ComputeService:
         state=raw.get("state") or "",
         status=raw.get("status") or "",
         disabled_reason=raw.get("disabled_reason") or "",
-        updated_at=raw.get("updated_at") or "",
+        updated_at=_parse_time(raw.get("updated_at")),
         forced_down=bool(raw.get("forced_down")),
     )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """Nova's timestamps: ISO 8601, often without a zone (UTC) and with microseconds."""
+    if not value:
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _inventory_resources(inventories: dict[str, Any], usages: dict[str, Any] | None) -> dict[str, Resource]:
@@ -460,14 +473,14 @@ def list_services(*, creds: Credentials) -> list[ComputeService]:
     conn = connection_for(creds)
     version = compute_microversion(conn)
     services = _compute_services(conn, version)
-    return sorted(services, key=lambda s: (s.binary != "nova-compute", s.zone, s.host, s.binary))
+    return sorted(services, key=lambda s: (s.binary != "nova-compute", s.host, s.binary))
 
 
 def get_service(*, creds: Credentials, service_id: str) -> ComputeService:
     for service in list_services(creds=creds):
         if service.id == service_id:
             return service
-    raise NotFound(f"Compute service {service_id} could not be found.", service="compute")
+    raise NotFound(gettext("Compute service %(id)s could not be found.") % {"id": service_id}, service="compute")
 
 
 def _project_names(conn: Any) -> dict[str, str]:
@@ -518,7 +531,7 @@ def get_hypervisor(*, creds: Credentials, hypervisor_id: str) -> HypervisorDetai
     conn = connection_for(creds)
     version = compute_microversion(conn)
     if version >= UUID_IDS and not UUID_RE.match(hypervisor_id):
-        raise NotFound(f"Hypervisor {hypervisor_id} could not be found.", service="compute")
+        raise NotFound(gettext("Hypervisor %(id)s could not be found.") % {"id": hypervisor_id}, service="compute")
     raw = _get(conn.compute, "compute", f"/os-hypervisors/{hypervisor_id}", _mv(version)).get("hypervisor") or {}
     host = (raw.get("service") or {}).get("host") or raw.get("hypervisor_hostname") or ""
     services = _compute_services(conn, version, binary="nova-compute", host=host) if host else []

@@ -18,7 +18,8 @@ def amount(value, rc: str) -> str:
     if rc == "MEMORY_MB":
         return filesizeformat_mb(value)
     if rc == "DISK_GB":
-        return filesizeformat_mb(int(value) * 1024)
+        gb = int(value)
+        return f"{gb} GB" if abs(gb) < 1024 else filesizeformat_mb(gb * 1024)
     return f"{int(value)}"
 
 

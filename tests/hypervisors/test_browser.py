@@ -1,0 +1,156 @@
+"""What an admin does on the hypervisor pages, in a real Chromium against the cloud under test; the cloud's own
+state is checked through openstacksdk (Placement's numbers, where servers were scheduled, service status)."""
+
+from __future__ import annotations
+
+import uuid
+
+import openstack
+import pytest
+from playwright.sync_api import expect
+
+from tests.hypervisors.helpers import RESOURCES, admin_conn, eventually, placement_totals
+
+pytestmark = pytest.mark.browser
+
+FLAVOR = "ds2G"  # 2 vCPUs, 2 GB RAM, 10 GB disk
+IMAGE = "cirros-0.6.3-x86_64-disk"
+
+
+@pytest.fixture
+def fresh(settings):  # noqa: ANN001, ANN201
+    settings.STRATUS_PLACEMENT_CACHE_SECONDS = 0
+    return settings
+
+
+def _member_conn(stratus) -> openstack.connection.Connection:  # noqa: ANN001
+    return openstack.connect(cloud=stratus.member.name)
+
+
+def _launch(conn: openstack.connection.Connection, name: str, **extra: object):  # noqa: ANN202
+    image = conn.image.find_image(IMAGE, ignore_missing=False)
+    flavor = conn.compute.find_flavor(FLAVOR, ignore_missing=False)
+    return conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id, networks="none", **extra)
+
+
+def _shown_summary(page) -> dict[str, dict[str, int]]:  # noqa: ANN001
+    out = {}
+    for rc in RESOURCES:
+        card = page.locator(f'.hv-summary [data-summary="{rc}"]')
+        out[rc] = {k: int(card.get_attribute(f"data-{k}")) for k in ("used", "capacity", "total", "reserved")}
+    return out
+
+
+def _summary_equals_placement(page, conn) -> bool:  # noqa: ANN001
+    page.reload()
+    return _shown_summary(page) == placement_totals(conn)
+
+
+def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_server, stratus, fresh) -> None:  # noqa: ANN001
+    page, admin = admin_page, admin_conn(stratus)
+    page.goto(live_server.url + "/admin/hypervisors/")
+    expect(page.get_by_role("heading", name="Hypervisors", exact=True).first).to_be_visible()
+    expect(page.locator("#hypervisor-table tbody tr")).to_have_count(len(list(admin.compute.hypervisors())))
+    eventually(lambda: _summary_equals_placement(page, admin), what="the summary to equal Placement's numbers")
+    before = placement_totals(admin)
+    # What a person reads: "<used> / <capacity>" in the vCPU card.
+    vcpu_card = page.locator('.hv-summary [data-summary="VCPU"]')
+    expect(vcpu_card.locator(".used")).to_have_text(str(before["VCPU"]["used"]))
+    expect(vcpu_card.locator(".capacity")).to_have_text(str(before["VCPU"]["capacity"]))
+    page.screenshot(path="/tmp/hypervisors-list.png", full_page=True)
+
+    member = _member_conn(stratus)
+    server = _launch(member, f"hv-{uuid.uuid4().hex[:6]}")
+    try:
+        member.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.3)
+        host = admin.compute.get_server(server.id).compute_host
+        eventually(lambda: placement_totals(admin)["VCPU"]["used"] >= before["VCPU"]["used"] + 2, what="the allocation")
+        eventually(lambda: _summary_equals_placement(page, admin), what="the summary to count the new server")
+        expect(vcpu_card.locator(".used")).to_have_text(str(placement_totals(admin)["VCPU"]["used"]))
+        row = page.locator(f'#hypervisor-table tr[data-hypervisor="{host}"]')
+        expect(row.locator(".servers")).not_to_have_text("0")
+
+        # The hypervisor's own page lists the server, with its project and flavor.
+        row.get_by_role("link", name=host).click()
+        expect(page.get_by_role("heading", name=host, exact=True)).to_be_visible()
+        server_row = page.locator(f'.hv-servers tr[data-server="{server.id}"]')
+        expect(server_row).to_contain_text(server.name)
+        expect(server_row).to_contain_text("demo")
+        expect(server_row).to_contain_text(FLAVOR)
+        expect(page.locator(".traits")).to_contain_text("COMPUTE_NODE")
+        page.screenshot(path="/tmp/hypervisors-detail.png", full_page=True)
+    finally:
+        member.compute.delete_server(server, ignore_missing=True)
+        member.compute.wait_for_delete(server, wait=60, interval=0.3)
+    page.goto(live_server.url + "/admin/hypervisors/")
+    eventually(lambda: _summary_equals_placement(page, admin), what="the summary to drop the deleted server")
+    assert _shown_summary(page)["VCPU"]["used"] <= before["VCPU"]["used"]
+
+    page.get_by_role("link", name="Capacity").click()
+    expect(page.locator(".heat-cell")).to_have_count(3 * len(list(admin.compute.hypervisors())))
+    page.screenshot(path="/tmp/hypervisors-capacity.png", full_page=True)
+
+
+def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server, stratus, worker, fresh) -> None:  # noqa: ANN001
+    from apps.operations.models import Operation
+
+    page, admin = admin_page, admin_conn(stratus)
+    services = sorted(admin.compute.services(binary="nova-compute"), key=lambda s: s.host)
+    target = services[0]
+    zone = target.availability_zone
+    reason = "maintenance: disk swap"
+    page.on("dialog", lambda dialog: dialog.accept())
+    member = _member_conn(stratus)
+    launched = []
+    try:
+        page.goto(live_server.url + "/admin/hypervisors/services/")
+        row = page.locator(f'tr[data-service="{target.id}"]')
+        expect(row.locator(".status-cell .badge")).to_have_text("enabled")
+        row.get_by_label("Reason").fill(reason)
+        row.get_by_role("button", name="Disable").click()
+        expect(page.locator("#toasts")).to_contain_text(f"Disabling the compute service on {target.host}")
+        row = page.locator(f'tr[data-service="{target.id}"]')
+        expect(row.locator(".status-cell .badge")).to_have_text("disabled")
+        expect(row.locator(".reason")).to_have_text(reason)
+        page.screenshot(path="/tmp/hypervisors-services.png", full_page=True)
+        svc = admin.compute.find_service(target.id, ignore_missing=False)
+        assert (svc.status, svc.disabled_reason) == ("disabled", reason)
+        op = Operation.objects.get(kind="service.disable", target_id=target.id)
+        assert op.state == "succeeded", (op.state, op.message)
+
+        page.goto(live_server.url + "/admin/hypervisors/")
+        hv_row = page.locator(f'#hypervisor-table tr[data-hypervisor="{target.host}"]')
+        expect(hv_row.locator(".status-cell")).to_contain_text("disabled")
+        expect(hv_row.locator(".status-cell")).to_contain_text(reason)
+
+        # Launch into the disabled host's zone: the scheduler must place every server elsewhere.
+        for i in range(3):
+            launched.append(_launch(member, f"hv-dis-{i}-{uuid.uuid4().hex[:4]}", availability_zone=zone))
+        for server in launched:
+            member.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.3)
+            assert admin.compute.get_server(server.id).compute_host != target.host
+
+        page.goto(live_server.url + "/admin/hypervisors/services/")
+        row = page.locator(f'tr[data-service="{target.id}"]')
+        row.get_by_role("button", name="Enable").click()
+        expect(page.locator("#toasts")).to_contain_text(f"Enabling the compute service on {target.host}")
+        expect(page.locator(f'tr[data-service="{target.id}"] .status-cell .badge')).to_have_text("enabled")
+        assert admin.compute.find_service(target.id, ignore_missing=False).status == "enabled"
+    finally:
+        if admin.compute.find_service(target.id, ignore_missing=False).status != "enabled":
+            admin.compute.enable_service(target.id, host=target.host, binary="nova-compute")
+        for server in launched:
+            member.compute.delete_server(server, ignore_missing=True)
+        for server in launched:
+            member.compute.wait_for_delete(server, wait=60, interval=0.3)
+
+
+def test_a_member_is_turned_away_from_every_page(member_page, live_server, stratus) -> None:  # noqa: ANN001
+    page = member_page
+    expect(page.locator(".admin-nav")).to_have_count(0)
+    hv = next(iter(admin_conn(stratus).compute.hypervisors()))
+    for path in ["", "capacity/", "services/", f"{hv.id}/"]:
+        response = page.goto(f"{live_server.url}/admin/hypervisors/{path}")
+        assert response is not None and response.status == 403
+        expect(page.get_by_role("heading", name="You are not allowed to see this page")).to_be_visible()
+    page.screenshot(path="/tmp/hypervisors-member-403.png")
