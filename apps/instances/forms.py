@@ -16,10 +16,10 @@ NAME_MAX = 255
 USER_DATA_MAX = 65535  # Nova: base64 user data up to 64 KiB
 METADATA_MAX_ITEMS = 128
 SOURCES = [
-    ("image", _l("Image")),
-    ("snapshot", _l("Instance snapshot")),
-    ("volume", _l("Existing volume")),
-    ("image_to_volume", _l("New volume from image")),
+    ("image", _l("Boot from an image")),
+    ("snapshot", _l("Boot from an instance snapshot")),
+    ("volume", _l("Boot from an existing volume")),
+    ("image_to_volume", _l("Boot from a new volume made from an image")),
 ]
 
 
@@ -238,9 +238,34 @@ class ResizeForm(forms.Form):
 class RebuildForm(forms.Form):
     image_id = forms.ChoiceField(label=_l("Image"))
 
-    def __init__(self, *args: Any, images: list[selectors.ImageChoice], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, images: list[selectors.ImageChoice], server: selectors.Server, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["image_id"].choices = [("", _("Choose an image"))] + [(i.id, i.name) for i in images]
+        self.images = {i.id: i for i in images}
+        self.server = server
+        choices: list[tuple[str, str]] = [("", _("Choose an image"))]
+        for image in images:
+            reason = self.unfit(image)
+            choices.append((image.id, f"{image.name} ({reason})" if reason else image.name))
+        self.fields["image_id"].choices = choices
+
+    def unfit(self, image: selectors.ImageChoice) -> str:
+        flavor = selectors.FlavorChoice(
+            id="", name=self.server.flavor_name, vcpus=self.server.vcpus, ram=self.server.ram, disk=self.server.disk
+        )
+        return flavor_fit(flavor, image, boot_volume=self.server.volume_backed)
+
+    def clean_image_id(self) -> str:
+        image_id = self.cleaned_data["image_id"]
+        image = self.images.get(image_id)
+        if image is not None:
+            reason = self.unfit(image)
+            if reason:
+                raise forms.ValidationError(
+                    _("The flavor of this instance is too small for the image: %(r)s.") % {"r": reason}
+                )
+        return image_id
 
 
 _SAFE_CLI = re.compile(r"^[A-Za-z0-9_./:@%+=,-]+$")

@@ -425,7 +425,9 @@ def _action_form(action: str, request: HttpRequest, server: selectors.Server, da
     if action == "resize":
         return forms.ResizeForm(data, flavors=selectors.list_flavors(creds), current=server.flavor_name)
     if action == "rebuild":
-        return forms.RebuildForm(data, images=selectors.list_images(creds), initial={"image_id": server.image_id})
+        return forms.RebuildForm(
+            data, images=selectors.list_images(creds), server=server, initial={"image_id": server.image_id}
+        )
     return None
 
 

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import openstack
+import pytest
+
+
+def cloud_conn(name: str = "devcloud-demo"):
+    return openstack.connect(cloud=name)
+
+
+def wait_until(check, *, timeout: float = 30, what: str = "the condition"):
+    """Poll `check` until it returns something truthy (a deadline, not a sleep-as-assert)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def demo_conn(stratus) -> Iterator:
+    """openstacksdk as the member (project demo); deletes at the end every server a test named `t-…`."""
+    conn = cloud_conn()
+    yield conn
+    for server in conn.compute.servers():
+        if server.name.startswith("t-") or server.name.startswith("<script>"):
+            try:
+                conn.compute.delete_server(server, force=False)
+            except Exception:
+                pass
+    wait_until(
+        lambda: not [s for s in conn.compute.servers() if s.name.startswith(("t-", "<script>"))],
+        timeout=30,
+        what="test servers to be deleted",
+    )
+
+
+def boot(conn, name: str, *, image: str = "cirros-0.6.3-x86_64-disk", flavor: str = "m1.nano", wait: bool = True):
+    img = conn.image.find_image(image)
+    fl = conn.compute.find_flavor(flavor)
+    server = conn.compute.create_server(name=name, image_id=img.id, flavor_id=fl.id, networks="none")
+    if wait:
+        server = conn.compute.wait_for_server(server, status="ACTIVE", interval=0.2, wait=60)
+    return server

@@ -1,0 +1,131 @@
+"""Actions on an instance in a real browser, each an operation run by a real worker; what a person sees and
+what Nova says afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.instances.conftest import boot, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+
+def _act(page, label: str, *, expect_status: str, toast: str, timeout: float = 30000) -> None:
+    page.locator(".server-actions").get_by_role("button", name=label, exact=True).click()
+    expect(page.locator(".toast").last).to_contain_text(toast)
+    expect(page.locator("#server-head [data-role=status]")).to_have_text(expect_status, timeout=timeout)
+    expect(page.locator("#server-head [data-role=task]")).to_have_count(0, timeout=timeout)
+    expect(page.locator("#server-head [data-role=op]")).to_have_count(0, timeout=timeout)
+
+
+def _form_action(page, label: str, fill, submit: str) -> None:
+    page.locator(".server-actions").get_by_role("link", name=f"{label}…").click()
+    expect(page.locator(".cli")).to_contain_text("openstack server")
+    fill(page)
+    page.get_by_role("button", name=submit, exact=True).click()
+
+
+def test_member_drives_an_instance_through_its_power_actions(member_page, live_server, worker, demo_conn):
+    page = member_page
+    page.on("dialog", lambda d: d.accept())
+    server = boot(demo_conn, "t-power")
+    page.goto(f"{live_server.url}/instances/{server.id}/")
+    expect(page.locator("#server-head [data-role=status]")).to_have_text("ACTIVE")
+    page.screenshot(path="/tmp/instances-detail.png", full_page=True)
+
+    _act(page, "Stop", expect_status="SHUTOFF", toast="Stopping t-power")
+    assert demo_conn.compute.get_server(server.id).status == "SHUTOFF"
+    _act(page, "Start", expect_status="ACTIVE", toast="Starting t-power")
+    assert demo_conn.compute.get_server(server.id).status == "ACTIVE"
+    _act(page, "Soft reboot", expect_status="ACTIVE", toast="Rebooting t-power")
+    _act(page, "Hard reboot", expect_status="ACTIVE", toast="Hard rebooting t-power")
+    actions = [a.action for a in demo_conn.compute.server_actions(server.id)]
+    assert actions.count("reboot") == 2
+    _act(page, "Pause", expect_status="PAUSED", toast="Pausing t-power")
+    assert demo_conn.compute.get_server(server.id).status == "PAUSED"
+    _act(page, "Unpause", expect_status="ACTIVE", toast="Unpausing t-power")
+    _act(page, "Suspend", expect_status="SUSPENDED", toast="Suspending t-power")
+    assert demo_conn.compute.get_server(server.id).status == "SUSPENDED"
+    _act(page, "Resume", expect_status="ACTIVE", toast="Resuming t-power")
+    assert demo_conn.compute.get_server(server.id).status == "ACTIVE"
+
+    # Lock with a reason: the badge says so, and only Unlock/Rename/Lock-type actions stay for a member.
+    _form_action(page, "Lock", lambda p: p.get_by_label("Reason (optional)").fill("t-maintenance"), "Lock")
+    expect(page.locator("#server-head [data-role=locked]")).to_contain_text("t-maintenance", timeout=30000)
+    expect(page.locator(".server-actions").get_by_role("button", name="Stop", exact=True)).to_have_count(0)
+    assert demo_conn.compute.get_server(server.id).is_locked
+    _act(page, "Unlock", expect_status="ACTIVE", toast="Unlocking t-power")
+    expect(page.locator("#server-head [data-role=locked]")).to_have_count(0, timeout=30000)
+    assert not demo_conn.compute.get_server(server.id).is_locked
+
+    _form_action(page, "Rename", lambda p: p.get_by_label("New name").fill("t-power-renamed"), "Rename")
+    expect(page.locator("#server-head h1")).to_have_text("t-power-renamed", timeout=30000)
+    assert demo_conn.compute.get_server(server.id).name == "t-power-renamed"
+
+    # The action log tab lists what was done, with events.
+    page.get_by_role("link", name="Action log").click()
+    expect(page.locator(".action-log")).to_contain_text("pause")
+    expect(page.locator(".action-log")).to_contain_text("reboot")
+    page.screenshot(path="/tmp/instances-action-log.png", full_page=True)
+    page.get_by_role("link", name="Console log").click()
+    expect(page.locator("#tab-body[data-tab=log]")).to_be_visible()
+    page.screenshot(path="/tmp/instances-console-log.png", full_page=True)
+
+
+def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(member_page, live_server, worker, demo_conn):
+    page = member_page
+    page.on("dialog", lambda d: d.accept())
+    server = boot(demo_conn, "t-shape")
+    page.goto(f"{live_server.url}/instances/{server.id}/")
+
+    _form_action(
+        page,
+        "Resize",
+        lambda p: p.get_by_label("New flavor").select_option(label="m1.micro · 1 vCPU · 192 MB · 1 GB"),
+        "Resize",
+    )
+    expect(page.locator(".toast").last).to_contain_text("Resizing t-shape")
+    expect(page.locator("#server-head [data-role=status]")).to_have_text("VERIFY_RESIZE", timeout=30000)
+    _act(page, "Confirm resize", expect_status="ACTIVE", toast="Confirming the resize of t-shape")
+    assert demo_conn.compute.get_server(server.id).flavor["original_name"] == "m1.micro"
+
+    _form_action(
+        page,
+        "Resize",
+        lambda p: p.get_by_label("New flavor").select_option(label="m1.tiny · 1 vCPU · 512 MB · 1 GB"),
+        "Resize",
+    )
+    expect(page.locator("#server-head [data-role=status]")).to_have_text("VERIFY_RESIZE", timeout=30000)
+    _act(page, "Revert resize", expect_status="ACTIVE", toast="Reverting the resize of t-shape")
+    assert demo_conn.compute.get_server(server.id).flavor["original_name"] == "m1.micro"
+
+    # Rebuild: an image too big for the flavor is refused next to the field; the one that fits is rebuilt.
+    page.locator(".server-actions").get_by_role("link", name="Rebuild…").click()
+    page.get_by_label("Image").select_option(value=demo_conn.image.find_image("debian-12-genericcloud-amd64").id)
+    page.get_by_role("button", name="Rebuild", exact=True).click()
+    expect(page.locator(".field.invalid .error")).to_contain_text("too small for the image")
+    page.get_by_label("Image").select_option(label="cirros-0.6.3-x86_64-disk")
+    page.get_by_role("button", name="Rebuild", exact=True).click()
+    expect(page.locator(".toast").last).to_contain_text("Rebuilding t-shape")
+    wait_until(
+        lambda: "rebuild" in [a.action for a in demo_conn.compute.server_actions(server.id)], what="the rebuild"
+    )
+    expect(page.locator("#server-head [data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+    expect(page.locator("#server-head [data-role=op]")).to_have_count(0, timeout=30000)
+
+    _form_action(
+        page, "Create snapshot", lambda p: p.get_by_label("Snapshot name").fill("t-shape-snap"), "Create snapshot"
+    )
+    expect(page.locator(".toast").last).to_contain_text("Creating a snapshot of t-shape")
+    snap = wait_until(
+        lambda: next((i for i in demo_conn.image.images() if i.name == "t-shape-snap" and i.status == "active"), None),
+        what="the snapshot image",
+    )
+    demo_conn.image.delete_image(snap)
+
+    page.locator(".server-actions").get_by_role("button", name="Delete", exact=True).click()
+    expect(page.locator(".toast").last).to_contain_text("Deleting t-shape")
+    page.wait_for_url(f"{live_server.url}/instances/")
+    wait_until(lambda: demo_conn.compute.find_server(server.id) is None, what="the server to be deleted")
+    expect(page.locator(f"#server-{server.id}")).to_have_count(0, timeout=30000)
