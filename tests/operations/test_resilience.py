@@ -140,3 +140,43 @@ def test_redis_messages_never_hold_the_token(worker_factory, member_creds, boot)
             continue
         assert not any(member_creds.token.encode() in v for v in values if v), key
     assert member_creds.token not in worker.log()
+
+
+def test_a_token_revoked_mid_operation_fails_it_as_session_expired(
+    worker, member_creds, sdk, boot, devcloud, clear_faults
+):  # noqa: ANN001
+    import urllib.request
+
+    from tests.cloudharness import admin_token
+
+    server = make_server(sdk, boot, "ops-expire-1")
+    # Hold the stop in its waiting phase, then revoke the user's token (as Keystone does when it expires).
+    devcloud.control(
+        "faults", {"service": "compute", "method": "GET", "path": r"/servers/[0-9a-f-]{36}$", "stall": 2, "count": 2}
+    )
+    op = dispatch(
+        creds=member_creds, kind="server.stop", target_type="server", target_id=server.id, target_name=server.name
+    )
+    wait_until(lambda: any(s["text"] == "Stopping" for s in Operation.objects.get(id=op.id).steps), what="stopping")
+    req = urllib.request.Request(
+        devcloud.auth_url + "/auth/tokens",
+        method="DELETE",
+        headers={"X-Auth-Token": admin_token(devcloud), "X-Subject-Token": member_creds.token},
+    )
+    urllib.request.urlopen(req, timeout=10).read()
+    op = wait_op(op.id, timeout=30)
+    assert op.state == State.FAILED
+    assert op.display_message == "Your session expired before the operation finished. Sign in again and retry."
+    assert op.credentials == ""
+
+
+def test_an_expired_token_fails_at_once(worker, member_creds, boot):  # noqa: ANN001
+    from apps.cloud.connection import Credentials
+
+    expired = Credentials.from_dict(
+        {**member_creds.to_dict(), "body": {**member_creds.body, "expires_at": "2020-01-01T00:00:00.000000Z"}}
+    )
+    op = dispatch(creds=expired, kind="server.start", target_type="server", target_id="x", target_name="x")
+    op = wait_op(op.id, timeout=30)
+    assert op.state == State.FAILED
+    assert "session expired" in op.display_message
