@@ -88,7 +88,7 @@ ACTION_ORDER = [
     "delete",
 ]
 FORM_ACTIONS = {"rename", "resize", "rebuild", "snapshot", "lock"}
-DANGER_ACTIONS = {"delete", "reboot_hard", "rebuild", "stop", "revert_resize"}
+DANGER_ACTIONS = {"delete", "reboot_hard", "rebuild", "revert_resize"}
 BULK_ACTIONS = ["start", "stop", "reboot_soft", "reboot_hard", "pause", "unpause", "suspend", "resume", "delete"]
 
 

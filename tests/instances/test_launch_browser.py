@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.instances.conftest import boot, wait_until
+from tests.instances.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import openstack
-import pytest
 
 
 def _conn():

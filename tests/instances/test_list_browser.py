@@ -1,0 +1,61 @@
+"""The instance list in a real browser: bulk delete, hostile names rendered as text, faults shown."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.instances.conftest import boot, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+
+def test_member_bulk_deletes_five_instances(member_page, live_server, worker, demo_conn):
+    page = member_page
+    page.on("dialog", lambda d: d.accept())
+    servers = [boot(demo_conn, f"t-bulk-{i}", wait=False) for i in range(5)]
+    for s in servers:
+        demo_conn.compute.wait_for_server(s, status="ACTIVE", interval=0.2, wait=60)
+    page.goto(live_server.url + "/instances/?q=t-bulk")
+    rows = page.locator("tr.server-row")
+    expect(rows).to_have_count(5)
+    for s in servers:
+        page.locator(f"#server-{s.id} input[name=server]").check()
+    page.get_by_label("With selected:").select_option(label="Delete")
+    page.screenshot(path="/tmp/instances-bulk.png", full_page=True)
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".toast").last).to_contain_text("Delete: 5 instances queued.")
+    # Rows leave the table as Nova deletes them (live updates, no reload).
+    expect(rows).to_have_count(0, timeout=45000)
+    wait_until(
+        lambda: not [x for x in demo_conn.compute.servers() if x.name.startswith("t-bulk-")],
+        what="the five servers to be deleted",
+    )
+
+
+def test_a_hostile_name_renders_as_text_and_an_error_shows_its_fault(member_page, live_server, stratus, demo_conn):
+    page = member_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    hostile = "<script>alert(1)</script>"
+    evil = boot(demo_conn, hostile)
+    if stratus.is_devcloud:
+        stratus.control("build-failures", {"count": 1, "message": "t-no valid host was found"})
+        broken = boot(demo_conn, "t-broken", wait=False)
+        wait_until(lambda: demo_conn.compute.get_server(broken.id).status == "ERROR", what="the server in ERROR")
+
+    page.goto(live_server.url + "/instances/")
+    expect(page.locator(f"#server-{evil.id} td.name a")).to_have_text(hostile)
+    if stratus.is_devcloud:
+        expect(page.locator(f"#server-{broken.id} [data-role=status]")).to_have_text("ERROR")
+        expect(page.locator(f"#server-{broken.id} .fault")).to_contain_text("t-no valid host was found")
+    page.screenshot(path="/tmp/instances-hostile-list.png", full_page=True)
+    page.goto(f"{live_server.url}/instances/{evil.id}/")
+    expect(page.locator("#server-head h1")).to_have_text(hostile)
+    page.goto(f"{live_server.url}/instances/{evil.id}/rename/")
+    expect(page.get_by_label("New name")).to_have_value(hostile)
+    if stratus.is_devcloud:
+        page.goto(f"{live_server.url}/instances/{broken.id}/")
+        expect(page.locator("[data-role=fault]")).to_contain_text("t-no valid host was found")
+        page.screenshot(path="/tmp/instances-fault.png", full_page=True)
+    assert dialogs == []
