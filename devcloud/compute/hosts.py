@@ -487,3 +487,50 @@ def list_zones_detail(req: Request) -> Response:
             for name, z in sorted(zones.items(), key=lambda kv: (kv[0] != INTERNAL_ZONE, kv[0]))
         ]
         return json_response(200, {"availabilityZoneInfo": info})
+
+
+# --- host aggregates (read-only: one aggregate per non-default availability zone) --------------------------
+
+
+def _aggregates() -> list[dict[str, Any]]:
+    out = []
+    for i, zone in enumerate(z for z in zone_names() if z != ZONES[0]):
+        members = sorted(hv["host"] for hv in hv_table().values() if hv["availability_zone"] == zone)
+        out.append(
+            {
+                "id": i + 1,
+                "uuid": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{zone}.devcloud.aggregate")),
+                "name": zone,
+                "availability_zone": zone,
+                "hosts": members,
+                "metadata": {"availability_zone": zone},
+                "created_at": "2026-01-12T09:00:00.000000",
+                "updated_at": None,
+                "deleted_at": None,
+                "deleted": False,
+            }
+        )
+    return out
+
+
+@router.route("GET", API + "/os-aggregates")
+def list_aggregates(req: Request) -> Response:
+    require_admin(req, "os_compute_api:os-aggregates:index")
+    with store.lock:
+        items = _aggregates()
+    if mv(req) < 41:
+        for a in items:
+            a.pop("uuid")
+    return json_response(200, {"aggregates": items})
+
+
+@router.route("GET", API + "/os-aggregates/{aggregate_id}")
+def show_aggregate(req: Request, aggregate_id: str) -> Response:
+    require_admin(req, "os_compute_api:os-aggregates:show")
+    with store.lock:
+        for a in _aggregates():
+            if str(a["id"]) == aggregate_id or a["uuid"] == aggregate_id:
+                if mv(req) < 41:
+                    a.pop("uuid")
+                return json_response(200, {"aggregate": a})
+    raise not_found(f"Aggregate {aggregate_id} could not be found.")
