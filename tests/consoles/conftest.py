@@ -3,43 +3,27 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from unittest import mock
 
 import openstack
 import pytest
 
 from apps.consoles.proxy import ConsoleProxyServer
-from tests.cloudharness import ROOT, TestCloud, start_devcloud
-
-SHIM = Path(__file__).with_name("devcloud_rfb_shim.py")
-
-
-def _devcloud_rfb_has_setencodings_bug() -> bool:
-    return '_, count = struct.unpack(">xH"' in (ROOT / "devcloud" / "rfb.py").read_text()
+from tests.cloudharness import TestCloud
+from tests.consoles import devcloud_rfb_shim
 
 
 @pytest.fixture(scope="session")
 def cloud(cloud: TestCloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCloud]:
     """The suite's cloud; a devcloud with its RFB server fixed while devcloud/rfb.py mis-parses SetEncodings."""
-    if not cloud.is_devcloud or not _devcloud_rfb_has_setencodings_bug():
+    if not cloud.is_devcloud or not devcloud_rfb_shim.needed():
         yield cloud
         return
-    real_popen = subprocess.Popen
-
-    def popen(args: list[str], **kwargs: object) -> subprocess.Popen:
-        assert args[1:3] == ["-m", "devcloud"], args
-        return real_popen([sys.executable, str(SHIM), *args[3:]], **kwargs)  # type: ignore[call-overload]
-
-    with mock.patch("tests.cloudharness.subprocess.Popen", popen):
-        patched = start_devcloud(tmp_path_factory.mktemp("devcloud-consoles") / "state")
+    patched = devcloud_rfb_shim.start(tmp_path_factory.mktemp("devcloud-consoles") / "state")
     try:
         yield patched
     finally:
