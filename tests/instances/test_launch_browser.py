@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.instances.conftest import wait_until
+from tests.instances.conftest import boot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -34,3 +34,61 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
     page.screenshot(path="/tmp/instances-list.png", full_page=True)
     server = wait_until(lambda: _server_named(demo_conn, "t-web"), what="t-web in Nova")
     assert demo_conn.compute.get_server(server.id).status == "ACTIVE"
+
+
+def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live_server, worker, demo_conn):
+    page = member_page
+    page.goto(live_server.url + "/instances/launch/")
+    page.get_by_label("Instance name").fill("t-vol")
+    page.get_by_label("Boot from a new volume made from an image").check()
+    page.locator("#id_image_id").select_option(label="cirros-0.6.3-x86_64-disk")
+    page.get_by_label("Volume size (GB)").fill("1")
+    page.get_by_label("m1.nano").check()
+    expect(page.locator("#launch-live .cli code")).to_contain_text("--boot-from-volume 1")
+    page.screenshot(path="/tmp/instances-launch-volume.png", full_page=True)
+    page.get_by_role("button", name="Launch", exact=True).click()
+    expect(page.locator(".toast").first).to_contain_text("Launching t-vol")
+    row = page.locator("tr.server-row", has_text="t-vol")
+    expect(row.locator("[data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+    vol_server = wait_until(lambda: _server_named(demo_conn, "t-vol"), what="t-vol in Nova")
+    vol_server = demo_conn.compute.get_server(vol_server.id)
+    assert not (vol_server.image or {}).get("id"), "booted from a volume, not an image"
+    assert len(vol_server.attached_volumes) == 1
+
+    # A snapshot of it (through the API), then the snapshots page's link: the form opens with it chosen.
+    source = boot(demo_conn, "t-snap-src")
+    image = demo_conn.compute.create_server_image(source, "t-snap", wait=True, timeout=60)
+    page.goto(f"{live_server.url}/instances/launch/?source=snapshot&image_id={image.id}")
+    expect(page.get_by_label("Boot from an instance snapshot")).to_be_checked()
+    expect(page.locator("#id_snapshot_id")).to_have_value(image.id)
+    page.get_by_label("Instance name").fill("t-from-snap")
+    page.get_by_label("m1.nano").check()
+    page.get_by_role("button", name="Launch", exact=True).click()
+    expect(page.locator(".toast").first).to_contain_text("Launching t-from-snap")
+    row = page.locator("tr.server-row", has_text="t-from-snap")
+    expect(row.locator("[data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+    from_snap = wait_until(lambda: _server_named(demo_conn, "t-from-snap"), what="t-from-snap in Nova")
+    assert demo_conn.compute.get_server(from_snap.id).image["id"] == image.id
+    demo_conn.compute.delete_server(from_snap)
+    wait_until(lambda: demo_conn.compute.find_server(from_snap.id) is None, what="t-from-snap to go")
+    demo_conn.image.delete_image(image)
+
+
+def test_a_launch_over_quota_shows_novas_reason_and_leaves_nothing(member_page, live_server, worker, demo_conn):
+    from apps.operations.models import Operation
+
+    page = member_page
+    page.goto(live_server.url + "/instances/launch/")
+    page.get_by_label("Instance name").fill("t-many")
+    page.locator("#id_image_id").select_option(label="cirros-0.6.3-x86_64-disk")
+    page.get_by_label("m1.xlarge").check()
+    page.get_by_label("Count").fill("3")
+    page.get_by_label("Count").blur()
+    # The quota table says it before the click: 3 × 8 vCPUs is over the project's 20.
+    expect(page.locator("tr[data-quota=cores] .badge.danger")).to_have_text("over quota")
+    page.get_by_role("button", name="Launch", exact=True).click()
+    expect(page.locator("#launch-errors")).to_contain_text("Quota exceeded for cores: Requested 24")
+    expect(page.get_by_label("Instance name")).to_have_value("t-many")
+    page.screenshot(path="/tmp/instances-launch-quota.png", full_page=True)
+    assert not Operation.objects.filter(kind="server.launch", target_name__startswith="t-many").exists()
+    assert not [s for s in demo_conn.compute.servers() if s.name.startswith("t-many")]
