@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 import openstack
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -264,3 +265,115 @@ def cloud_state(conn: openstack.connection.Connection, all_projects: bool = Fals
         "flavors": sorted((f.id, f.name) for f in conn.compute.flavors(is_public=None)),
         "keypairs": sorted(k.name for k in conn.compute.keypairs()),
     }
+
+
+# --- pages and their forms ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PageForm:
+    """A `<form method="post">` as a page renders it: where it posts and the fields a person can fill."""
+
+    page: str
+    action: str
+    fields: dict[str, str] = field(default_factory=dict)  # name -> input type ("text", "select", "checkbox", ...)
+    options: dict[str, list[str]] = field(default_factory=dict)  # select/radio/checkbox name -> values
+    values: dict[str, str] = field(default_factory=dict)  # what the page filled in (value=, selected, textarea)
+    has_file: bool = False
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...]]:
+        return (re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{32}", "ID", self.action), tuple(sorted(self.fields)))
+
+
+class _Parser(HTMLParser):
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self.forms: list[PageForm] = []
+        self.links: list[str] = []
+        self._form: PageForm | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs_list: list) -> None:
+        attrs = {k: (v or "") for k, v in attrs_list}
+        if tag == "a" and attrs.get("href", "").startswith("/"):
+            self.links.append(attrs["href"].split("#")[0])
+        if tag == "form":
+            if attrs.get("method", "get").lower() == "post":
+                action = attrs.get("action") or self.page
+                self._form = PageForm(page=self.page, action=action.split("#")[0])
+            return
+        form = self._form
+        if form is None:
+            return
+        name = attrs.get("name", "")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "reset"):
+                return
+            if kind == "file":
+                form.has_file = True
+                return
+            form.fields.setdefault(name, kind)
+            if kind in ("radio", "checkbox"):
+                form.options.setdefault(name, []).append(attrs.get("value", "on"))
+                if "checked" in attrs:
+                    form.values[name] = attrs.get("value", "on")
+            else:
+                form.values.setdefault(name, attrs.get("value", ""))
+        elif tag == "select" and name:
+            form.fields[name] = "select"
+            form.options.setdefault(name, [])
+            self._select = name
+        elif tag == "option" and self._select:
+            form.options[self._select].append(attrs.get("value", ""))
+            if "selected" in attrs or self._select not in form.values:
+                form.values[self._select] = attrs.get("value", "")
+        elif tag == "textarea" and name:
+            form.fields[name] = "textarea"
+            form.values[name] = ""
+            self._textarea = name
+
+    def handle_data(self, data: str) -> None:
+        if self._form is not None and self._textarea:
+            self._form.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form" and self._form is not None:
+            self.forms.append(self._form)
+            self._form = None
+
+
+def parse_page(page: str, html: str) -> tuple[list[PageForm], list[str]]:
+    parser = _Parser(page)
+    parser.feed(html)
+    return parser.forms, parser.links
+
+
+SKIP_LINKS = ("/static/", "/i18n/", "/auth/logout/")
+
+
+def crawl(client, start: list[str], limit: int = 300) -> dict[str, str]:  # noqa: ANN001 - a Django test client
+    """GET the start pages and the same-site pages they link to (one level): {url: html} of the 200s."""
+    pages: dict[str, str] = {}
+    queue = [(url, 0) for url in start]
+    seen: set[str] = set()
+    while queue and len(seen) < limit:
+        url, depth = queue.pop(0)
+        if url in seen or url.startswith(SKIP_LINKS):
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        html = response.content.decode(errors="replace")
+        pages[url] = html
+        if depth == 0:
+            queue.extend((link, 1) for link in parse_page(url, html)[1])
+    return pages
