@@ -327,7 +327,7 @@ class Client:
             self.pf = PixelFormat.unpack(data[3:])
             self.sent_versions = [-1] * ROWS
         elif kind == 2:  # SetEncodings
-            _, count = struct.unpack(">xH", _recv_exact(self.sock, 3))
+            (count,) = struct.unpack(">xH", _recv_exact(self.sock, 3))
             _recv_exact(self.sock, 4 * count)
         elif kind == 3:  # FramebufferUpdateRequest
             incremental, x, y, w, h = struct.unpack(">BHHHH", _recv_exact(self.sock, 9))
