@@ -161,3 +161,30 @@ def test_it_hides_admin_controls_from_members(member_client) -> None:  # noqa: A
     assert "Create flavor" not in html
     detail = member_client.get("/flavors/1/").content.decode()
     assert "m1.tiny" in detail and "Delete" not in detail
+
+
+def test_the_list_costs_one_cloud_call(member_client, stratus) -> None:  # noqa: ANN001
+    member_client.get("/flavors/")  # version discovery is cached per process
+    stratus.control("requests/reset")
+    assert member_client.get("/flavors/?sort=-disk").status_code == 200
+    calls = [r for r in stratus.control("requests", method="GET")["recent"] if "/identity/" not in r]
+    assert calls == [calls[0]] and "/flavors/detail" in calls[0], calls
+
+
+def test_it_warns_before_deleting_a_flavor_in_use(admin_client, stratus) -> None:  # noqa: ANN001
+    admin = _admin_conn(stratus)
+    name = _name("used")
+    response = admin_client.post("/flavors/create/", _form(name, ram="128"))
+    assert response.status_code == 302
+    flavor = next(f for f in admin.compute.flavors(is_public=None) if f.name == name)
+    member = openstack.connect(cloud=stratus.member.name)
+    image = next(i for i in member.image.images() if i.status == "active" and (i.min_disk or 0) <= 1)
+    server = member.compute.create_server(name=name, flavor_id=flavor.id, image_id=image.id, networks="auto")
+    try:
+        html = admin_client.get(f"/flavors/{flavor.id}/delete/").content.decode()
+        assert "1 instance uses this flavor" in html
+        assert "1 instance uses this flavor" in admin_client.get(f"/flavors/{flavor.id}/").content.decode()
+    finally:
+        member.compute.delete_server(server)
+        member.compute.wait_for_delete(server, interval=0.2, wait=60)
+        admin.compute.delete_flavor(flavor)

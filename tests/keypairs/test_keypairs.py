@@ -115,3 +115,11 @@ def test_it_shows_a_taken_name_next_to_the_field(member_client) -> None:  # noqa
 def test_it_says_key_pairs_are_per_user(member_client) -> None:  # noqa: ANN001
     html = member_client.get("/keypairs/").content.decode()
     assert "belong to you" in html and "openstack keypair list" in html
+
+
+def test_the_list_costs_one_cloud_call(member_client, stratus) -> None:  # noqa: ANN001
+    member_client.get("/keypairs/")
+    stratus.control("requests/reset")
+    assert member_client.get("/keypairs/").status_code == 200
+    calls = [r for r in stratus.control("requests", method="GET")["recent"] if "/identity/" not in r]
+    assert calls == ["GET /compute/v2.1/os-keypairs"], calls
