@@ -22,12 +22,12 @@ def needed() -> bool:
     return BUGGY_LINE in (ROOT / "devcloud" / "rfb.py").read_text()
 
 
-def start(state_dir: Path):  # noqa: ANN201 - tests.cloudharness.TestCloud
+def start(state_dir: Path, **kwargs: float):  # noqa: ANN201 - tests.cloudharness.TestCloud
     """tests.cloudharness.start_devcloud, through this shim when devcloud still has the bug."""
     from tests.cloudharness import start_devcloud
 
     if not needed():
-        return start_devcloud(state_dir)
+        return start_devcloud(state_dir, **kwargs)
     real_popen = subprocess.Popen
 
     def popen(args: list[str], **kwargs: object) -> subprocess.Popen:
@@ -35,7 +35,7 @@ def start(state_dir: Path):  # noqa: ANN201 - tests.cloudharness.TestCloud
         return real_popen([sys.executable, __file__, *args[3:]], **kwargs)  # type: ignore[call-overload]
 
     with mock.patch("tests.cloudharness.subprocess.Popen", popen):
-        return start_devcloud(state_dir)
+        return start_devcloud(state_dir, **kwargs)
 
 
 def _patch() -> None:
