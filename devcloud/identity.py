@@ -343,11 +343,23 @@ def _write_clouds_yaml() -> None:
     (config.state_dir / "clouds.yaml").write_text("\n".join(lines) + "\n")
 
 
+MAX_TOKENS = 10000
+
+
 def _prune_tokens() -> None:
+    """Forget tokens expired for over an hour (allow_expired's window is shorter) and revoked ones.
+
+    Revoked tokens must stay unusable: an unknown token is rejected just like a revoked one. Beyond
+    MAX_TOKENS live tokens (benchmarks sign in a lot), the oldest are dropped.
+    """
     now = time.time()
     tokens = _t("tokens")
     for tid in [t for t, rec in tokens.items() if rec["expires_at_epoch"] < now - 3600 or rec.get("revoked")]:
         del tokens[tid]
+    if len(tokens) > MAX_TOKENS:
+        oldest = sorted(tokens, key=lambda t: tokens[t]["issued_at_epoch"])[: len(tokens) - MAX_TOKENS]
+        for tid in oldest:
+            del tokens[tid]
 
 
 # --------------------------------------------------------------------------- catalog
@@ -570,7 +582,7 @@ def _issue(
         "revoked": False,
     }
     tokens = _t("tokens")
-    if len(tokens) > 2000:
+    if len(tokens) >= 2000 and len(tokens) % 500 == 0:
         _prune_tokens()
     tokens[token] = rec
     store.touch()
