@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from apps.instances import selectors
 
@@ -16,10 +16,10 @@ NAME_MAX = 255
 USER_DATA_MAX = 65535  # Nova: base64 user data up to 64 KiB
 METADATA_MAX_ITEMS = 128
 SOURCES = [
-    ("image", _l("Boot from an image")),
-    ("snapshot", _l("Boot from an instance snapshot")),
-    ("volume", _l("Boot from an existing volume")),
-    ("image_to_volume", _l("Boot from a new volume made from an image")),
+    ("image", gettext_lazy("Boot from an image")),
+    ("snapshot", gettext_lazy("Boot from an instance snapshot")),
+    ("volume", gettext_lazy("Boot from an existing volume")),
+    ("image_to_volume", gettext_lazy("Boot from a new volume made from an image")),
 ]
 
 
@@ -60,37 +60,41 @@ def parse_metadata(text: str) -> dict[str, str]:
 
 class LaunchForm(forms.Form):
     name = forms.CharField(
-        label=_l("Instance name"),
+        label=gettext_lazy("Instance name"),
         max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "off", "pattern": r".*\S.*"}),
     )
-    count = forms.IntegerField(label=_l("Count"), min_value=1, max_value=100, initial=1)
-    source = forms.ChoiceField(label=_l("Boot source"), choices=SOURCES, initial="image", widget=forms.RadioSelect)
-    image_id = forms.ChoiceField(label=_l("Image"), required=False)
-    snapshot_id = forms.ChoiceField(label=_l("Snapshot"), required=False)
-    volume_id = forms.ChoiceField(label=_l("Volume"), required=False)
+    count = forms.IntegerField(label=gettext_lazy("Count"), min_value=1, max_value=100, initial=1)
+    source = forms.ChoiceField(
+        label=gettext_lazy("Boot source"), choices=SOURCES, initial="image", widget=forms.RadioSelect
+    )
+    image_id = forms.ChoiceField(label=gettext_lazy("Image"), required=False)
+    snapshot_id = forms.ChoiceField(label=gettext_lazy("Snapshot"), required=False)
+    volume_id = forms.ChoiceField(label=gettext_lazy("Volume"), required=False)
     volume_size = forms.IntegerField(
-        label=_l("Volume size (GB)"), min_value=1, max_value=16384, required=False, initial=10
+        label=gettext_lazy("Volume size (GB)"), min_value=1, max_value=16384, required=False, initial=10
     )
     delete_on_termination = forms.BooleanField(
-        label=_l("Delete the volume when the instance is deleted"), required=False, initial=True
+        label=gettext_lazy("Delete the volume when the instance is deleted"), required=False, initial=True
     )
-    flavor_id = forms.ChoiceField(label=_l("Flavor"))
-    key_name = forms.ChoiceField(label=_l("Key pair"), required=False)
-    availability_zone = forms.ChoiceField(label=_l("Availability zone"), required=False)
-    network = forms.MultipleChoiceField(label=_l("Network"), widget=forms.CheckboxSelectMultiple, required=False)
-    description = forms.CharField(label=_l("Description"), max_length=255, required=False)
+    flavor_id = forms.ChoiceField(label=gettext_lazy("Flavor"))
+    key_name = forms.ChoiceField(label=gettext_lazy("Key pair"), required=False)
+    availability_zone = forms.ChoiceField(label=gettext_lazy("Availability zone"), required=False)
+    network = forms.MultipleChoiceField(
+        label=gettext_lazy("Network"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    description = forms.CharField(label=gettext_lazy("Description"), max_length=255, required=False)
     user_data = forms.CharField(
-        label=_l("User data"),
+        label=gettext_lazy("User data"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=_l("A cloud-init script or cloud-config, passed to the instance as is."),
+        help_text=gettext_lazy("A cloud-init script or cloud-config, passed to the instance as is."),
     )
     metadata = forms.CharField(
-        label=_l("Metadata"),
+        label=gettext_lazy("Metadata"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "placeholder": "role=web"}),
-        help_text=_l("One key=value per line."),
+        help_text=gettext_lazy("One key=value per line."),
     )
 
     def __init__(self, *args: Any, choices: selectors.LaunchChoices, **kwargs: Any) -> None:
@@ -208,7 +212,7 @@ class LaunchForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(label=_l("New name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("New name"), max_length=NAME_MAX)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -218,15 +222,15 @@ class RenameForm(forms.Form):
 
 
 class SnapshotForm(forms.Form):
-    name = forms.CharField(label=_l("Snapshot name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("Snapshot name"), max_length=NAME_MAX)
 
 
 class LockForm(forms.Form):
-    reason = forms.CharField(label=_l("Reason (optional)"), max_length=255, required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason (optional)"), max_length=255, required=False)
 
 
 class ResizeForm(forms.Form):
-    flavor_id = forms.ChoiceField(label=_l("New flavor"))
+    flavor_id = forms.ChoiceField(label=gettext_lazy("New flavor"))
 
     def __init__(self, *args: Any, flavors: list[selectors.FlavorChoice], current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -236,7 +240,7 @@ class ResizeForm(forms.Form):
 
 
 class RebuildForm(forms.Form):
-    image_id = forms.ChoiceField(label=_l("Image"))
+    image_id = forms.ChoiceField(label=gettext_lazy("Image"))
 
     def __init__(
         self, *args: Any, images: list[selectors.ImageChoice], server: selectors.Server, **kwargs: Any
