@@ -88,3 +88,11 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
         expect(page.locator("main")).not_to_contain_text(name)
     names = [k.name for k in conn.compute.keypairs()]
     assert created not in names and imported not in names
+
+    # The page speaks Vietnamese too.
+    page.get_by_role("button", name="Tiếng Việt").click()
+    expect(page.get_by_role("heading", name="Cặp khóa", exact=True)).to_be_visible()
+    expect(page.locator(".alert.info")).to_contain_text("Cặp khóa thuộc về bạn")
+    page.screenshot(path="/tmp/keypairs-list-vi.png", full_page=True)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Key pairs", exact=True)).to_be_visible()
