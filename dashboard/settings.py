@@ -18,12 +18,18 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-if "pytest" in sys.modules and not env("STRATUS_STATE_DIR"):
+_test_state_owner = os.environ.get("STRATUS_TEST_STATE_PID")
+if "pytest" in sys.modules and (
+    not env("STRATUS_STATE_DIR") or (_test_state_owner and _test_state_owner != str(os.getpid()))
+):
     # Under pytest, each process (xdist worker) gets its own state: its own embedded Redis, keys, test database.
+    # xdist workers inherit the controller's environment: a state directory made by another pytest process is
+    # not theirs (each process removes its own at exit, which pulled the database from under the others).
     os.environ["STRATUS_STATE_DIR"] = tempfile.mkdtemp(
         prefix=f"stratus-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"
     )
-    os.environ.setdefault("STRATUS_CELERY_QUEUE", f"stratus-test-{os.getpid()}")
+    os.environ["STRATUS_TEST_STATE_PID"] = str(os.getpid())
+    os.environ["STRATUS_CELERY_QUEUE"] = f"stratus-test-{os.getpid()}"
     os.environ.setdefault("STRATUS_CLOUD_TIMEOUT", "5")
 if "pytest" in sys.modules:
     # Playwright's sync API runs an event loop in the test thread; the Django calls made there are synchronous.
