@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import pytest
 from apps.consoles.proxy import ConsoleProxyServer
 from tests.cloudharness import TestCloud
 from tests.consoles import devcloud_rfb_shim
+from tests.consoles.servers import launch, wait_for_status
 
 
 @pytest.fixture(scope="session")
@@ -62,24 +62,6 @@ class Servers:
     foreign: openstack.compute.v2.server.Server  # running, the admin's project: the member cannot see it
 
 
-def _launch(conn: openstack.connection.Connection, name: str) -> openstack.compute.v2.server.Server:
-    images = [i for i in conn.image.images() if i.status == "active"]
-    image = next((i for i in images if "cirros" in (i.name or "")), images[0])
-    flavor = min(conn.compute.flavors(), key=lambda f: (f.ram, f.disk))
-    return conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id, networks="none")
-
-
-def _wait(conn: openstack.connection.Connection, server_id: str, status: str) -> openstack.compute.v2.server.Server:
-    deadline = time.monotonic() + 120
-    while True:
-        server = conn.compute.get_server(server_id)
-        if server.status == status:
-            return server
-        assert server.status != "ERROR", server.fault
-        assert time.monotonic() < deadline, f"{server.name} stayed {server.status}"
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def servers(cloud: TestCloud) -> Iterator[Servers]:
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(cloud.clouds_yaml)
@@ -87,14 +69,14 @@ def servers(cloud: TestCloud) -> Iterator[Servers]:
     admin = openstack.connect(cloud=cloud.admin.name)
     tag = uuid.uuid4().hex[:6]
     made = [
-        (member, _launch(member, f"con-a-{tag}")),
-        (member, _launch(member, f"con-b-{tag}")),
-        (member, _launch(member, f"con-off-{tag}")),
-        (admin, _launch(admin, f"con-admin-{tag}")),
+        (member, launch(member, f"con-a-{tag}")),
+        (member, launch(member, f"con-b-{tag}")),
+        (member, launch(member, f"con-off-{tag}")),
+        (admin, launch(admin, f"con-admin-{tag}")),
     ]
-    ready = [_wait(conn, s.id, "ACTIVE") for conn, s in made]
+    ready = [wait_for_status(conn, s.id, "ACTIVE") for conn, s in made]
     member.compute.stop_server(ready[2])
-    ready[2] = _wait(member, ready[2].id, "SHUTOFF")
+    ready[2] = wait_for_status(member, ready[2].id, "SHUTOFF")
     yield Servers(*ready)
     for conn, s in made:
         conn.compute.delete_server(s.id, ignore_missing=True)

@@ -3,9 +3,13 @@ the instance's console, typing changes it, and the toolbar works."""
 
 from __future__ import annotations
 
+import uuid
+
 import openstack
 import pytest
 from playwright.sync_api import expect
+
+from tests.consoles.servers import launch, wait_for_status
 
 pytestmark = pytest.mark.browser
 
@@ -69,10 +73,14 @@ def test_a_member_uses_the_console(member_page, live_server, console_proxy, serv
     page.get_by_role("button", name="Send Ctrl-Alt-Del").click()
     wait_for_frame(page, not_hash=pasted["hash"])
 
-    # Reconnect asks for a fresh one-time token and connects again.
+    # Reconnect asks for a fresh one-time token and connects again, without reloading the page.
+    page.evaluate("window.stratusMarker = 'same page'")
     page.get_by_role("link", name="Reconnect").click()
     expect(state).to_have_text("Connected")
     wait_for_frame(page)
+    assert page.evaluate("window.stratusMarker") == "same page"
+    # (Full screen needs a real display; headless Chromium only checks that the button is there.)
+    expect(page.get_by_role("button", name="Full screen")).to_be_visible()
 
     # Scale to fit is a toggle.
     scale = page.get_by_role("button", name="Scale to fit")
@@ -108,3 +116,26 @@ def test_pages_for_stopped_and_foreign_instances(member_page, live_server, conso
     assert response.status in (403, 404)
     expect(page.get_by_role("alert")).to_contain_text("does not exist, or it belongs to a project you cannot see")
     page.screenshot(path="/tmp/console-foreign.png")
+
+
+def test_the_console_says_when_the_instance_stops(member_page, live_server, console_proxy, stratus) -> None:  # noqa: ANN001
+    conn = openstack.connect(cloud=stratus.member.name)
+    server = wait_for_status(conn, launch(conn, f"con-stop-{uuid.uuid4().hex[:6]}").id, "ACTIVE")
+    try:
+        page = member_page
+        page.goto(f"{live_server.url}/console/{server.id}/")
+        state = page.locator("#console-state")
+        expect(state).to_have_text("Connected")
+        conn.compute.stop_server(server)  # someone stops it from the CLI
+        expect(state).to_have_text("Disconnected")
+        expect(page.locator("#console-message")).to_have_text(
+            "The console connection closed. Reconnect to open it again."
+        )
+        wait_for_status(conn, server.id, "SHUTOFF")
+        page.get_by_role("link", name="Reconnect").click()
+        expect(state).to_have_text("Refused")
+        expect(page.locator("#console-message")).to_contain_text("The instance is not running (status SHUTOFF)")
+        expect(page.get_by_role("button", name="Send Ctrl-Alt-Del")).to_be_disabled()
+        page.screenshot(path="/tmp/console-closed.png")
+    finally:
+        conn.compute.delete_server(server.id, ignore_missing=True)
