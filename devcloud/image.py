@@ -513,7 +513,8 @@ def list_images(req: Request) -> Response:
     params = [(k, v) for k, vs in req.query.items() for v in vs if k != "marker"]
     first = PREFIX[len("/image") :] + "/images" + ("?" + urlencode(params) if params else "")
     body: dict[str, Any] = {"images": rendered, "first": first, "schema": "/v2/schemas/images"}
-    if page and len(page) == limit and len(out) > limit:
+    # Like Glance: a full page always carries `next` (the following page may be empty).
+    if page and len(page) == limit:
         body["next"] = "/v2/images?" + urlencode([*params, ("marker", page[-1]["id"])])
     return json_response(200, body)
 

@@ -644,9 +644,11 @@ def _page(req: Request, vols: list[dict[str, Any]], path: str) -> tuple[list[dic
             raise _err(400, "limit param must be an integer")
         if limit < 0:
             raise _err(400, "limit param must be positive")
+        limit = min(limit, 1000)
     page = vols[:limit]
     links = []
-    if len(vols) > len(page) and page:
+    # Like Cinder: a full page (limit, or osapi_max_limit 1000) always carries a next link.
+    if page and len(page) == limit:
         from devcloud.identity import public_base
 
         params = [(k, v) for k, vs in req.query.items() for v in vs if k != "marker"]

@@ -165,3 +165,24 @@ def test_cli_volume_create_list_delete(cloud: TestCloud, member: Session) -> Non
     assert row["Status"] == "available" and row["Size"] == 1
     cli(cloud, cloud.member.name, "volume", "delete", name)
     _wait(member, created["id"], "deleted")
+
+
+def test_paging_and_filters(member: Session) -> None:
+    run = uuid.uuid4().hex[:6]
+    a, b = _create(member, name=f"page-{run}-a"), _create(member, name=f"page-{run}-b")
+    try:
+        first = member.call("GET", _vols(member) + "/detail?limit=1&sort=name:asc").body
+        assert len(first["volumes"]) == 1
+        nxt = next(link["href"] for link in first["volumes_links"] if link["rel"] == "next")
+        assert "marker=" + first["volumes"][0]["id"] in nxt
+        second = member.call("GET", nxt).body
+        assert second["volumes"] and second["volumes"][0]["id"] != first["volumes"][0]["id"]
+        named = member.call("GET", _vols(member) + f"/detail?name=page-{run}-b").body["volumes"]
+        assert [v["id"] for v in named] == [b["id"]]
+        counted = member.call("GET", _vols(member) + "/detail?with_count=true", headers=MV).body
+        assert counted["count"] >= 2
+        assert member.call("GET", _vols(member) + f"?marker={uuid.uuid4()}").status == 400
+    finally:
+        for vol in (a, b):
+            _wait(member, vol["id"], "available")
+            member.call("DELETE", f"{_vols(member)}/{vol['id']}")
