@@ -442,7 +442,7 @@ def _write_consumer(
 def allocate(consumer_uuid: str, provider_uuid: str, resources: dict[str, int], project_id: str, user_id: str) -> None:
     """Replace the consumer's allocations with `resources` on one provider. Raises CapacityExceeded."""
     with store.lock:
-        allocs = {provider_uuid: {rc: int(n) for rc, n in resources.items()}}
+        allocs = {provider_uuid: {rc: int(n) for rc, n in resources.items() if int(n) > 0}}
         reason = _check_fit(allocs, consumer_uuid)
         if reason:
             raise CapacityExceeded(reason)
