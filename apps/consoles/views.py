@@ -72,8 +72,9 @@ def fresh_token(request: HttpRequest, server_id: str) -> JsonResponse:
         )
     except CloudError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
+    status = console.server.status
     if console.refused:
-        return JsonResponse({"error": console.refused}, status=409)
+        return JsonResponse({"error": console.refused, "status": status}, status=409)
     if console.mode != services.DIRECT:
-        return JsonResponse({"error": "", "nova_url": console.nova_url}, status=409)
-    return JsonResponse({"url": console.ws_url})
+        return JsonResponse({"error": "", "nova_url": console.nova_url, "status": status}, status=409)
+    return JsonResponse({"url": console.ws_url, "status": status})

@@ -86,6 +86,11 @@ async function reconnect() {
   } catch (err) {
     ok = false;
   }
+  const badge = document.getElementById("server-status");
+  if (badge && data.status) {
+    badge.textContent = data.status;
+    badge.className = "badge " + data.status.toLowerCase();
+  }
   if (ok && data.url) {
     connect(data.url);
   } else if (data.nova_url) {

@@ -136,6 +136,7 @@ def test_the_console_says_when_the_instance_stops(member_page, live_server, cons
         expect(state).to_have_text("Refused")
         expect(page.locator("#console-message")).to_contain_text("The instance is not running (status SHUTOFF)")
         expect(page.get_by_role("button", name="Send Ctrl-Alt-Del")).to_be_disabled()
+        expect(page.locator("#server-status")).to_have_text("SHUTOFF")
         page.screenshot(path="/tmp/console-closed.png")
     finally:
         conn.compute.delete_server(server.id, ignore_missing=True)
