@@ -846,6 +846,39 @@ def create_project(req: Request) -> Response:
         return json_response(201, {"project": _project_view(req, project)})
 
 
+@router.route("PATCH", "/identity/v3/projects/{project_id}")
+def update_project(req: Request, project_id: str) -> Response:
+    _admin(req, "identity:update_project")
+    body = req.json_object(style="keystone").get("project")
+    if not isinstance(body, dict):
+        raise _ks_error(400, "Invalid input for field 'project': 'project' is a required property")
+    allowed = {"name", "description", "enabled", "tags", "options"}
+    if set(body) - allowed:
+        raise _ks_error(
+            400, f"Invalid input for field '{sorted(set(body) - allowed)[0]}': the attribute cannot be updated."
+        )
+    if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+        raise _ks_error(400, "Invalid input for field 'name': expected a non-empty string.")
+    if "enabled" in body and not isinstance(body["enabled"], bool):
+        raise _ks_error(400, "Invalid input for field 'enabled': expected a boolean.")
+    with store.lock:
+        project = _t("projects").get(project_id)
+        if project is None:
+            raise _ks_error(404, f"Could not find project: {project_id}.")
+        if "name" in body and any(
+            p["name"] == body["name"] and p["domain_id"] == project["domain_id"] and p["id"] != project_id
+            for p in _t("projects").values()
+        ):
+            raise _ks_error(
+                409,
+                f"Conflict occurred attempting to store project - it is not permitted to have two "
+                f"projects with the same name in the same domain : {body['name']}.",
+            )
+        project.update(body)
+        store.touch()
+        return json_response(200, {"project": _project_view(req, project)})
+
+
 @router.route("DELETE", "/identity/v3/projects/{project_id}")
 def delete_project(req: Request, project_id: str) -> Response:
     _admin(req, "identity:delete_project")
@@ -909,6 +942,58 @@ def create_user(req: Request) -> Response:
         _t("users")[uid] = user
         store.touch()
         return json_response(201, {"user": _user_view(req, user)})
+
+
+@router.route("PATCH", "/identity/v3/users/{user_id}")
+def update_user(req: Request, user_id: str) -> Response:
+    _admin(req, "identity:update_user")
+    body = req.json_object(style="keystone").get("user")
+    if not isinstance(body, dict):
+        raise _ks_error(400, "Invalid input for field 'user': 'user' is a required property")
+    allowed = {"name", "description", "enabled", "email", "default_project_id", "password", "options"}
+    if set(body) - allowed:
+        raise _ks_error(
+            400, f"Invalid input for field '{sorted(set(body) - allowed)[0]}': the attribute cannot be updated."
+        )
+    if "password" in body and (not isinstance(body["password"], str) or not body["password"]):
+        raise _ks_error(400, "Invalid input for field 'password': expected a non-empty string.")
+    if "enabled" in body and not isinstance(body["enabled"], bool):
+        raise _ks_error(400, "Invalid input for field 'enabled': expected a boolean.")
+    with store.lock:
+        user = _t("users").get(user_id)
+        if user is None:
+            raise _ks_error(404, f"Could not find user: {user_id}.")
+        changes = dict(body)
+        if "password" in changes:
+            user["password_hash"] = _hash_secret(changes.pop("password"))
+        user.update(changes)
+        store.touch()
+        return json_response(200, {"user": _user_view(req, user)})
+
+
+@router.route("POST", "/identity/v3/users/{user_id}/password")
+def change_password(req: Request, user_id: str) -> Response:
+    ctx = auth(req)
+    if ctx["user_id"] != user_id:
+        raise _ks_error(403, "You are not authorized to perform the requested action: identity:change_password.")
+    body = req.json_object(style="keystone").get("user")
+    if not isinstance(body, dict) or not isinstance(body.get("password"), str) or not body["password"]:
+        raise _ks_error(400, "Invalid input for field 'password': 'password' is a required property")
+    if not isinstance(body.get("original_password"), str):
+        raise _ks_error(400, "Invalid input for field 'original_password': 'original_password' is a required property")
+    with store.lock:
+        user = _t("users").get(user_id)
+        if user is None:
+            raise _ks_error(404, f"Could not find user: {user_id}.")
+        if not _check_secret(body["original_password"], user["password_hash"]):
+            raise _unauthorized()
+        user["password_hash"] = _hash_secret(body["password"])
+        # Keystone revokes the user's tokens on a password change.
+        for rec in _t("tokens").values():
+            if rec["user_id"] == user_id:
+                rec["revoked"] = True
+        store.touch()
+    return empty_response(204)
 
 
 @router.route("DELETE", "/identity/v3/users/{user_id}")

@@ -287,3 +287,38 @@ def test_clouds_yaml_lists_the_clouds(devcloud: TestCloud) -> None:
     for name in ("devcloud-admin", "devcloud-demo", "devcloud-demo2", "devcloud-service"):
         assert f"  {name}:" in text
     assert f"auth_url: {devcloud.auth_url}" in text
+
+
+def test_admin_manages_projects_users_and_grants(devcloud: TestCloud) -> None:
+    from tests.cloudharness import CloudCreds
+
+    admin = login(devcloud.admin)
+    base = devcloud.auth_url
+    suffix = uuid.uuid4().hex[:6]
+    project = admin.call("POST", base + "/projects", {"project": {"name": "p-" + suffix}}).body["project"]
+    assert admin.call("POST", base + "/projects", {"project": {"name": "p-" + suffix}}).status == 409
+    user = admin.call("POST", base + "/users", {"user": {"name": "u-" + suffix, "password": "pw1"}}).body["user"]
+    assert "password" not in user
+    member_role = admin.call("GET", base + "/roles?name=member").body["roles"][0]
+    grant = admin.call("PUT", f"{base}/projects/{project['id']}/users/{user['id']}/roles/{member_role['id']}")
+    assert grant.status == 204
+
+    creds = CloudCreds("x", base, "u-" + suffix, "pw1", "p-" + suffix)
+    session = login(creds)
+    assert [r["name"] for r in session.body["token"]["roles"]] == ["member", "reader"]
+
+    changed = session.call(
+        "POST", f"{base}/users/{user['id']}/password", {"user": {"original_password": "pw1", "password": "pw2"}}
+    )
+    assert changed.status == 204
+    assert session.call("GET", base + "/auth/projects").status == 401  # tokens revoked by the change
+    session = login(CloudCreds("x", base, "u-" + suffix, "pw2", "p-" + suffix))
+
+    disabled = admin.call("PATCH", f"{base}/users/{user['id']}", {"user": {"enabled": False}})
+    assert disabled.status == 200 and disabled.body["user"]["enabled"] is False
+    assert session.call("GET", base + "/auth/projects").status == 401
+    assert call("POST", base + "/auth/tokens", body=password_auth_body(creds)).status == 401
+
+    assert admin.call("DELETE", f"{base}/users/{user['id']}").status == 204
+    assert admin.call("DELETE", f"{base}/projects/{project['id']}").status == 204
+    assert admin.call("GET", f"{base}/projects/{project['id']}").status == 404
