@@ -3,6 +3,7 @@ the instance's console, typing changes it, and the toolbar works."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import openstack
@@ -140,3 +141,13 @@ def test_the_console_says_when_the_instance_stops(member_page, live_server, cons
         page.screenshot(path="/tmp/console-closed.png")
     finally:
         conn.compute.delete_server(server.id, ignore_missing=True)
+
+
+def test_an_admin_sees_passthrough_mode(admin_page, live_server, stratus, servers, settings) -> None:  # noqa: ANN001
+    settings.STRATUS_SERVICE_CLOUD = ""  # no service credentials: Nova's own noVNC page is embedded
+    page = admin_page
+    page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
+    expect(page.locator(".console-mode")).to_have_text("Passthrough: Nova’s noVNC proxy")
+    expect(page.get_by_role("link", name="Open in a new window")).to_have_attribute("href", re.compile("token"))
+    expect(page.locator("iframe.console-frame")).to_be_attached()
+    page.screenshot(path="/tmp/console-passthrough.png")
