@@ -1052,6 +1052,79 @@ def delete_allocations(req: Request, consumer_uuid: str) -> Response:
     return _answer(req, 204)
 
 
+@_route("GET", "/allocation_candidates", min_mv=(1, 10), policy="placement:allocation_candidates:list")
+def allocation_candidates(req: Request) -> Response:
+    """Single-provider candidates (no nested or sharing providers): each provider that alone satisfies
+    `resources` (and `required` traits, `member_of` aggregates, `in_tree`)."""
+    mv = _mv(req)
+    text = req.arg("resources")
+    if not text:
+        raise _err(req, 400, "Invalid query string parameters: 'resources' is a required property")
+    wanted = _parse_resources(req, text)
+    if any(n < 1 for n in wanted.values()):
+        raise _err(req, 400, "Invalid query string parameters: resource amounts must be at least 1")
+    limit = req.arg("limit")
+    if limit is not None and (not limit.isdigit() or int(limit) < 1):
+        raise _err(req, 400, f"Invalid query string parameters: '{limit}' is not a positive integer")
+    with store.lock:
+        rps = sorted(_providers().values(), key=lambda r: r["name"])
+        required = [t.strip() for t in (req.arg("required") or "").split(",") if t.strip()] if mv >= (1, 17) else []
+        for trait in required:
+            if trait.startswith("!") and mv >= (1, 22):
+                rps = [r for r in rps if trait[1:] not in r["traits"]]
+            elif trait not in _all_traits():
+                raise _err(req, 400, f"Invalid query string parameters: No such trait(s): {trait}")
+            else:
+                rps = [r for r in rps if trait in r["traits"]]
+        if mv >= (1, 21):
+            for member_of in req.args("member_of"):
+                aggs = _in_list(member_of)
+                rps = [r for r in rps if set(aggs) & set(r["aggregates"])]
+        if req.arg("in_tree") and mv >= (1, 31):
+            anchor = _providers().get(req.arg("in_tree", ""))
+            rps = [r for r in rps if anchor and r["root_provider_uuid"] == anchor["root_provider_uuid"]]
+        requests: list[dict[str, Any]] = []
+        summaries: dict[str, Any] = {}
+        for rp in rps:
+            used = _usage_of(rp["uuid"])
+            ok = True
+            for rc, n in wanted.items():
+                inv = rp["inventories"].get(rc)
+                if (
+                    inv is None
+                    or n < inv["min_unit"]
+                    or n > inv["max_unit"]
+                    or n % inv["step_size"]
+                    or used.get(rc, 0) + n > _capacity_of(inv)
+                ):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            if mv >= (1, 12):
+                entry: dict[str, Any] = {"allocations": {rp["uuid"]: {"resources": dict(wanted)}}}
+                if mv >= (1, 34):
+                    entry["mappings"] = {"": [rp["uuid"]]}
+            else:
+                entry = {"allocations": [{"resource_provider": {"uuid": rp["uuid"]}, "resources": dict(wanted)}]}
+            requests.append(entry)
+            classes = rp["inventories"] if mv >= (1, 27) else wanted
+            summary: dict[str, Any] = {
+                "resources": {
+                    rc: {"capacity": _capacity_of(rp["inventories"][rc]), "used": used.get(rc, 0)} for rc in classes
+                }
+            }
+            if mv >= (1, 17):
+                summary["traits"] = sorted(rp["traits"])
+            if mv >= (1, 29):
+                summary["parent_provider_uuid"] = rp["parent_provider_uuid"]
+                summary["root_provider_uuid"] = rp["root_provider_uuid"]
+            summaries[rp["uuid"]] = summary
+            if limit is not None and len(requests) >= int(limit):
+                break
+    return _answer(req, 200, {"allocation_requests": requests, "provider_summaries": summaries})
+
+
 @_route("GET", "/usages", min_mv=(1, 9), policy="placement:usages")
 def project_usages(req: Request) -> Response:
     project_id = req.arg("project_id")

@@ -225,3 +225,17 @@ def test_sdk_resource_providers(cloud: TestCloud, provider: dict[str, Any]) -> N
     assert provider["uuid"] in rps
     inventories = {i.resource_class: i.total for i in conn.placement.resource_provider_inventories(provider["uuid"])}
     assert inventories == {"VCPU": 4, "MEMORY_MB": 2048}
+
+
+def test_allocation_candidates(admin: Session, provider: dict[str, Any]) -> None:
+    base = provider["base"]
+    reply = admin.call("GET", f"{base}/allocation_candidates?resources=VCPU:2,MEMORY_MB:256", headers=mv())
+    assert reply.status == 200, reply.raw
+    mine = [r for r in reply.body["allocation_requests"] if provider["uuid"] in r["allocations"]]
+    assert mine and mine[0]["allocations"][provider["uuid"]]["resources"] == {"VCPU": 2, "MEMORY_MB": 256}
+    summary = reply.body["provider_summaries"][provider["uuid"]]
+    assert summary["resources"]["MEMORY_MB"] == {"capacity": 1536, "used": 0}
+    too_much = admin.call("GET", f"{base}/allocation_candidates?resources=MEMORY_MB:4096", headers=mv()).body
+    assert provider["uuid"] not in too_much["provider_summaries"]
+    _error(admin.call("GET", f"{base}/allocation_candidates", headers=mv()), 400)
+    _error(admin.call("GET", f"{base}/allocation_candidates?resources=VCPU:1", headers=mv("1.9")), 404)
