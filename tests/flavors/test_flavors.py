@@ -188,3 +188,18 @@ def test_it_warns_before_deleting_a_flavor_in_use(admin_client, stratus) -> None
         member.compute.delete_server(server)
         member.compute.wait_for_delete(server, interval=0.2, wait=60)
         admin.compute.delete_flavor(flavor)
+
+
+def test_it_creates_with_a_given_id_and_shows_a_taken_id_next_to_the_field(admin_client, stratus) -> None:  # noqa: ANN001
+    conn = _admin_conn(stratus)
+    flavor_id = f"id-{uuid.uuid4().hex[:6]}"
+    name = _name()
+    assert admin_client.post("/flavors/create/", _form(name, flavor_id=flavor_id)).status_code == 302
+    assert conn.compute.get_flavor(flavor_id).name == name
+    other = _name()
+    response = admin_client.post("/flavors/create/", _form(other, flavor_id=flavor_id))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_flavor_id-error"' in html and "already exists" in html
+    assert not [f for f in conn.compute.flavors(is_public=None) if f.name == other]
+    conn.compute.delete_flavor(flavor_id)
