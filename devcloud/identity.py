@@ -1314,3 +1314,25 @@ def delete_app_cred(req: Request, user_id: str, cred_id: str) -> Response:
         # Tokens issued from it stop working (validate_token checks the credential still exists).
         store.touch()
     return empty_response(204)
+
+
+# --------------------------------------------------------------------------- empty collections devcloud does not model
+
+
+@router.route("GET", "/identity/v3/groups")
+def list_groups(req: Request) -> Response:
+    _admin(req, "identity:list_groups")
+    return json_response(200, {"groups": [], "links": _list_links(req, "/groups")})
+
+
+@router.route("GET", "/identity/v3/users/{user_id}/groups")
+def list_user_groups(req: Request, user_id: str) -> Response:
+    with store.lock:
+        _own_user(req, user_id, "identity:list_groups_for_user")
+    return json_response(200, {"groups": [], "links": _list_links(req, f"/users/{user_id}/groups")})
+
+
+@router.route("GET", "/identity/v3/auth/system")
+def auth_system(req: Request) -> Response:
+    auth(req)
+    return json_response(200, {"system": [], "links": _list_links(req, "/auth/system")})
