@@ -352,7 +352,10 @@ def _revert_done(s: dict[str, Any]) -> None:
             s["host"], s["node"], s["az"] = old_host
         hv = hosts.by_host(s["host"])
         if hv is not None:
-            scheduler.claim(s, hv, scheduler.resources_for(old_flavor, servers.volume_backed(s)))
+            try:
+                scheduler.claim(s, hv, scheduler.resources_for(old_flavor, servers.volume_backed(s)))
+            except Exception:  # the old host filled up meanwhile: keep running there unaccounted
+                pass
     s["vm_state"] = "active" if s.get("resize_power", RUNNING) == RUNNING else "stopped"
     s["task_state"] = None
     touch(s)

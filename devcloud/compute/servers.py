@@ -386,28 +386,36 @@ def _filters(req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not include_deleted or deleted_arg is not None and deleted_arg.lower() in ("false", "0", "no"):
         items = [s for s in items if not s.get("deleted")]
 
-    # project scope
-    all_tenants = req.arg("all_tenants")
-    project = req.arg("project_id") or req.arg("tenant_id")
-    if admin and all_tenants is not None and all_tenants.lower() not in ("false", "0", "no", "off"):
+    # project scope: only all_tenants (admin) widens it; project_id/tenant_id then narrow it again
+    all_tenants = False
+    if "all_tenants" in req.query:
+        raw_all = (req.arg("all_tenants") or "").lower()
+        all_tenants = raw_all in ("", "1", "true", "t", "yes", "y", "on")
+        if raw_all not in ("", "1", "true", "t", "yes", "y", "on", "0", "false", "f", "no", "n", "off"):
+            raise bad(f"Unrecognized value '{req.arg('all_tenants')}', acceptable values are: '0', '1', 'f', "
+                      "'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'")  # fmt: skip
+    if all_tenants:
+        if not admin:
+            rule = "detail" if req.path.endswith("/detail") else "index"
+            raise HttpError(
+                403, f"Policy doesn't allow os_compute_api:servers:{rule}:get_all_tenants to be performed.", "forbidden"
+            )
+        project = req.arg("project_id") or req.arg("tenant_id")
         if project:
             items = [s for s in items if s["project_id"] == project]
-    elif admin and project:
-        items = [s for s in items if s["project_id"] == project]
     else:
         pid = caller["project_id"]
         items = [s for s in items if s["project_id"] == pid]
 
     if status_args:
-        if not admin and "DELETED" in status_args and not include_deleted:
-            return []
-        wanted: list[tuple[set[str], str]] = []
-        for st in status_args:
-            if st in _STATUS_FILTER:
-                wanted.append((_STATUS_FILTER[st], st))
+        wanted = {st for st in status_args if st in _STATUS_FILTER}
         if not wanted:
+            if v >= 38:
+                raise bad("Invalid status value")
             return []
-        items = [s for s in items if any(status_of(s) == st for _, st in wanted)]
+        if "DELETED" in wanted and not admin:
+            raise HttpError(403, "Only administrators may list deleted instances", "forbidden")
+        items = [s for s in items if status_of(s) in wanted]
 
     name = req.arg("name")
     if name:
