@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from http.server import HTTPServer
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -69,6 +70,7 @@ class ConsoleRequestHandler(ProxyRequestHandler):
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        started = time.monotonic()
         try:
             self.do_proxy(tsock)
         finally:
@@ -77,7 +79,12 @@ class ConsoleRequestHandler(ProxyRequestHandler):
             except OSError:
                 pass
             tsock.close()
-            log.info("console closed: server=%s user=%s", target.server_id, target.user_name)
+            log.info(
+                "console closed: server=%s user=%s after %.0f s",
+                target.server_id,
+                target.user_name,
+                time.monotonic() - started,
+            )
 
 
 class ConsoleProxyServer(ThreadingMixIn, HTTPServer):

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import redis
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -112,7 +113,11 @@ def open_console(*, creds: Credentials, server_id: str, origin: str, ws_base: st
             nova_url=nova_url,
             mode_note=_("The service credentials cannot read console tokens: %(reason)s") % {"reason": exc.message},
         )
-    token = issue_token(target=target, ttl=settings.STRATUS_CONSOLE_TOKEN_TTL)
+    try:
+        token = issue_token(target=target, ttl=settings.STRATUS_CONSOLE_TOKEN_TTL)
+    except redis.RedisError as exc:
+        log.error("console: cannot store a console token in Redis: %s", exc)
+        return Console(server=server, refused=_("Stratus cannot store the console token right now. Try again soon."))
     return Console(
         server=server, mode=DIRECT, nova_url=nova_url, ws_url=ws_url_for(base=ws_base, token=token, server_id=server.id)
     )

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import NoReturn
 
+import redis
 from django.conf import settings
 from websockify.token_plugins import BasePlugin
 
@@ -55,7 +56,11 @@ class StratusTokenPlugin(BasePlugin):
 
     def authorize(self, attempt: Attempt) -> ConsoleTarget:
         """Consume the token and return its target, or raise Refused (and log why)."""
-        target = consume_token(attempt.token)
+        try:
+            target = consume_token(attempt.token)
+        except redis.RedisError as exc:
+            log.error("console refused: the token store (Redis) is unreachable: %s", exc)
+            raise Refused("the token store is unreachable") from exc
         if target is None:
             self._refuse(attempt, "unknown, used or expired token")
         if attempt.server_id != target.server_id:

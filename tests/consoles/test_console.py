@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 
 from apps.consoles import services, tokens
+from tests.cloudharness import ROOT, free_port
 from tests.consoles.wsclient import Refused, WebSocketClient, rfb_handshake
 
 ORIGIN = "http://testserver"
@@ -164,3 +168,41 @@ def test_the_proxy_url_follows_the_settings(member_client, console_proxy, server
     settings.STRATUS_CONSOLE_URL = "wss://dash.example.org/console/ws/"
     assert page_ws_url(member_client, servers.a.id).startswith("wss://dash.example.org/console/ws/?token=")
     assert settings.STRATUS_CONSOLE_TOKEN_TTL <= 60
+
+
+def test_it_says_so_when_the_token_store_is_down(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there: a real refused connection
+    response = member_client.get(f"/console/{servers.a.id}/")
+    assert response.status_code == 200
+    assert "Stratus cannot store the console token right now" in response.content.decode()
+
+
+def test_manage_py_consoleproxy_relays_consoles(member_client, stratus, servers, settings, tmp_path) -> None:  # noqa: ANN001
+    from tests.consoles.conftest import service_cloud
+
+    settings.STRATUS_SERVICE_CLOUD = service_cloud(stratus)
+    port = free_port()
+    log = tmp_path / "consoleproxy.log"
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "consoleproxy", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "listening" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        settings.STRATUS_CONSOLE_PROXY_PORT = port
+        ws = WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN)
+        try:
+            assert rfb_handshake(ws)[2] == servers.a.name
+        finally:
+            ws.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert f"console connect: user={stratus.member.username}" in log.read_text()
