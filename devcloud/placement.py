@@ -430,7 +430,7 @@ def _write_consumer(
             "project_id": project_id if project_id is not None else (old or {}).get("project_id"),
             "user_id": user_id if user_id is not None else (old or {}).get("user_id"),
             "generation": (old["generation"] + 1) if old else 1,
-            "consumer_type": consumer_type or (old or {}).get("consumer_type") or "INSTANCE",
+            "consumer_type": consumer_type or (old or {}).get("consumer_type") or "unknown",
         }
     for rp_uuid in touched:
         rp = _providers().get(rp_uuid)
@@ -446,7 +446,7 @@ def allocate(consumer_uuid: str, provider_uuid: str, resources: dict[str, int], 
         reason = _check_fit(allocs, consumer_uuid)
         if reason:
             raise CapacityExceeded(reason)
-        _write_consumer(consumer_uuid, allocs, project_id, user_id)
+        _write_consumer(consumer_uuid, allocs, project_id, user_id, "INSTANCE")
 
 
 def free(consumer_uuid: str) -> None:
@@ -1005,7 +1005,11 @@ def _apply_consumer(req: Request, consumer_uuid: str, body: Any) -> None:
     reason = _check_fit(allocs, consumer_uuid)
     if reason:
         raise _err(req, 409, reason)
-    consumer_type = body.get("consumer_type") if mv >= (1, 38) else None
+    consumer_type = None
+    if mv >= (1, 38):
+        consumer_type = body.get("consumer_type")
+        if not isinstance(consumer_type, str) or not re.fullmatch(r"[A-Z0-9_]+", consumer_type):
+            raise _err(req, 400, "JSON does not validate: 'consumer_type' is a required property")
     _write_consumer(consumer_uuid, allocs, project_id, user_id, consumer_type)
 
 
@@ -1131,14 +1135,33 @@ def project_usages(req: Request) -> Response:
     if not project_id:
         raise _err(req, 400, "Invalid query string parameters: 'project_id' is a required property")
     user_id = req.arg("user_id")
+    by_type = _mv(req) >= (1, 38)
+    wanted_type = req.arg("consumer_type") if by_type else None
     totals: dict[str, int] = {}
+    grouped: dict[str, dict[str, int]] = {}
     with store.lock:
         for consumer in _consumers().values():
             if consumer["project_id"] != project_id or (user_id and consumer["user_id"] != user_id):
                 continue
+            ctype = consumer.get("consumer_type") or "unknown"
+            if wanted_type and wanted_type not in ("all", ctype):
+                continue
+            for group in (
+                grouped.setdefault(ctype, {"consumer_count": 0}),
+                grouped.setdefault("all", {"consumer_count": 0}),
+            ):
+                group["consumer_count"] += 1
             for res in consumer["allocations"].values():
                 for rc, n in res.items():
                     totals[rc] = totals.get(rc, 0) + n
+                    for key in (ctype, "all"):
+                        grouped[key][rc] = grouped[key].get(rc, 0) + n
+    if by_type:
+        # 1.38: usages grouped by consumer type, plus "all".
+        grouped.setdefault("all", {"consumer_count": 0})
+        if wanted_type:
+            grouped = {wanted_type: grouped.get(wanted_type, {"consumer_count": 0})}
+        return _answer(req, 200, {"usages": grouped})
     return _answer(req, 200, {"usages": totals})
 
 

@@ -149,6 +149,7 @@ def test_allocations(admin: Session, provider: dict[str, Any]) -> None:
         "project_id": project,
         "user_id": user,
         "consumer_generation": None,
+        "consumer_type": "INSTANCE",
     }
     assert admin.call("PUT", f"{base}/allocations/{consumer}", body, headers=mv()).status == 204
     shown = admin.call("GET", f"{base}/allocations/{consumer}", headers=mv()).body
@@ -157,7 +158,7 @@ def test_allocations(admin: Session, provider: dict[str, Any]) -> None:
 
     usages = admin.call("GET", provider["url"] + "/usages", headers=mv()).body["usages"]
     assert usages == {"VCPU": 3, "MEMORY_MB": 1024}
-    by_project = admin.call("GET", f"{base}/usages?project_id={project}", headers=mv()).body
+    by_project = admin.call("GET", f"{base}/usages?project_id={project}", headers=mv("1.37")).body
     assert by_project["usages"] == {"VCPU": 3, "MEMORY_MB": 1024}
 
     # Capacity: (2048 - 512) * 1.0 = 1536 MB, so another 1024 does not fit.
@@ -239,3 +240,21 @@ def test_allocation_candidates(admin: Session, provider: dict[str, Any]) -> None
     assert provider["uuid"] not in too_much["provider_summaries"]
     _error(admin.call("GET", f"{base}/allocation_candidates", headers=mv()), 400)
     _error(admin.call("GET", f"{base}/allocation_candidates?resources=VCPU:1", headers=mv("1.9")), 404)
+
+
+def test_project_usages_by_consumer_type(admin: Session, provider: dict[str, Any]) -> None:
+    base = provider["base"]
+    consumer, project = str(uuid.uuid4()), uuid.uuid4().hex
+    body = {
+        "allocations": {provider["uuid"]: {"resources": {"VCPU": 1}}},
+        "project_id": project,
+        "user_id": uuid.uuid4().hex,
+        "consumer_generation": None,
+        "consumer_type": "INSTANCE",
+    }
+    assert admin.call("PUT", f"{base}/allocations/{consumer}", body, headers=mv()).status == 204
+    grouped = admin.call("GET", f"{base}/usages?project_id={project}", headers=mv("1.38")).body["usages"]
+    assert grouped["all"] == {"consumer_count": 1, "VCPU": 1} and grouped["INSTANCE"] == grouped["all"]
+    flat = admin.call("GET", f"{base}/usages?project_id={project}", headers=mv("1.37")).body["usages"]
+    assert flat == {"VCPU": 1}
+    assert admin.call("GET", f"{base}/allocations/{consumer}", headers=mv()).body["consumer_type"] == "INSTANCE"
