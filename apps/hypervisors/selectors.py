@@ -236,6 +236,15 @@ def _cached_placement(conn: Any, creds: Credentials, url: str, microversion: str
     return data
 
 
+def _provider_part(conn: Any, creds: Credentials, uuid: str, part: str) -> dict[str, Any] | None:
+    """A provider's inventories or usages; None when Placement has no such provider (a host not reporting yet)."""
+    try:
+        body = _cached_placement(conn, creds, f"/resource_providers/{uuid}/{part}")
+    except NotFound:
+        return None
+    return body if isinstance(body.get(part), dict) else None
+
+
 def _parallel(fn: Any, items: list[Any]) -> list[Any]:
     if len(items) <= 1:
         return [fn(item) for item in items]
@@ -436,13 +445,11 @@ def list_hypervisors(*, creds: Credentials) -> Overview:
     try:
         providers = _provider_uuids(conn, creds, raws)
         uuids = sorted(set(providers.values()))
-        found = _parallel(lambda u: _cached_placement(conn, creds, f"/resource_providers/{u}/inventories"), uuids)
-        inventories = {u: body.get("inventories") or {} for u, body in zip(uuids, found, strict=True)}
+        found = _parallel(lambda u: _provider_part(conn, creds, u, "inventories"), uuids)
+        inventories = {u: body["inventories"] for u, body in zip(uuids, found, strict=True) if body}
         if not use_stats:
-            found = _parallel(lambda u: _cached_placement(conn, creds, f"/resource_providers/{u}/usages"), uuids)
-            usages = {u: body.get("usages") or {} for u, body in zip(uuids, found, strict=True)}
-    except NotFound as exc:
-        placement_error = exc
+            found = _parallel(lambda u: _provider_part(conn, creds, u, "usages"), uuids)
+            usages = {u: body.get("usages") or {} for u, body in zip(uuids, found, strict=True) if body}
     except CloudError as exc:
         if exc.service != "placement":
             raise

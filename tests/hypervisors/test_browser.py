@@ -115,8 +115,11 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
         page.screenshot(path="/tmp/hypervisors-services.png", full_page=True)
         svc = admin.compute.find_service(target.id, ignore_missing=False)
         assert (svc.status, svc.disabled_reason) == ("disabled", reason)
-        op = Operation.objects.get(kind="service.disable", target_id=target.id)
-        assert op.state == "succeeded", (op.state, op.message)
+        op = eventually(
+            lambda: Operation.objects.filter(kind="service.disable", target_id=target.id, state="succeeded").first(),
+            what="the operation to succeed",
+        )
+        assert op.target_name == target.host and op.params == {"reason": reason}
 
         page.goto(live_server.url + "/admin/hypervisors/")
         hv_row = page.locator(f'#hypervisor-table tr[data-hypervisor="{target.host}"]')

@@ -82,7 +82,9 @@ def test_it_filters_by_zone_and_state_and_sorts(admin_client, stratus) -> None: 
     assert 'id="hypervisor-table"' in down and "<html" not in down
 
 
-def test_the_detail_shows_provider_servers_and_service(admin_client, stratus) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("pin", [None, "2.87"], ids=["latest", "pinned-2.87"])
+def test_the_detail_shows_provider_servers_and_service(admin_client, stratus, settings, pin) -> None:  # noqa: ANN001
+    settings.STRATUS_COMPUTE_MICROVERSION_MAX = pin
     conn = admin_conn(stratus)
     hv = sorted(conn.compute.hypervisors(), key=lambda h: h.name)[0]
     html = admin_client.get(f"/admin/hypervisors/{hv.id}/").content.decode()
@@ -102,11 +104,16 @@ def test_the_services_page_lists_every_compute_service(admin_client, stratus) ->
 
 @pytest.mark.devcloud_only
 def test_a_failing_placement_is_named_on_the_page(admin_client, devcloud, fresh) -> None:  # noqa: ANN001
+    hv = next(iter(admin_conn(devcloud).compute.hypervisors()))
     devcloud.control("faults", {"service": "placement", "status": 503, "count": 100})
     try:
         html = admin_client.get("/admin/hypervisors/").content.decode()
         assert "data-placement-error" in html and "Placement is not available." in html
-        assert "compute-1" in html  # the hypervisors themselves still come from Nova
+        assert "The Placement service is not working right now (HTTP 503)." in html
+        assert hv.name in html  # the hypervisors themselves still come from Nova
+        for url in ("/admin/hypervisors/capacity/", f"/admin/hypervisors/{hv.id}/"):
+            response = admin_client.get(url)
+            assert response.status_code == 200 and "Placement is not available." in response.content.decode()
         fresh.STRATUS_COMPUTE_MICROVERSION_MAX = "2.87"
         html = admin_client.get("/admin/hypervisors/").content.decode()
         assert "data-placement-error" in html
