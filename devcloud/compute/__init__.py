@@ -11,6 +11,7 @@ from typing import Any
 
 from devcloud.compute import (  # noqa: F401 - importing registers the routes
     actions,
+    attachments,
     consoles,
     flavors,
     hosts,

@@ -418,6 +418,75 @@ def _rebuilt(s: dict[str, Any]) -> None:
         console_started(s)
 
 
+def _shelve(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "shelve", ("active", "stopped", "paused", "suspended"))
+    _begin(req, s, "shelve", "compute_shelve_instance", "shelving", "shelve_offload", 0.5)
+    return empty_response(202)
+
+
+@transitions.step("shelve_offload")
+def _shelve_offload(s: dict[str, Any]) -> None:
+    s["task_state"] = "shelving_offloading"
+    touch(s)
+    transitions.set_pending(s, "shelved", transitions.seconds(0.5))
+
+
+@transitions.step("shelved")
+def _shelved(s: dict[str, Any]) -> None:
+    console_stopped(s)
+    scheduler.release(s["id"])
+    s["vm_state"], s["task_state"], s["power_state"] = "shelved_offloaded", None, SHUTDOWN
+    s["host"] = s["node"] = None
+    touch(s)
+    servers.finish_action(s)
+
+
+def _shelve_offload_action(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "shelveOffload", ("shelved",))
+    _begin(req, s, "shelveOffload", "compute_shelve_offload_instance", "shelving_offloading", "shelved", 0.5)
+    return empty_response(202)
+
+
+def _unshelve(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "unshelve", ("shelved", "shelved_offloaded"))
+    zone = args.get("availability_zone") if isinstance(args, dict) else None
+    if zone is not None:
+        from devcloud.compute import hosts
+
+        if zone not in hosts.zone_names():
+            raise bad("The requested availability zone is not available")
+        s["requested_az"] = zone
+    _begin(req, s, "unshelve", "compute_unshelve_instance", "unshelving", "unshelve_schedule", 0.4)
+    return empty_response(202)
+
+
+@transitions.step("unshelve_schedule")
+def _unshelve_schedule(s: dict[str, Any]) -> None:
+    resources = scheduler.resources_for(s["flavor"], servers.volume_backed(s))
+    try:
+        hv = scheduler.select(resources, s.get("requested_az"))
+    except scheduler.NoValidHost as exc:
+        s["task_state"] = None
+        s["fault"] = {"code": 500, "created": now_iso(), "message": str(exc), "details": str(exc)}
+        touch(s)
+        servers.finish_action(s, "Error", str(exc))
+        return
+    scheduler.claim(s, hv, resources)
+    s["host"], s["node"], s["az"] = hv["host"], hv["hypervisor_hostname"], hv["availability_zone"]
+    s["task_state"] = "spawning"
+    touch(s)
+    transitions.set_pending(s, "unshelved", transitions.seconds(0.6))
+
+
+@transitions.step("unshelved")
+def _unshelved(s: dict[str, Any]) -> None:
+    s["vm_state"], s["task_state"], s["power_state"] = "active", None, RUNNING
+    s["boot_count"] = s.get("boot_count", 0) + 1
+    touch(s)
+    servers.finish_action(s)
+    console_started(s)
+
+
 def _console_output(req: Request, s: dict[str, Any], args: Any) -> Response:
     from devcloud.compute import consoles
 
@@ -463,6 +532,9 @@ _HANDLERS: dict[str, Any] = {
     "confirmResize": _confirm,
     "revertResize": _revert,
     "rebuild": _rebuild,
+    "shelve": _shelve,
+    "shelveOffload": _shelve_offload_action,
+    "unshelve": _unshelve,
     "os-getConsoleOutput": _console_output,
     "os-getVNCConsole": _legacy_console("os-getVNCConsole"),
     "os-getSPICEConsole": _legacy_console("os-getSPICEConsole"),

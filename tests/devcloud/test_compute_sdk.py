@@ -222,3 +222,30 @@ def test_disabled_host_is_skipped_and_az_is_honoured(conns: Any) -> None:
         admin.compute.enable_service(services["compute-3"], "compute-3", "nova-compute")
     again = {s.host: s for s in admin.compute.services(binary="nova-compute")}
     assert again["compute-3"].status == "enabled" and again["compute-3"].disabled_reason is None
+
+
+def test_volume_attach_detach_and_shelve(conns: Any) -> None:
+    demo, _admin = conns
+    image = demo.image.find_image(IMAGE, ignore_missing=False)
+    server = demo.compute.create_server(name=_name("sdk-attach"), image_id=image.id, flavor_id="1", networks="none")
+    volume = demo.block_storage.create_volume(size=1, name=_name("sdk-data"))
+    try:
+        demo.block_storage.wait_for_status(volume, "available", interval=0.05, wait=20)
+        server = _wait(demo, server)
+        attachment = demo.compute.create_volume_attachment(server, volume_id=volume.id)
+        assert attachment.volume_id == volume.id and attachment.device == "/dev/vdb"
+        assert [a.volume_id for a in demo.compute.volume_attachments(server)] == [volume.id]
+        assert demo.block_storage.get_volume(volume).status == "in-use"
+        demo.compute.delete_volume_attachment(server, volume)
+        assert list(demo.compute.volume_attachments(server)) == []
+        assert demo.block_storage.get_volume(volume).status == "available"
+
+        demo.compute.shelve_server(server)
+        shelved = _wait(demo, server, "SHELVED_OFFLOADED")
+        assert shelved.power_state == 4
+        demo.compute.unshelve_server(server)
+        assert _wait(demo, server).status == "ACTIVE"
+    finally:
+        demo.compute.delete_server(server)
+        _gone(demo, server)
+        demo.block_storage.delete_volume(volume)
