@@ -12,7 +12,8 @@ BINARY = "nova-compute"
 
 
 def _current(ctx: Context) -> selectors.ComputeService:
-    return selectors.get_service(creds=ctx.creds, service_id=ctx.op.target_id)
+    # By host: the page may have shown an integer id (compute API pinned below 2.53); the writes need the UUID.
+    return selectors.service_on_host(creds=ctx.creds, host=ctx.op.target_name, binary=BINARY)
 
 
 @operation_handler("service.disable", title=_("Disable the compute service on %(name)s"))

@@ -189,12 +189,12 @@ def _parse_version(value: Any) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def compute_microversion(conn: Any) -> tuple[int, int]:
+def compute_microversion(conn: Any, *, capped: bool = True) -> tuple[int, int]:
     """The compute microversion to use: the server's maximum, capped by STRATUS_COMPUTE_MICROVERSION_MAX."""
     with cloud_errors("compute"):
         data = conn.compute.get_endpoint_data()
     server_max = _parse_version(getattr(data, "max_microversion", None)) or (2, 1)
-    cap = _parse_version(getattr(settings, "STRATUS_COMPUTE_MICROVERSION_MAX", None))
+    cap = _parse_version(getattr(settings, "STRATUS_COMPUTE_MICROVERSION_MAX", None)) if capped else None
     return min(server_max, cap) if cap else server_max
 
 
@@ -488,6 +488,17 @@ def get_service(*, creds: Credentials, service_id: str) -> ComputeService:
         if service.id == service_id:
             return service
     raise NotFound(gettext("Compute service %(id)s could not be found.") % {"id": service_id}, service="compute")
+
+
+def service_on_host(*, creds: Credentials, host: str, binary: str = "nova-compute") -> ComputeService:
+    """The service as openstacksdk's writes see it (uncapped microversion: UUID ids from 2.53), for operations."""
+    conn = connection_for(creds)
+    version = compute_microversion(conn, capped=False)
+    for service in _compute_services(conn, version, binary=binary, host=host):
+        if service.host == host and service.binary == binary:
+            return service
+    message = gettext("Compute service %(id)s could not be found.") % {"id": f"{binary}@{host}"}
+    raise NotFound(message, service="compute")
 
 
 def _project_names(conn: Any) -> dict[str, str]:
