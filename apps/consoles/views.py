@@ -33,19 +33,23 @@ def _ws_base(request: HttpRequest) -> str:
     return f"{scheme}://{host}:{settings.STRATUS_CONSOLE_PROXY_PORT}/"
 
 
-def _instance_url(server_id: str) -> str:
-    for name, args in (("instances:detail", [server_id]), ("instances:list", [])):
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    return ""
+def _instance_links(server_id: str) -> dict[str, str]:
+    """The instance's detail page and its console log tab (the instances app), or the list, or nothing."""
+    try:
+        detail = reverse("instances:detail", args=[server_id])
+        return {"instance_url": detail, "log_url": f"{detail}?tab=log"}
+    except NoReverseMatch:
+        pass
+    try:
+        return {"instance_url": reverse("instances:list"), "log_url": ""}
+    except NoReverseMatch:
+        return {"instance_url": "", "log_url": ""}
 
 
 @never_cache
 @login_required
 def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
-    context = {"server_id": server_id, "instance_url": _instance_url(server_id)}
+    context = {"server_id": server_id, **_instance_links(server_id)}
     try:
         console = services.open_console(
             creds=request.creds,  # type: ignore[attr-defined]

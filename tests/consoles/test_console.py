@@ -206,3 +206,9 @@ def test_manage_py_consoleproxy_relays_consoles(member_client, stratus, servers,
         proc.terminate()
         proc.wait(10)
     assert f"console connect: user={stratus.member.username}" in log.read_text()
+
+
+def test_it_links_to_the_instance_and_its_console_log(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    text = member_client.get(f"/console/{servers.a.id}/").content.decode()
+    assert f'href="/instances/{servers.a.id}/"' in text
+    assert f'href="/instances/{servers.a.id}/?tab=log"' in text
