@@ -90,6 +90,13 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
     expect(page.locator(".heat-cell")).to_have_count(3 * len(list(admin.compute.hypervisors())))
     page.screenshot(path="/tmp/hypervisors-capacity.png", full_page=True)
 
+    # The same page in Vietnamese.
+    page.get_by_role("button", name="Tiếng Việt").click()
+    expect(page.get_by_role("heading", name="Dung lượng", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Các hypervisor bận nhất")).to_be_visible()
+    page.screenshot(path="/tmp/hypervisors-capacity-vi.png", full_page=True)
+    page.get_by_role("button", name="English").click()
+
 
 def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server, stratus, worker, fresh) -> None:  # noqa: ANN001
     from apps.operations.models import Operation

@@ -142,3 +142,18 @@ def test_cloud_calls_per_page_are_few(admin_client, devcloud, fresh) -> None:  #
     admin_client.get("/admin/hypervisors/capacity/")
     counts = devcloud.control("requests", method="GET")["by_service"]
     assert counts.get("compute") == 2 and not counts.get("placement"), counts
+
+
+def test_disable_refuses_a_long_reason_and_other_binaries(admin_client, stratus) -> None:  # noqa: ANN001
+    conn = admin_conn(stratus)
+    compute = next(iter(conn.compute.services(binary="nova-compute")))
+    scheduler = next(iter(conn.compute.services(binary="nova-scheduler")))
+    url = f"/admin/hypervisors/services/{compute.id}/disable/"
+    response = admin_client.post(url, {"reason": "x" * 256}, follow=True)
+    assert "The reason can be at most 255 characters." in response.content.decode()
+    response = admin_client.post(f"/admin/hypervisors/services/{scheduler.id}/disable/", {"reason": "x"}, follow=True)
+    assert "Only nova-compute services can be disabled." in response.content.decode()
+    assert conn.compute.find_service(compute.id, ignore_missing=False).status == "enabled"
+    assert admin_client.get(f"/admin/hypervisors/services/{compute.id}/disable/").status_code == 405
+    partial = admin_client.get("/admin/hypervisors/services/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="service-table"' in partial and "<html" not in partial
