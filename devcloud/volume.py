@@ -800,6 +800,83 @@ def action(req: Request, project_id: str | None, volume_id: str) -> Response:
     return Response(202, b"", _headers(req))
 
 
+# --------------------------------------------------------------------------- metadata
+
+
+@_route("GET", "/volumes/{volume_id}/metadata")
+def show_metadata(req: Request, project_id: str | None, volume_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        return _answer(req, 200, {"metadata": dict(_find(req, ctx, volume_id, project_id)["metadata"])})
+
+
+def _write_metadata(req: Request, project_id: str | None, volume_id: str, replace: bool) -> Response:
+    ctx = _ctx(req, project_id)
+    body = req.json_object(style="nova")
+    if "metadata" not in body:
+        raise _err(400, f"Invalid input for field/attribute metadata. Value: {body}. 'metadata' is a required property")
+    meta = _check_metadata(body["metadata"])
+    with store.lock:
+        vol = _find(req, ctx, volume_id, project_id)
+        if replace:
+            vol["metadata"] = meta
+        else:
+            vol["metadata"].update(meta)
+        vol["updated_at"] = _now()
+        store.touch()
+        return _answer(req, 200, {"metadata": dict(vol["metadata"])})
+
+
+@_route("POST", "/volumes/{volume_id}/metadata")
+def merge_metadata(req: Request, project_id: str | None, volume_id: str) -> Response:
+    return _write_metadata(req, project_id, volume_id, replace=False)
+
+
+@_route("PUT", "/volumes/{volume_id}/metadata")
+def replace_metadata(req: Request, project_id: str | None, volume_id: str) -> Response:
+    return _write_metadata(req, project_id, volume_id, replace=True)
+
+
+@_route("GET", "/volumes/{volume_id}/metadata/{key}")
+def show_metadata_key(req: Request, project_id: str | None, volume_id: str, key: str) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        vol = _find(req, ctx, volume_id, project_id)
+        if key not in vol["metadata"]:
+            raise _err(404, f"Volume {volume_id} has no metadata with key {key}.")
+        return _answer(req, 200, {"meta": {key: vol["metadata"][key]}})
+
+
+@_route("PUT", "/volumes/{volume_id}/metadata/{key}")
+def set_metadata_key(req: Request, project_id: str | None, volume_id: str, key: str) -> Response:
+    ctx = _ctx(req, project_id)
+    body = req.json_object(style="nova")
+    meta = body.get("meta")
+    if not isinstance(meta, dict) or len(meta) != 1:
+        raise _err(400, "Request body contains too many items or none: 'meta' must hold exactly one key.")
+    if key not in meta:
+        raise _err(400, "Request body and URI mismatch")
+    meta = _check_metadata(meta)
+    with store.lock:
+        vol = _find(req, ctx, volume_id, project_id)
+        vol["metadata"].update(meta)
+        vol["updated_at"] = _now()
+        store.touch()
+        return _answer(req, 200, {"meta": meta})
+
+
+@_route("DELETE", "/volumes/{volume_id}/metadata/{key}")
+def delete_metadata_key(req: Request, project_id: str | None, volume_id: str, key: str) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        vol = _find(req, ctx, volume_id, project_id)
+        if vol["metadata"].pop(key, None) is None:
+            raise _err(404, f"Volume {volume_id} has no metadata with key {key}.")
+        vol["updated_at"] = _now()
+        store.touch()
+    return Response(200, b"", _headers(req))
+
+
 # --------------------------------------------------------------------------- types, zones, limits, quotas
 
 

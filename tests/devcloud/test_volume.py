@@ -186,3 +186,21 @@ def test_paging_and_filters(member: Session) -> None:
         for vol in (a, b):
             _wait(member, vol["id"], "available")
             member.call("DELETE", f"{_vols(member)}/{vol['id']}")
+
+
+def test_update_metadata_and_extend(member: Session) -> None:
+    vol = _create(member, metadata={"a": "1"})
+    url = f"{_vols(member)}/{vol['id']}"
+    try:
+        _wait(member, vol["id"], "available")
+        merged = member.call("POST", url + "/metadata", {"metadata": {"b": "2"}}).body["metadata"]
+        assert merged == {"a": "1", "b": "2"}
+        assert member.call("DELETE", url + "/metadata/a").status == 200
+        assert member.call("GET", url + "/metadata").body["metadata"] == {"b": "2"}
+        assert member.call("PUT", url, {"volume": {"name": "renamed"}}).body["volume"]["name"] == "renamed"
+        assert member.call("POST", url + "/action", {"os-extend": {"new_size": 2}}).status == 202
+        assert member.call("GET", url).body["volume"]["size"] == 2
+        shrink = member.call("POST", url + "/action", {"os-extend": {"new_size": 1}})
+        assert shrink.status == 400 and "badRequest" in shrink.body
+    finally:
+        member.call("DELETE", url)
