@@ -682,6 +682,24 @@ def list_volumes_detail(req: Request, project_id: str | None) -> Response:
     return _list(req, project_id, detail=True)
 
 
+@_route("GET", "/volumes/summary")
+def summary(req: Request, project_id: str | None) -> Response:
+    ctx = _ctx(req, project_id)
+    if _mv(req) < (3, 12):
+        raise _err(404, "The resource could not be found.")
+    with store.lock:
+        vols = _listing(req, ctx, project_id)
+        body: dict[str, Any] = {"total_size": sum(v["size"] for v in vols), "total_count": len(vols)}
+        if _mv(req) >= (3, 36):
+            meta: dict[str, list[str]] = {}
+            for v in vols:
+                for k, val in v["metadata"].items():
+                    if val not in meta.setdefault(k, []):
+                        meta[k].append(val)
+            body["metadata"] = meta
+    return _answer(req, 200, {"volume-summary": body})
+
+
 @_route("GET", "/volumes/{volume_id}")
 def show(req: Request, project_id: str | None, volume_id: str) -> Response:
     ctx = _ctx(req, project_id)

@@ -181,6 +181,8 @@ def test_paging_and_filters(member: Session) -> None:
         assert [v["id"] for v in named] == [b["id"]]
         counted = member.call("GET", _vols(member) + "/detail?with_count=true", headers=MV).body
         assert counted["count"] >= 2
+        totals = member.call("GET", _vols(member) + "/summary", headers=MV).body["volume-summary"]
+        assert totals["total_count"] >= 2 and totals["total_size"] >= 2
         assert member.call("GET", _vols(member) + f"?marker={uuid.uuid4()}").status == 400
     finally:
         for vol in (a, b):
