@@ -108,9 +108,7 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(member_p
     page.get_by_label("Image").select_option(label="cirros-0.6.3-x86_64-disk")
     page.get_by_role("button", name="Rebuild", exact=True).click()
     expect(page.locator(".toast").last).to_contain_text("Rebuilding t-shape")
-    wait_until(
-        lambda: "rebuild" in [a.action for a in demo_conn.compute.server_actions(server.id)], what="the rebuild"
-    )
+    wait_until(lambda: "rebuild" in [a.action for a in demo_conn.compute.server_actions(server.id)], what="the rebuild")
     expect(page.locator("#server-head [data-role=status]")).to_have_text("ACTIVE", timeout=30000)
     expect(page.locator("#server-head [data-role=op]")).to_have_count(0, timeout=30000)
 

@@ -21,3 +21,59 @@ def test_it_renders_the_launch_page(member_client):
     assert response.status_code == 200, response.content.decode()[:3000]
     body = response.content.decode()
     assert "openstack server create" in body
+
+
+def _cloud_calls(stratus) -> list[str]:
+    recent = stratus.control("requests", method="GET").get("recent", [])
+    # The control call itself signs in first; that is the test's call, not the page's.
+    return [c for c in recent if not c.startswith("POST /identity/v3/auth/tokens")]
+
+
+def test_a_list_render_costs_one_nova_call_and_at_most_one_glance_call(member_client, devcloud, demo_conn):
+    from django.core.cache import cache
+
+    from tests.instances.conftest import boot
+
+    servers = [boot(demo_conn, f"t-count-{i}", wait=False) for i in range(3)]
+    image = demo_conn.image.find_image("cirros-0.6.3-x86_64-disk")
+    cache.delete(f"instances:image-name:{demo_conn.current_project_id}:{image.id}")
+    devcloud.control("requests/reset")
+    response = member_client.get("/instances/")
+    assert response.status_code == 200
+    calls = _cloud_calls(devcloud)
+    assert len(calls) <= 2, calls
+    assert calls[0].startswith("GET /compute/v2.1/servers/detail?"), calls
+    assert all("/servers/" not in c or c.startswith("GET /compute/v2.1/servers/detail?") for c in calls), calls
+    assert any(c.startswith("GET /image/v2/images?id=in") for c in calls), calls
+    body = response.content.decode()
+    assert "cirros-0.6.3-x86_64-disk" in body
+    for s in servers:
+        assert f'id="server-{s.id}"' in body
+
+
+def test_the_poll_swaps_only_changed_rows_and_stops_when_calm(member_client, devcloud, demo_conn):
+    from tests.instances.conftest import boot
+
+    server = boot(demo_conn, "t-poll")
+    page = member_client.get("/instances/")
+    body = page.content.decode()
+    assert 'data-polling="no"' in body
+    since = demo_conn.compute.get_server(server.id).updated_at
+    demo_conn.compute.stop_server(server)
+    devcloud.control("requests/reset")
+    response = member_client.get(
+        "/instances/poll/", {"since": since, "seen": server.id, "flux": ""}, HTTP_HX_REQUEST="true"
+    )
+    calls = _cloud_calls(devcloud)
+    assert len(calls) <= 2 and "changes-since" in calls[0], calls
+    text = response.content.decode()
+    assert f'id="server-{server.id}" hx-swap-oob="true"' in text
+    # Settle, then a poll with nothing in flux answers 286 (htmx stops polling).
+    demo_conn.compute.wait_for_server(server, status="SHUTOFF", interval=0.2, wait=30)
+    member_client.session.pop("instances_watch_until", None)
+    calm = member_client.get(
+        "/instances/poll/",
+        {"since": demo_conn.compute.get_server(server.id).updated_at, "seen": server.id, "flux": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    assert calm.status_code == 286
