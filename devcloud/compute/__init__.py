@@ -21,6 +21,7 @@ from devcloud.compute import (  # noqa: F401 - importing registers the routes
     seeding,
     servers,
     transitions,
+    usage,
 )
 from devcloud.compute.common import base_url
 from devcloud.web import Request, Response, json_response, router

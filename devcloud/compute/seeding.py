@@ -95,7 +95,7 @@ def seed_servers(req: Request) -> Response:
                 task_state=None,
                 power_state=servers.RUNNING,
                 launched_at=now.replace("Z", ".000000"),
-                progress=100,
+                progress=0,
                 addresses=servers.addresses_for("auto"),
                 seeded=True,
             )

@@ -1280,7 +1280,7 @@ def _step_spawn(s: dict[str, Any]) -> None:
     s["task_state"] = None
     s["power_state"] = RUNNING
     s["launched_at"] = now_iso().replace("Z", ".000000")
-    s["progress"] = 100
+    s["progress"] = 0  # the libvirt driver never reports build progress
     s["boot_count"] = s.get("boot_count", 0) + 1
     touch(s)
     finish_action(s)

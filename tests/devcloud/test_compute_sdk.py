@@ -232,7 +232,7 @@ def test_volume_attach_detach_and_shelve(conns: Any) -> None:
     try:
         demo.block_storage.wait_for_status(volume, "available", interval=0.05, wait=20)
         server = _wait(demo, server)
-        attachment = demo.compute.create_volume_attachment(server, volume_id=volume.id)
+        attachment = demo.compute.create_volume_attachment(server, volume)
         assert attachment.volume_id == volume.id and attachment.device == "/dev/vdb"
         assert [a.volume_id for a in demo.compute.volume_attachments(server)] == [volume.id]
         assert demo.block_storage.get_volume(volume).status == "in-use"
