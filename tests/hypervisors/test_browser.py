@@ -93,7 +93,7 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
     # The same page in Vietnamese.
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.get_by_role("heading", name="Dung lượng", exact=True)).to_be_visible()
-    expect(page.get_by_role("heading", name="Các hypervisor bận nhất")).to_be_visible()
+    expect(page.get_by_role("heading", name="Các máy chủ ảo hóa bận nhất")).to_be_visible()
     page.screenshot(path="/tmp/hypervisors-capacity-vi.png", full_page=True)
     page.get_by_role("button", name="English").click()
 
