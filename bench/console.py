@@ -100,7 +100,8 @@ def measure_latency(stack: Stack, server_id: str, *, n: int) -> dict:
     def through_proxy() -> WebSocketClient:
         response = session.post(f"{stack.web_url}/console/{server_id}/token/")
         response.raise_for_status()
-        return WebSocketClient(response.json()["url"], origin=stack.web_url)
+        cookie = f"stratus_session={session.cookies.get('stratus_session')}"
+        return WebSocketClient(response.json()["url"], origin=stack.web_url, cookie=cookie)
 
     results: dict = {}
     for label, opener in (("direct", lambda: RawRFB(info.host, int(info.port))), ("proxy", through_proxy)):

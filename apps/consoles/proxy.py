@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from http.cookies import CookieError, SimpleCookie
 from http.server import HTTPServer
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from websockify import websockifyserver
 from websockify.websocketproxy import ProxyRequestHandler
 
@@ -22,6 +24,16 @@ from apps.consoles.token_plugin import Attempt, Refused, StratusTokenPlugin
 from apps.consoles.tokens import ConsoleTarget
 
 log = logging.getLogger("apps.consoles.proxy")
+
+
+def _cookie(header: str, name: str) -> str:
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value if morsel else ""
 
 
 def _peer(client_address: Any, forwarded_for: str) -> str:
@@ -49,6 +61,7 @@ class ConsoleRequestHandler(ProxyRequestHandler):
             server_id=(query.get("server") or [""])[0],
             origin=self.headers.get("Origin", ""),
             peer=_peer(self.client_address, self.headers.get("X-Forwarded-For", "")),
+            session_key=_cookie(self.headers.get("Cookie", ""), settings.SESSION_COOKIE_NAME),
         )
         self.target = self.server.token_plugin.authorize(attempt)
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from apps.cloud.connection import Credentials, connection_for, service_connection
 from apps.cloud.errors import AuthExpired, CloudError, Conflict, Forbidden, cloud_errors
-from apps.consoles.tokens import ConsoleTarget, issue_token
+from apps.consoles.tokens import ConsoleTarget, issue_token, session_hash
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,13 @@ def get_server(*, creds: Credentials, server_id: str) -> Server:
     return Server(id=server.id, name=server.name or server.id, status=status, running=status in RUNNING_STATUSES)
 
 
-def open_console(*, creds: Credentials, server_id: str, origin: str, ws_base: str) -> Console:
+def open_console(
+    *, creds: Credentials, server_id: str, origin: str, ws_base: str, session_key: str | None = None
+) -> Console:
     """Ask Nova for a console of the server and make it reachable for this user from `origin`.
+
+    With `session_key` (when the proxy is on the page's host, so the browser sends the session cookie to it),
+    the token is also bound to this browser session: a token copied elsewhere is refused.
 
     Raises NotFound/Forbidden when the user cannot see the server; a server that is not running or a console
     that Nova refuses comes back as `Console.refused`, with Nova's reason.
@@ -103,7 +108,9 @@ def open_console(*, creds: Credentials, server_id: str, origin: str, ws_base: st
     if service is None:
         return Console(server=server, mode=PASSTHROUGH, nova_url=nova_url)
     try:
-        target = _resolve(service=service, creds=creds, server=server, nova_url=nova_url, origin=origin)
+        target = _resolve(
+            service=service, creds=creds, server=server, nova_url=nova_url, origin=origin, session_key=session_key
+        )
     except (AuthExpired, Forbidden) as exc:
         # Misconfigured service credentials must not take the console away: fall back to Nova's own proxy.
         log.warning("console: service credentials cannot resolve console tokens (%s); passthrough", exc.message)
@@ -130,7 +137,9 @@ def _service_connection():  # noqa: ANN202 - openstack Connection | None
         return service_connection()
 
 
-def _resolve(*, service, creds: Credentials, server: Server, nova_url: str, origin: str) -> ConsoleTarget:  # noqa: ANN001
+def _resolve(  # noqa: ANN001 - service: openstack Connection
+    *, service, creds: Credentials, server: Server, nova_url: str, origin: str, session_key: str | None
+) -> ConsoleTarget:
     nova_token = nova_console_token(nova_url)
     if not nova_token:
         raise CloudError(_("Nova's console address has no token."), service="compute")
@@ -150,4 +159,5 @@ def _resolve(*, service, creds: Credentials, server: Server, nova_url: str, orig
         project_id=creds.project_id,
         origin=origin,
         expires_at=time.time() + settings.STRATUS_CONSOLE_TOKEN_TTL,
+        session_hash=session_hash(session_key),
     )

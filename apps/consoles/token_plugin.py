@@ -7,6 +7,7 @@ so the proxy's handler calls `authorize()` instead of websockify's `lookup()`.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from typing import NoReturn
@@ -15,7 +16,7 @@ import redis
 from django.conf import settings
 from websockify.token_plugins import BasePlugin
 
-from apps.consoles.tokens import ConsoleTarget, consume_token
+from apps.consoles.tokens import ConsoleTarget, consume_token, session_hash
 
 log = logging.getLogger("apps.consoles.proxy")
 
@@ -34,6 +35,7 @@ class Attempt:
     server_id: str
     origin: str
     peer: str
+    session_key: str = ""  # the dashboard's session cookie, when the browser sent it
 
 
 def _normal(origin: str) -> str:
@@ -67,6 +69,8 @@ class StratusTokenPlugin(BasePlugin):
             self._refuse(attempt, "token issued for another server", target)
         if _normal(attempt.origin) not in allowed_origins(target):
             self._refuse(attempt, "origin not allowed", target)
+        if target.session_hash and not hmac.compare_digest(session_hash(attempt.session_key), target.session_hash):
+            self._refuse(attempt, "not the browser session the token was issued to", target)
         log.info(
             "console connect: user=%s (%s) project=%s server=%s (%s) vnc=%s:%s peer=%s origin=%s",
             target.user_name,

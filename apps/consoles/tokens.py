@@ -6,6 +6,7 @@ console proxy consumes it atomically (GETDEL), so a token opens at most one conn
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -33,6 +34,11 @@ class ConsoleTarget:
     project_id: str
     origin: str
     expires_at: float
+    session_hash: str = ""  # SHA-256 of the Django session key, when the proxy can see the session cookie
+
+
+def session_hash(session_key: str | None) -> str:
+    return hashlib.sha256(session_key.encode()).hexdigest() if session_key else ""
 
 
 @cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
@@ -33,6 +35,25 @@ def _ws_base(request: HttpRequest) -> str:
     return f"{scheme}://{host}:{settings.STRATUS_CONSOLE_PROXY_PORT}/"
 
 
+def _session_key(request: HttpRequest, ws_base: str) -> str | None:
+    """The session key to bind the token to, when the browser sends the session cookie to the proxy (same host)."""
+    page_host, _port = split_domain_port(request.get_host())
+    if (urlsplit(ws_base).hostname or "").lower() != page_host.strip("[]").lower():
+        return None
+    return request.session.session_key
+
+
+def _open(request: HttpRequest, server_id: str) -> services.Console:
+    ws_base = _ws_base(request)
+    return services.open_console(
+        creds=request.creds,  # type: ignore[attr-defined]
+        server_id=server_id,
+        origin=_origin(request),
+        ws_base=ws_base,
+        session_key=_session_key(request, ws_base),
+    )
+
+
 def _instance_links(server_id: str) -> dict[str, str]:
     """The instance's detail page and its console log tab (the instances app), or the list, or nothing."""
     try:
@@ -51,12 +72,7 @@ def _instance_links(server_id: str) -> dict[str, str]:
 def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
     context = {"server_id": server_id, **_instance_links(server_id)}
     try:
-        console = services.open_console(
-            creds=request.creds,  # type: ignore[attr-defined]
-            server_id=server_id,
-            origin=_origin(request),
-            ws_base=_ws_base(request),
-        )
+        console = _open(request, server_id)
     except (NotFound, Forbidden) as exc:
         return render(request, "consoles/console.html", {**context, "missing": exc}, status=exc.status)
     return render(request, "consoles/console.html", {**context, "console": console})
@@ -68,12 +84,7 @@ def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
 def fresh_token(request: HttpRequest, server_id: str) -> JsonResponse:
     """Reconnect: a new single-use token (the one in the page was consumed by the first connection)."""
     try:
-        console = services.open_console(
-            creds=request.creds,  # type: ignore[attr-defined]
-            server_id=server_id,
-            origin=_origin(request),
-            ws_base=_ws_base(request),
-        )
+        console = _open(request, server_id)
     except CloudError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     status = console.server.status

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from django.conf import settings as django_settings
 
 from apps.consoles import services, tokens
 from tests.cloudharness import ROOT, free_port
@@ -25,6 +26,12 @@ def page_ws_url(client, server_id: str) -> str:  # noqa: ANN001
     assert match, "the console page has no proxy URL"
     # The test client's host name, "testserver", is not resolvable; the proxy listens on loopback.
     return html.unescape(match.group(1)).replace("ws://testserver:", "ws://127.0.0.1:")
+
+
+def cookie(client) -> str:  # noqa: ANN001
+    """The session cookie the browser sends to the proxy (same host): console tokens are bound to it."""
+    name = django_settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}"
 
 
 def token_url(client, server_id: str) -> str:  # noqa: ANN001
@@ -46,7 +53,7 @@ def test_it_parses_nova_console_urls() -> None:
 def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_proxy, servers) -> None:  # noqa: ANN001
     url = page_ws_url(member_client, servers.a.id)
     assert url.startswith(f"ws://127.0.0.1:{console_proxy}/?token=")
-    ws = WebSocketClient(url, origin=ORIGIN)
+    ws = WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client))
     try:
         width, height, name = rfb_handshake(ws)
     finally:
@@ -57,9 +64,9 @@ def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_p
 
 def test_a_used_token_is_refused(member_client, console_proxy, servers) -> None:  # noqa: ANN001
     url = page_ws_url(member_client, servers.a.id)
-    WebSocketClient(url, origin=ORIGIN).close()
+    WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client)).close()
     with pytest.raises(Refused) as refused:
-        WebSocketClient(url, origin=ORIGIN)
+        WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client))
     assert refused.value.status == 403
 
 
@@ -72,19 +79,19 @@ def test_an_expired_token_is_refused(member_client, console_proxy, servers, sett
         assert time.monotonic() < deadline, "the token did not expire"
         time.sleep(0.1)
     with pytest.raises(Refused) as refused:
-        WebSocketClient(url, origin=ORIGIN)
+        WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client))
     assert refused.value.status == 403
 
 
 def test_a_token_for_one_server_cannot_reach_another(member_client, console_proxy, servers) -> None:  # noqa: ANN001
     url_a = page_ws_url(member_client, servers.a.id)
     with pytest.raises(Refused):
-        WebSocketClient(with_server(url_a, servers.b.id), origin=ORIGIN)
+        WebSocketClient(with_server(url_a, servers.b.id), origin=ORIGIN, cookie=cookie(member_client))
     # Refused and spent: the same token cannot then be used for its own server either.
     with pytest.raises(Refused):
-        WebSocketClient(url_a, origin=ORIGIN)
+        WebSocketClient(url_a, origin=ORIGIN, cookie=cookie(member_client))
     url_b = page_ws_url(member_client, servers.b.id)
-    ws = WebSocketClient(url_b, origin=ORIGIN)
+    ws = WebSocketClient(url_b, origin=ORIGIN, cookie=cookie(member_client))
     try:
         assert rfb_handshake(ws)[2] == servers.b.name
     finally:
@@ -92,16 +99,18 @@ def test_a_token_for_one_server_cannot_reach_another(member_client, console_prox
 
 
 def test_a_wrong_origin_is_refused(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+    session = cookie(member_client)
     with pytest.raises(Refused) as refused:
-        WebSocketClient(page_ws_url(member_client, servers.a.id), origin="http://evil.example")
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin="http://evil.example", cookie=session)
     assert refused.value.status == 403
     with pytest.raises(Refused):
-        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=None)
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=None, cookie=cookie(member_client))
     # Configured origins replace the page's own origin.
     settings.STRATUS_CONSOLE_ALLOWED_ORIGINS = ["https://dash.example.org"]
     with pytest.raises(Refused):
-        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN)
-    WebSocketClient(page_ws_url(member_client, servers.a.id), origin="https://dash.example.org/").close()
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN, cookie=cookie(member_client))
+    url = page_ws_url(member_client, servers.a.id)
+    WebSocketClient(url, origin="https://dash.example.org/", cookie=session).close()
 
 
 def test_the_proxy_serves_websocket_only(console_proxy) -> None:  # noqa: ANN001
@@ -138,7 +147,7 @@ def test_reconnect_gets_a_fresh_token(member_client, console_proxy, servers) -> 
     second = token_url(member_client, servers.a.id)
     assert first != second
     for url in (second, first):
-        ws = WebSocketClient(url, origin=ORIGIN)
+        ws = WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client))
         try:
             assert rfb_handshake(ws)[2] == servers.a.name
         finally:
@@ -197,7 +206,7 @@ def test_manage_py_consoleproxy_relays_consoles(member_client, stratus, servers,
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
         settings.STRATUS_CONSOLE_PROXY_PORT = port
-        ws = WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN)
+        ws = WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN, cookie=cookie(member_client))
         try:
             assert rfb_handshake(ws)[2] == servers.a.name
         finally:
@@ -212,3 +221,18 @@ def test_it_links_to_the_instance_and_its_console_log(member_client, console_pro
     text = member_client.get(f"/console/{servers.a.id}/").content.decode()
     assert f'href="/instances/{servers.a.id}/"' in text
     assert f'href="/instances/{servers.a.id}/?tab=log"' in text
+
+
+def test_a_token_is_bound_to_the_browser_session(member_client, console_proxy, servers, stratus) -> None:  # noqa: ANN001
+    from django.test import Client
+
+    from tests.conftest import sign_in_client
+
+    # Copied out of the page into another browser (no session cookie, or another signed-in session): refused.
+    with pytest.raises(Refused):
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN)
+    other = sign_in_client(Client(), stratus.member)
+    with pytest.raises(Refused):
+        WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN, cookie=cookie(other))
+    ws = WebSocketClient(page_ws_url(other, servers.a.id), origin=ORIGIN, cookie=cookie(other))
+    ws.close()

@@ -19,7 +19,7 @@ class Refused(Exception):
 
 
 class WebSocketClient:
-    def __init__(self, url: str, *, origin: str | None, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, origin: str | None, cookie: str = "", timeout: float = 10.0) -> None:
         parts = urlsplit(url)
         self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -37,6 +37,8 @@ class WebSocketClient:
         ]
         if origin is not None:
             lines.append(f"Origin: {origin}")
+        if cookie:
+            lines.append(f"Cookie: {cookie}")
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         while b"\r\n\r\n" not in self.buffer:
             chunk = self.sock.recv(4096)
