@@ -93,6 +93,11 @@ def _finish(op: Operation, state: str, *, message: str = "", args: dict | None =
     }
     if state == State.SUCCEEDED:
         fields["progress"] = 100
+        msgid, frozen = freeze(_("Done"))
+        fields["steps"] = [
+            *op.steps,
+            {"text": msgid, "args": frozen, "at": timezone.now().isoformat(), "progress": 100},
+        ]
     return bool(Operation.objects.filter(id=op.id, state=State.RUNNING, attempts=op.attempts).update(**fields))
 
 

@@ -37,7 +37,7 @@ def boot(sdk) -> dict[str, str]:  # noqa: ANN001
     return {"flavor_id": flavors[0].id, "image_id": images[0].id}
 
 
-def wait_op(op_id, *, timeout: float = 60, states=FINAL_STATES) -> Operation:  # noqa: ANN001
+def wait_op(op_id, *, timeout: float = 120, states=FINAL_STATES) -> Operation:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while True:
         op = Operation.objects.get(id=op_id)

@@ -32,7 +32,7 @@ def test_it_completes_a_launch_with_one_server_after_the_worker_is_killed(
         target_name="ops-crash-1",
         params={"name": "ops-crash-1", "source_type": "image", "networks": "none", **boot},
     )
-    wait_until(lambda: Operation.objects.get(id=op.id).target_id, what="the server to be created", timeout=30)
+    wait_until(lambda: Operation.objects.get(id=op.id).target_id, what="the server to be created", timeout=60)
     assert Operation.objects.get(id=op.id).state == State.RUNNING
     worker.kill()
     devcloud.control("faults", method="DELETE")
@@ -40,7 +40,7 @@ def test_it_completes_a_launch_with_one_server_after_the_worker_is_killed(
 
     # A worker starts again under the same node name: it re-queues what its previous incarnation left running.
     worker_factory("w1")
-    done = wait_op(op.id, timeout=60)
+    done = wait_op(op.id)
     assert done.state == State.SUCCEEDED, (done.message, done.steps)
     assert done.attempts == 2
     tagged = servers_tagged(sdk, f"op-{op.id}")
@@ -60,7 +60,7 @@ def test_it_retries_transient_503s_with_backoff_and_succeeds(
     op = dispatch(
         creds=member_creds, kind="server.stop", target_type="server", target_id=server.id, target_name=server.name
     )
-    op = wait_op(op.id, timeout=60)
+    op = wait_op(op.id)
     assert op.state == State.SUCCEEDED, (op.message, op.steps)
     assert op.attempts == 3  # two transient failures, then success
     retries = [s for s in op.steps if s["text"].startswith("The cloud is not answering")]
@@ -76,7 +76,7 @@ def test_it_fails_at_once_with_novas_message_on_a_conflict(
     op = dispatch(
         creds=member_creds, kind="server.pause", target_type="server", target_id=server.id, target_name=server.name
     )
-    op = wait_op(op.id, timeout=30)
+    op = wait_op(op.id)
     assert op.state == State.FAILED
     assert op.attempts == 1  # no retry for a 409
     assert "Cannot 'pause' instance" in op.message
@@ -95,7 +95,7 @@ def test_it_fails_a_launch_with_the_servers_fault(worker, member_creds, sdk, boo
         target_name="ops-nohost-1",
         params={"name": "ops-nohost-1", "source_type": "image", "networks": "none", **boot},
     )
-    op = wait_op(op.id, timeout=30)
+    op = wait_op(op.id)
     assert op.state == State.FAILED
     assert op.message == "No valid host was found."
     assert sdk.compute.get_server(op.target_id).status == "ERROR"
@@ -126,7 +126,7 @@ def test_redis_messages_never_hold_the_token(worker_factory, member_creds, boot)
     assert row.credentials and member_creds.token not in row.credentials
 
     worker = worker_factory()
-    done = wait_op(op.id, timeout=60)
+    done = wait_op(op.id)
     assert done.state == State.SUCCEEDED
     assert done.credentials == ""
     for key in r.scan_iter("*"):
@@ -164,7 +164,7 @@ def test_a_token_revoked_mid_operation_fails_it_as_session_expired(
         headers={"X-Auth-Token": admin_token(devcloud), "X-Subject-Token": member_creds.token},
     )
     urllib.request.urlopen(req, timeout=10).read()
-    op = wait_op(op.id, timeout=30)
+    op = wait_op(op.id)
     assert op.state == State.FAILED
     assert op.display_message == "Your session expired before the operation finished. Sign in again and retry."
     assert op.credentials == ""
@@ -177,6 +177,6 @@ def test_an_expired_token_fails_at_once(worker, member_creds, boot):  # noqa: AN
         {**member_creds.to_dict(), "body": {**member_creds.body, "expires_at": "2020-01-01T00:00:00.000000Z"}}
     )
     op = dispatch(creds=expired, kind="server.start", target_type="server", target_id="x", target_name="x")
-    op = wait_op(op.id, timeout=30)
+    op = wait_op(op.id)
     assert op.state == State.FAILED
     assert "session expired" in op.display_message

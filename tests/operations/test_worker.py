@@ -34,3 +34,19 @@ def test_it_launches_and_deletes_a_server(worker, member_creds, sdk, boot):  # n
     delete = wait_op(delete.id)
     assert delete.state == State.SUCCEEDED, delete.message
     assert sdk.compute.find_server(server.id) is None or sdk.compute.get_server(server.id).status == "DELETED"
+
+
+def test_a_bulk_action_makes_one_followed_operation_per_target(worker, member_client, member_creds, sdk, boot):  # noqa: ANN001
+    from apps.operations.services import dispatch_many
+    from tests.operations.conftest import make_server
+
+    servers = [make_server(sdk, boot, f"ops-bulk-{i}") for i in range(3)]
+    ops = dispatch_many(creds=member_creds, kind="server.stop", targets=[(s.id, s.name) for s in servers], params={})
+    assert len({op.id for op in ops}) == 3
+    assert {op.target_id for op in ops} == {s.id for s in servers}
+    for op in ops:
+        assert wait_op(op.id).state == State.SUCCEEDED
+    assert {sdk.compute.get_server(s.id).status for s in servers} == {"SHUTOFF"}
+    page = member_client.get("/activity/?kind=server.stop").content.decode()
+    for s in servers:
+        assert f"Stop {s.name}" in page

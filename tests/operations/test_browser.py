@@ -1,0 +1,73 @@
+"""What a person sees: the Activity page following a launch to its end, the end toasts, an operation's page
+with its steps, a failure with Nova's reason, and Retry. The cloud's state is checked through openstacksdk."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.operations.models import Operation, State
+from apps.operations.services import dispatch
+from tests.operations.conftest import make_server, wait_op
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+
+def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worker, member_creds, sdk, boot):  # noqa: ANN001
+    page = member_page
+    page.goto(live_server.url + "/activity/")
+    expect(page.get_by_role("heading", name="Activity")).to_be_visible()
+
+    launch = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-ui-1",
+        params={"name": "ops-ui-1", "source_type": "image", "networks": "none", **boot},
+    )
+    page.goto(live_server.url + "/activity/")
+    row = page.locator(f"#op-{launch.id}")
+    expect(row.get_by_role("link", name="Launch ops-ui-1")).to_be_visible()
+    # The table polls while the launch runs; the badge turns to Succeeded and a toast says so.
+    expect(row.locator(".badge")).to_have_text("Succeeded", timeout=60000)
+    expect(page.locator("#toasts .toast.success", has_text="Launch ops-ui-1: done.")).to_be_visible(timeout=15000)
+    page.screenshot(path="/tmp/operations-activity.png", full_page=True)
+    server_id = Operation.objects.get(id=launch.id).target_id
+    assert sdk.compute.get_server(server_id).status == "ACTIVE"
+
+    row.get_by_role("link", name="Launch ops-ui-1").click()
+    expect(page.get_by_role("heading", name="Launch ops-ui-1")).to_be_visible()
+    steps = page.locator(".op-steps")
+    expect(steps).to_contain_text("Creating the instance")
+    expect(steps).to_contain_text("Waiting for the instance to become active")
+    expect(page.locator(".cli")).to_contain_text(f"--tag op-{launch.id}")
+    page.screenshot(path="/tmp/operations-detail.png", full_page=True)
+
+    # A state conflict: pausing a stopped instance. Nova's reason is shown; Retry runs it again.
+    server = make_server(sdk, boot, "ops-ui-2", status="SHUTOFF")
+    pause = dispatch(
+        creds=member_creds, kind="server.pause", target_type="server", target_id=server.id, target_name=server.name
+    )
+    wait_op(pause.id)
+    page.goto(live_server.url + f"/activity/{pause.id}/")
+    expect(page.locator("#op-state")).to_have_text("Failed")
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"Cannot 'pause' instance .* vm_state stopped"))
+    page.screenshot(path="/tmp/operations-failed.png", full_page=True)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator("#toasts")).to_contain_text("Pause ops-ui-2: started again…")
+    expect(page.locator("#op-state")).to_have_text("Failed", timeout=60000)
+    expect(page.locator("#toasts .toast.error", has_text="Pause ops-ui-2 failed: Cannot 'pause'")).to_be_visible(
+        timeout=15000
+    )
+    retried = Operation.objects.filter(target_id=server.id, kind="server.pause").order_by("-created_at").first()
+    assert retried.id != pause.id and retried.state == State.FAILED
+    assert sdk.compute.get_server(server.id).status == "SHUTOFF"
+
+    page.goto(live_server.url + "/activity/?state=failed")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    page.get_by_label("Action").select_option("server.launch")  # data-autosubmit: the form submits itself
+    expect(page.locator(".empty")).to_contain_text("No operation matches these filters.")
