@@ -277,12 +277,32 @@ def delete_image(image_id: str) -> None:
 
 # --------------------------------------------------------------------------- seeding
 
+# The base images' bytes are `size` zero bytes, served on download; their digests are precomputed here
+# (md5, sha512, sha256 of that many zeros) so the checksums Glance reports match what a client receives.
 BASE_IMAGES = [
-    # name, size, min_disk, min_ram, os_distro, os_version, created
-    ("cirros-0.6.3-x86_64-disk", 21692416, 1, 64, "cirros", "0.6.3", "2026-01-12T09:00:00Z"),
-    ("debian-12-genericcloud-amd64", 338953728, 3, 512, "debian", "12", "2026-01-12T09:05:00Z"),
-    ("ubuntu-24.04-minimal", 272105472, 4, 512, "ubuntu", "24.04", "2026-01-12T09:10:00Z"),
-]
+    # name, size, min_disk, min_ram, os_distro, os_version, created, md5, sha512, sha256
+    (
+        "cirros-0.6.3-x86_64-disk", 21692416, 1, 64, "cirros", "0.6.3", "2026-01-12T09:00:00Z",
+        "1fe5bd7889c2037cb66340ca6cc97b5b",
+        "588b075ddad5addd7ef7b0c7dffd1d54b505d32b94424efe490d035342817cbf"
+        "8d6535656727b00d24e07621d37932a9b40464b5e9a5d471bc8c642d0c5f6b79",
+        "0cc48e92531c596ff212b71e99588998bc49ba92d114f3bf78aee57184c41045",
+    ),
+    (
+        "debian-12-genericcloud-amd64", 338953728, 3, 512, "debian", "12", "2026-01-12T09:05:00Z",
+        "d9fe72817c6a2a5dfc668cd8e243a556",
+        "ee0d24f70f2890cd51311858833a898e5d60964495590b42d1d3a039275c83c0"
+        "b421423ea8a9a1f0b2468beb22975a00d5427d33820743dcf60e7b79f6042d12",
+        "3a4dc70befdc779736561f483ff77fe8d7895d221924b9e4fc534cad128b10bc",
+    ),
+    (
+        "ubuntu-24.04-minimal", 272105472, 4, 512, "ubuntu", "24.04", "2026-01-12T09:10:00Z",
+        "e9faf81a7d4b6e21239e25f35fefc8a8",
+        "4f590317ca05406848463305eb2c05b4fe087d4f3e1c22a4885ff3d8187669f9"
+        "82c49dee958e3506c72b23d851896368d590d78117f48085047d7bc0f54591e0",
+        "34d2cfa194fb53e0485732b56809f13fbc91f14d6277a24104aad68f9e25d11c",
+    ),
+]  # fmt: skip
 
 
 def seed(fresh: bool) -> None:
@@ -292,7 +312,7 @@ def seed(fresh: bool) -> None:
 
     admin = identity.find_project("admin")
     owner = admin["id"] if admin else None
-    for name, size, min_disk, min_ram, distro, version, created in BASE_IMAGES:
+    for name, size, min_disk, min_ram, distro, version, created, md5, sha512, sha256 in BASE_IMAGES:
         image_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "devcloud:image:" + name))
         _images()[image_id] = {
             "id": image_id,
@@ -301,9 +321,9 @@ def seed(fresh: bool) -> None:
             "visibility": "public",
             "protected": False,
             "os_hidden": False,
-            "checksum": hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(),
+            "checksum": md5,
             "os_hash_algo": "sha512",
-            "os_hash_value": hashlib.sha512(name.encode()).hexdigest(),
+            "os_hash_value": sha512,
             "owner": owner,
             "size": size,
             "virtual_size": None,
@@ -320,13 +340,23 @@ def seed(fresh: bool) -> None:
                 "os_type": "linux",
                 "hw_architecture": "x86_64",
                 "owner_specified.openstack.object": f"images/{name}",
-                "owner_specified.openstack.sha256": hashlib.sha256(name.encode()).hexdigest(),
-                "owner_specified.openstack.md5": hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(),
+                "owner_specified.openstack.sha256": sha256,
+                "owner_specified.openstack.md5": md5,
             },
             "members": {},
             "has_data": False,
+            "zero_data": True,
         }
     store.touch()
+
+
+def _zeros(size: int):  # noqa: ANN202 - a generator of bytes
+    chunk = bytes(1 << 20)
+    left = size
+    while left > 0:
+        n = min(left, len(chunk))
+        yield chunk[:n]
+        left -= n
 
 
 # --------------------------------------------------------------------------- versions
@@ -799,11 +829,16 @@ def download(req: Request, image_id: str) -> Response:
         if img.get("status") != "active":
             raise GlanceError(403, "The requested image is not active; its data cannot be downloaded.")
         path = _data_path(image_id)
+        checksum = img.get("checksum") or ""
+        headers = {"Content-Type": "application/octet-stream", "Content-MD5": checksum}
+        if img.get("zero_data") and img.get("size"):
+            headers["Content-Length"] = str(img["size"])
+            stream = _zeros(img["size"]) if req.method != "HEAD" else iter([b""])
+            return Response(200, b"", headers, stream=stream)
         if not img.get("has_data") or not path.exists():
             return empty_response(204)
         data = path.read_bytes()
-        checksum = img.get("checksum") or ""
-    return Response(200, data, {"Content-Type": "application/octet-stream", "Content-MD5": checksum})
+    return Response(200, data, headers)
 
 
 # --------------------------------------------------------------------------- tags, actions

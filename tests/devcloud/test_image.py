@@ -243,3 +243,13 @@ def test_cli_image_list_show_delete(cloud: TestCloud, member: Session) -> None:
     assert member.call("GET", f"{_images(member)}/{mine['id']}").status == 404
     missing = cli(cloud, cloud.member.name, "image", "show", "no-such-image-" + uuid.uuid4().hex[:6], check=False)
     assert missing.returncode != 0
+
+
+def test_base_image_download_matches_checksum(devcloud: TestCloud, member: Session) -> None:
+    import hashlib
+
+    cirros = member.call("GET", _images(member) + "?name=cirros-0.6.3-x86_64-disk").body["images"][0]
+    reply = member.call("GET", f"{_images(member)}/{cirros['id']}/file", timeout=60)
+    assert reply.status == 200 and len(reply.raw) == cirros["size"]
+    assert hashlib.md5(reply.raw, usedforsecurity=False).hexdigest() == cirros["checksum"]
+    assert hashlib.sha512(reply.raw).hexdigest() == cirros["os_hash_value"]
