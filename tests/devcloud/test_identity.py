@@ -322,3 +322,27 @@ def test_admin_manages_projects_users_and_grants(devcloud: TestCloud) -> None:
     assert admin.call("DELETE", f"{base}/users/{user['id']}").status == 204
     assert admin.call("DELETE", f"{base}/projects/{project['id']}").status == 204
     assert admin.call("GET", f"{base}/projects/{project['id']}").status == 404
+
+
+def test_tokens_expire(devcloud: TestCloud, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """A second devcloud with a 2-second token lifetime: its tokens stop working once expired."""
+    import time
+
+    from tests.cloudharness import CloudCreds, start_devcloud
+
+    monkeypatch.setenv("DEVCLOUD_TOKEN_TTL", "2")
+    short = start_devcloud(tmp_path / "state")
+    try:
+        creds = CloudCreds("x", short.auth_url, "demo", "demo", "demo")
+        session = login(creds)
+        expires = datetime.fromisoformat(session.body["token"]["expires_at"].replace("Z", "+00:00"))
+        issued = datetime.fromisoformat(session.body["token"]["issued_at"].replace("Z", "+00:00"))
+        assert (expires - issued).total_seconds() <= 2.5
+        assert session.call("GET", short.auth_url + "/auth/projects").status == 200
+        time.sleep(2.2)
+        assert session.call("GET", short.auth_url + "/auth/projects").status == 401
+        checker = login(CloudCreds("x", short.auth_url, "admin", "admin", "admin"))
+        gone = call("GET", short.auth_url + "/auth/tokens", checker.token, headers={"X-Subject-Token": session.token})
+        assert gone.status == 404 and gone.body["error"]["code"] == 404
+    finally:
+        short.stop()
