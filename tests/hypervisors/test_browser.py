@@ -140,6 +140,11 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
             member.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.3)
             assert admin.compute.get_server(server.id).compute_host != target.host
 
+        # The capacity view crosses out the disabled host and shows where the new servers went.
+        page.goto(live_server.url + "/admin/hypervisors/capacity/")
+        expect(page.locator(f'.heat-cell.off[data-hypervisor="{target.host}"]')).to_have_count(3)
+        page.screenshot(path="/tmp/hypervisors-capacity-disabled.png", full_page=True)
+
         page.goto(live_server.url + "/admin/hypervisors/services/")
         row = page.locator(f'tr[data-service="{target.id}"]')
         row.get_by_role("button", name="Enable").click()
