@@ -699,7 +699,9 @@ def _subject(req: Request) -> tuple[str, dict[str, Any]]:
     valid = validate_token(subject) is not None
     if rec is not None and not valid and allow_expired and not rec.get("revoked"):
         valid = rec["expires_at_epoch"] > time.time() - 86400
-    if rec is None or not valid:
+    if rec is None or not valid or rec["user_id"] not in _t("users"):
+        raise _ks_error(404, f"Could not find token: {subject}.")
+    if rec.get("project_id") and rec["project_id"] not in _t("projects"):
         raise _ks_error(404, f"Could not find token: {subject}.")
     if not (ctx["is_admin"] or "service" in ctx["roles"] or rec["user_id"] == ctx["user_id"]):
         raise _ks_error(403, "You are not authorized to perform the requested action: identity:validate_token.")
