@@ -370,10 +370,37 @@ def _sort_value(s: dict[str, Any], field: str) -> Any:
     return (val is not None, val if val is not None else "")
 
 
+_LIST_QUERY = {
+    "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id", "ramdisk_id",
+    "hostname", "key_name", "power_state", "vm_state", "task_state", "host", "node", "flavor", "reservation_id",
+    "launched_at", "terminated_at", "availability_zone", "name", "display_name", "description",
+    "display_description", "locked_by", "uuid", "root_device_name", "config_drive", "access_ip_v4", "access_ip_v6",
+    "auto_disk_config", "progress", "sort_key", "sort_dir", "all_tenants", "soft_deleted", "deleted", "status",
+    "changes-since", "ip", "ip6", "created_at", "limit", "marker", "block_device_mapping", "services", "metadata",
+    "system_metadata", "info_cache", "security_groups", "pci_devices", "tags", "tags-any", "not-tags",
+    "not-tags-any", "changes-before", "locked",
+}  # fmt: skip
+_JOINED = {"block_device_mapping", "services", "metadata", "system_metadata", "info_cache", "security_groups",
+           "pci_devices"}  # fmt: skip
+
+
+def _check_query(req: Request, v: int) -> None:
+    for key in req.query:
+        if key in _JOINED or key.startswith("_"):
+            raise bad(f"Invalid filter field: {key}.")
+    if v >= 75:
+        extra = sorted(k for k in req.query if k not in _LIST_QUERY)
+        if extra:
+            listed = ", ".join(repr(k) for k in extra)
+            verb = "was" if len(extra) == 1 else "were"
+            raise bad(f"Additional properties are not allowed ({listed} {verb} unexpected)")
+
+
 def _filters(req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     v = mv(req)
     admin = is_admin(req)
     caller = ctx(req)
+    _check_query(req, v)
 
     # deleted servers appear only with changes-since/changes-before or an admin's deleted=true / status=DELETED
     changes_since = req.arg("changes-since")
@@ -417,7 +444,10 @@ def _filters(req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             raise HttpError(403, "Only administrators may list deleted instances", "forbidden")
         items = [s for s in items if status_of(s) in wanted]
 
-    name = req.arg("name")
+    uuid_arg = req.arg("uuid")
+    if uuid_arg:
+        items = [s for s in items if s["id"] == uuid_arg]
+    name = req.arg("name") or req.arg("display_name")
     if name:
         try:
             rx = re.compile(name)
@@ -427,7 +457,7 @@ def _filters(req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     reservation = req.arg("reservation_id")
     if reservation:
         items = [s for s in items if s.get("reservation_id") == reservation]
-    image = req.arg("image")
+    image = req.arg("image") or req.arg("image_ref")
     if image:
         image_id = image.rstrip("/").rsplit("/", 1)[-1]
         items = [s for s in items if s.get("image_id") == image_id]

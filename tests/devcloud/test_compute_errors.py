@@ -343,3 +343,18 @@ def test_list_paging_sorting_and_filters(env: dict[str, Any]) -> None:
     ids = [s["id"] for s in first["servers"] + second["servers"]]
     for sid in ids:
         demo.call("DELETE", f"{nova}/servers/{sid}")
+
+
+def test_strict_list_query_from_2_75(env: dict[str, Any]) -> None:
+    demo, nova = env["demo"], env["nova"]
+    loose = demo.call("GET", f"{nova}/servers?bogus=1", headers={"OpenStack-API-Version": "compute 2.74"})
+    assert loose.status == 200
+    strict = demo.call("GET", f"{nova}/servers?bogus=1", headers={"OpenStack-API-Version": "compute 2.75"})
+    _fault(strict, 400, "badRequest", "Additional properties are not allowed ('bogus' was unexpected)")
+    _fault(
+        demo.call("GET", f"{nova}/servers?all_tenants=1", headers=MV),
+        403,
+        "forbidden",
+        "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.",
+    )
+    _fault(demo.call("GET", f"{nova}/servers?status=NOPE", headers=MV), 400, "badRequest", "Invalid status value")
