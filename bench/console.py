@@ -20,14 +20,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.stack import Stack, dump  # noqa: E402
 from tests.cloudharness import free_port  # noqa: E402
-from tests.consoles import devcloud_rfb_shim  # noqa: E402
 from tests.consoles.wsclient import WebSocketClient, rfb_handshake  # noqa: E402
 
 FIRST_FRAME = """() => {
@@ -170,8 +168,7 @@ def main() -> None:
 
     proxy_port = free_port()
     os.environ["STRATUS_CONSOLE_PROXY_PORT"] = str(proxy_port)
-    with mock.patch("bench.stack.start_devcloud", devcloud_rfb_shim.start):
-        stack = Stack.start()
+    stack = Stack.start()
     proxy = None
     try:
         os.environ["OS_CLIENT_CONFIG_FILE"] = str(stack.cloud.clouds_yaml)

@@ -114,13 +114,16 @@ class ConsoleProxyServer(ThreadingMixIn, HTTPServer):
     traffic = False
     web_auth = False
     host_token = False
-    heartbeat = None
+    heartbeat: int | None = 30  # seconds between WebSocket pings, so idle consoles survive reverse-proxy timeouts
     wrap_cmd = None
     unix_target = None
     ssl_target = None
 
-    def __init__(self, host: str, port: int, token_plugin: StratusTokenPlugin | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, token_plugin: StratusTokenPlugin | None = None, heartbeat: int | None = 30
+    ) -> None:
         self.token_plugin = token_plugin or StratusTokenPlugin()
+        self.heartbeat = heartbeat or None
         self.handler_id = 0
         self.logger = log
         if ":" in host:

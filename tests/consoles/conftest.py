@@ -13,21 +13,7 @@ import pytest
 
 from apps.consoles.proxy import ConsoleProxyServer
 from tests.cloudharness import TestCloud
-from tests.consoles import devcloud_rfb_shim
 from tests.consoles.servers import launch, wait_for_status
-
-
-@pytest.fixture(scope="session")
-def cloud(cloud: TestCloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCloud]:
-    """The suite's cloud; a devcloud with its RFB server fixed while devcloud/rfb.py mis-parses SetEncodings."""
-    if not cloud.is_devcloud or not devcloud_rfb_shim.needed():
-        yield cloud
-        return
-    patched = devcloud_rfb_shim.start(tmp_path_factory.mktemp("devcloud-consoles") / "state")
-    try:
-        yield patched
-    finally:
-        patched.stop()
 
 
 def service_cloud(cloud: TestCloud) -> str:

@@ -18,11 +18,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=None, help="listen address (default STRATUS_CONSOLE_PROXY_HOST)")
         parser.add_argument("--port", type=int, default=None, help="listen port (default STRATUS_CONSOLE_PROXY_PORT)")
+        parser.add_argument(
+            "--heartbeat", type=int, default=30, help="seconds between WebSocket pings on idle consoles (0: none)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host = options["host"] or settings.STRATUS_CONSOLE_PROXY_HOST
         port = options["port"] if options["port"] is not None else settings.STRATUS_CONSOLE_PROXY_PORT
-        server = ConsoleProxyServer(host, port)
+        server = ConsoleProxyServer(host, port, heartbeat=options["heartbeat"])
 
         def stop(signum: int, frame: Any) -> None:
             threading.Thread(target=server.shutdown, daemon=True).start()
