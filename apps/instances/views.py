@@ -116,7 +116,15 @@ def _active_operations(request: HttpRequest, ids: list[str]) -> dict[str, Any]:
 
 
 def _watching(request: HttpRequest) -> bool:
-    return float(request.session.get(WATCH_KEY, 0) or 0) > time.time()
+    """Keep live updates on a while after an action, and while the user has server operations in progress
+    (a launch has no row to watch until Nova creates the server)."""
+    if float(request.session.get(WATCH_KEY, 0) or 0) > time.time():
+        return True
+    try:
+        from apps.operations.selectors import in_flux
+    except ImportError:
+        return False
+    return any(op.target_type == "server" for op in in_flux(creds=_creds(request)))
 
 
 def _watch(request: HttpRequest) -> None:
