@@ -71,7 +71,7 @@ _NO_LOCK_CHECK: set[str] = set()
 
 
 def _stop(req: Request, s: dict[str, Any], args: Any) -> Response:
-    check_state(s, "stop", ("active", "error", "rescued"))
+    check_state(s, "stop", ("active", "error"))
     _begin(req, s, "stop", "compute_stop_instance", "powering-off", "power_off")
     return empty_response(202)
 
