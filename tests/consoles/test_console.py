@@ -236,3 +236,12 @@ def test_a_token_is_bound_to_the_browser_session(member_client, console_proxy, s
         WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN, cookie=cookie(other))
     ws = WebSocketClient(page_ws_url(other, servers.a.id), origin=ORIGIN, cookie=cookie(other))
     ws.close()
+
+
+def test_the_console_page_speaks_vietnamese(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+    member_client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
+    text = member_client.get(f"/console/{servers.a.id}/").content.decode()
+    assert f"Bảng điều khiển: {servers.a.name}" in text
+    assert "Gửi Ctrl-Alt-Del" in text and "Kết nối lại" in text
+    stopped = member_client.get(f"/console/{servers.stopped.id}/").content.decode()
+    assert "Máy ảo không chạy (trạng thái SHUTOFF)" in stopped
