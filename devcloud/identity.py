@@ -166,7 +166,7 @@ def require_admin(req: Request, style: str = "nova") -> dict[str, Any]:
 
 def validate_token(token: str | None) -> dict[str, Any] | None:
     """The auth context for a token, or None when it is unknown, revoked or expired."""
-    if not token:
+    if not isinstance(token, str) or not token:
         return None
     with store.lock:
         rec = _t("tokens").get(token)
@@ -478,7 +478,7 @@ def _find_domain_id(ref: Any) -> str | None:
     if not isinstance(ref, dict):
         return None
     if "id" in ref:
-        return ref["id"] if ref["id"] in _t("domains") else None
+        return ref["id"] if isinstance(ref["id"], str) and ref["id"] in _t("domains") else None
     for d in _t("domains").values():
         if d["name"] == ref.get("name"):
             return d["id"]
@@ -489,8 +489,8 @@ def _find_user_ref(ref: Any) -> dict[str, Any] | None:
     if not isinstance(ref, dict):
         raise _ks_error(400, "Invalid input for field 'user': expected an object.")
     if ref.get("id"):
-        return _t("users").get(ref["id"])
-    if not ref.get("name"):
+        return _t("users").get(ref["id"]) if isinstance(ref["id"], str) else None
+    if not isinstance(ref.get("name"), str) or not ref["name"]:
         raise _ks_error(400, "Expecting to find id or name in user - the server could not comply with the request.")
     domain_id = _find_domain_id(ref.get("domain"))
     if domain_id is None:
@@ -539,8 +539,8 @@ def _resolve_scope(scope: Any, user: dict[str, Any]) -> tuple[dict[str, Any] | N
         raise _ks_error(400, "Invalid input for field 'project': expected an object.")
     project = None
     if ref.get("id"):
-        project = _t("projects").get(ref["id"])
-    elif ref.get("name"):
+        project = _t("projects").get(ref["id"]) if isinstance(ref["id"], str) else None
+    elif isinstance(ref.get("name"), str) and ref["name"]:
         domain_id = _find_domain_id(ref.get("domain"))
         if domain_id is None and "domain" not in ref:
             raise _ks_error(400, "Expecting to find domain in project. The server could not comply with the request.")
@@ -618,7 +618,7 @@ def _auth_password(body: dict[str, Any], scope: Any) -> tuple[str, dict[str, Any
 def _find_app_cred(ref: dict[str, Any]) -> dict[str, Any] | None:
     creds = _t("app_creds")
     if ref.get("id"):
-        return creds.get(ref["id"])
+        return creds.get(ref["id"]) if isinstance(ref["id"], str) else None
     user = _find_user_ref(ref.get("user"))
     if user is None:
         return None
@@ -1249,9 +1249,9 @@ def create_app_cred(req: Request, user_id: str) -> Response:
             roles = []
             for ref in wanted:
                 role = None
-                if isinstance(ref, dict) and ref.get("id"):
+                if isinstance(ref, dict) and isinstance(ref.get("id"), str):
                     role = _t("roles").get(ref["id"])
-                elif isinstance(ref, dict) and ref.get("name"):
+                elif isinstance(ref, dict) and isinstance(ref.get("name"), str):
                     role = _role_by_name(ref["name"])
                 if role is None or role["id"] not in held_ids:
                     raise _ks_error(404, f"Could not find role: {ref}.")

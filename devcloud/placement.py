@@ -603,6 +603,8 @@ def create_provider(req: Request) -> Response:
     except ValueError:
         raise _err(req, 400, f"JSON does not validate: '{rp_uuid}' is not a 'uuid'")
     parent = body.get("parent_provider_uuid")
+    if parent is not None and not isinstance(parent, str):
+        raise _err(req, 400, f"JSON does not validate: {parent!r} is not a 'uuid'")
     with store.lock:
         if parent is not None and parent not in _providers():
             raise _err(
@@ -648,6 +650,8 @@ def update_provider(req: Request, rp_uuid: str) -> Response:
             )
         if "parent_provider_uuid" in body and _mv(req) >= (1, 14):
             parent = body["parent_provider_uuid"]
+            if parent is not None and not isinstance(parent, str):
+                raise _err(req, 400, f"JSON does not validate: {parent!r} is not a 'uuid'")
             if parent != rp["parent_provider_uuid"]:
                 if parent is None or rp["parent_provider_uuid"] is not None:
                     raise _err(req, 400, "Un-parenting or re-parenting a provider is not supported.")
