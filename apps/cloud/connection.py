@@ -156,7 +156,8 @@ def service_connection() -> openstack.connection.Connection | None:
     if not name:
         return None
     conn = getattr(_local, "service_connection", None)
-    if conn is None:
+    if conn is None or getattr(_local, "service_cloud", None) != name:
         conn = openstack.connect(cloud=name, api_timeout=settings.STRATUS_CLOUD_TIMEOUT)
         _local.service_connection = conn
+        _local.service_cloud = name
     return conn
