@@ -90,6 +90,9 @@ def test_bad_credentials_and_bad_input(cloud: TestCloud) -> None:
     missing = call("POST", cloud.auth_url + "/auth/tokens", body={"auth": {}})
     assert missing.status == 400 and missing.body["error"]["code"] == 400
 
+    odd = {"auth": {"identity": {"methods": ["token"], "token": {"id": ["not", "a", "string"]}}}}
+    assert call("POST", cloud.auth_url + "/auth/tokens", body=odd).status in (400, 401)
+
     no_access = password_auth_body(cloud.member, project_name="project-that-does-not-exist-" + uuid.uuid4().hex[:6])
     assert call("POST", cloud.auth_url + "/auth/tokens", body=no_access).status == 401
 
