@@ -19,6 +19,7 @@ from devcloud.compute import (  # noqa: F401 - importing registers the routes
     limits,
     microversions,
     seeding,
+    servergroups,
     servers,
     transitions,
     usage,

@@ -104,8 +104,11 @@ def show_limits(req: Request) -> Response:
     if tenant and tenant != project_id and is_admin(req):
         project_id = tenant
     with store.lock:
+        from devcloud.compute import servergroups
+
         q = project_quota(project_id)
         used = usage(project_id)
+        groups_used = servergroups.count_for(project_id)
     absolute: dict[str, int] = {
         "maxServerMeta": q["metadata_items"],
         "maxTotalInstances": q["instances"],
@@ -117,7 +120,7 @@ def show_limits(req: Request) -> Response:
         "totalInstancesUsed": used["instances"],
         "totalCoresUsed": used["cores"],
         "totalRAMUsed": used["ram"],
-        "totalServerGroupsUsed": 0,
+        "totalServerGroupsUsed": groups_used,
     }
     if v < 39:
         absolute["maxImageMeta"] = q["metadata_items"]

@@ -48,10 +48,18 @@ def candidates(zone: str | None, host: str | None = None) -> list[dict[str, Any]
     return out
 
 
-def select(resources: dict[str, int], zone: str | None, host: str | None = None) -> dict[str, Any]:
-    """The best host (most free RAM, then vCPU), or NoValidHost."""
+def select(
+    resources: dict[str, int], zone: str | None, host: str | None = None, server: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The best host (most free RAM, then vCPU) that the server's group policies allow, or NoValidHost."""
     best, best_key = None, None
-    for hv in candidates(zone, host):
+    hvs = candidates(zone, host)
+    if server is not None:
+        from devcloud.compute import servergroups
+
+        permitted = set(servergroups.allowed_hosts(server, [hv["host"] for hv in hvs]))
+        hvs = [hv for hv in hvs if hv["host"] in permitted]
+    for hv in hvs:
         free = free_capacity(hv["id"])
         if not all(free.get(rc, 0) >= amount for rc, amount in resources.items()):
             continue

@@ -290,7 +290,9 @@ def view(vc: _ViewCtx, s: dict[str, Any]) -> dict[str, Any]:
     if v >= 63:
         out["trusted_image_certificates"] = None
     if v >= 71:
-        out["server_groups"] = []
+        from devcloud.compute import servergroups
+
+        out["server_groups"] = servergroups.groups_of(sid)
     if v >= 96:
         out["pinned_availability_zone"] = s.get("requested_az")
     if v >= 100:
@@ -1129,6 +1131,9 @@ def create_server(req: Request) -> Response:
             raise bad("Cannot attach one or more volumes to multiple instances")
 
         count = limits.check_quota(caller["project_id"], max_count, flavor["vcpus"], flavor["ram"], min_count)
+        from devcloud.compute import servergroups
+
+        group = servergroups.check_hint(req, hints, count)
         reservation_id = "r-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
         created: list[dict[str, Any]] = []
         for i in range(count):
@@ -1184,6 +1189,8 @@ def create_server(req: Request) -> Response:
             )
             s["requested_host"] = requested_host
             table()[s["id"]] = s
+            if group is not None:
+                group["members"].append(s["id"])
             start_action(req, s, "create", None)
             transitions.set_pending(s, "schedule", transitions.seconds(0.25))
             created.append(s)
@@ -1232,7 +1239,7 @@ def _step_schedule(s: dict[str, Any]) -> None:
     start_event(s, "conductor_schedule_and_build_instances")
     resources = scheduler.resources_for(s["flavor"], volume_backed(s))
     try:
-        hv = scheduler.select(resources, s.get("requested_az"), s.get("requested_host"))
+        hv = scheduler.select(resources, s.get("requested_az"), s.get("requested_host"), s)
     except scheduler.NoValidHost as exc:
         set_error(
             s,
@@ -1390,6 +1397,9 @@ def _step_delete(s: dict[str, Any]) -> None:
 
     console_stopped(s)
     scheduler.release(s["id"])
+    from devcloud.compute import servergroups
+
+    servergroups.remove_member(s["id"])
     for b in s.get("bdms", []):
         try:
             if b.get("attached"):

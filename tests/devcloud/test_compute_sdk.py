@@ -249,3 +249,26 @@ def test_volume_attach_detach_and_shelve(conns: Any) -> None:
         demo.compute.delete_server(server)
         _gone(demo, server)
         demo.block_storage.delete_volume(volume)
+
+
+@pytest.mark.parametrize("policy", ["affinity", "anti-affinity"])
+def test_server_group_policies(conns: Any, policy: str) -> None:
+    demo, admin = conns
+    image = demo.image.find_image(IMAGE, ignore_missing=False)
+    group = demo.compute.create_server_group(name=_name("sdk-group"), policy=policy)
+    servers = [
+        demo.compute.create_server(name=_name("sdk-member"), image_id=image.id, flavor_id="1", networks="none",
+                                   scheduler_hints={"group": group.id})
+        for _ in range(2)
+    ]  # fmt: skip
+    try:
+        hosts = [_wait(admin, s).compute_host for s in servers]
+        assert (hosts[0] == hosts[1]) == (policy == "affinity")
+        assert sorted(demo.compute.get_server_group(group.id).member_ids) == sorted(s.id for s in servers)
+        assert demo.compute.get_server(servers[0].id).server_groups == [group.id]
+    finally:
+        for s in servers:
+            demo.compute.delete_server(s)
+        for s in servers:
+            _gone(demo, s)
+        demo.compute.delete_server_group(group)
