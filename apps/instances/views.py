@@ -138,33 +138,46 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def _row_actions(server: selectors.Server, *, is_admin: bool) -> list[dict[str, Any]]:
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+def _row_actions(
+    server: selectors.Server, *, is_admin: bool, texts: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The actions Nova allows on this server now, with their URL, confirmation and CLI command."""
+    texts = texts or {"labels": _action_labels(), "text": _action_text(), "urls": _action_urls()}
     allowed = server.allowed(is_admin=is_admin)
-    labels = _action_labels()
-    texts = _action_text()
     out = []
     for name in ACTION_ORDER:
         if name not in allowed:
             continue
-        confirm = texts[name][1] % {"name": server.name} if texts[name][1] else ""
+        question = texts["text"][name][1]
         out.append(
             {
                 "name": name,
-                "label": labels[name],
+                "label": texts["labels"][name],
                 "form": name in FORM_ACTIONS,
                 "danger": name in DANGER_ACTIONS,
-                "confirm": confirm,
-                "url": reverse("instances:action", args=[server.id, name]),
+                "confirm": question % {"name": server.name} if question else "",
+                "url": texts["urls"][name].replace(_PLACEHOLDER, server.id),
                 "cli": action_command(name, server),
             }
         )
     return out
 
 
+def _action_urls() -> dict[str, str]:
+    return {name: reverse("instances:action", args=[_PLACEHOLDER, name]) for name in ACTION_ORDER}
+
+
 def _rows(request: HttpRequest, servers: list[selectors.Server]) -> list[dict[str, Any]]:
     creds = _creds(request)
     ops = _active_operations(request, [s.id for s in servers]) if servers else {}
-    return [{"server": s, "op": ops.get(s.id), "actions": _row_actions(s, is_admin=creds.is_admin)} for s in servers]
+    texts = {"labels": _action_labels(), "text": _action_text(), "urls": _action_urls()}
+    return [
+        {"server": s, "op": ops.get(s.id), "actions": _row_actions(s, is_admin=creds.is_admin, texts=texts)}
+        for s in servers
+    ]
 
 
 def _poll_url(*, since: str, flux: list[str], seen: list[str], insert: bool) -> str:
