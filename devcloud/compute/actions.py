@@ -487,6 +487,37 @@ def _unshelved(s: dict[str, Any]) -> None:
     console_started(s)
 
 
+def _rescue(req: Request, s: dict[str, Any], args: Any) -> Response:
+    if args is not None and not isinstance(args, dict):
+        raise invalid("rescue", args, f"{args!r} is not of type 'object', 'null'")
+    args = args or {}
+    if args.get("rescue_image_ref"):
+        servers._image_for(req, str(args["rescue_image_ref"]))
+    check_state(s, "rescue", ("active", "stopped", "error"))
+    if servers.volume_backed(s) and mv(req) < 87:
+        raise bad(f"Cannot rescue a volume-backed instance {s['id']}")
+    _begin(req, s, "rescue", "compute_rescue_instance", "rescuing", "rescued", 0.5)
+    password = args.get("adminPass") or "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
+    return json_response(200, {"adminPass": password})
+
+
+@transitions.step("rescued")
+def _rescued(s: dict[str, Any]) -> None:
+    s["vm_state"], s["task_state"], s["power_state"] = "rescued", None, RUNNING
+    touch(s)
+    servers.finish_action(s)
+    console_started(s)
+
+
+def _unrescue(req: Request, s: dict[str, Any], args: Any) -> Response:
+    check_state(s, "unrescue", ("rescued",))
+    _begin(req, s, "unrescue", "compute_unrescue_instance", "unrescuing", "unrescued", 0.5)
+    return empty_response(202)
+
+
+transitions.STEPS["unrescued"] = _settle("active", RUNNING, True)
+
+
 def _console_output(req: Request, s: dict[str, Any], args: Any) -> Response:
     from devcloud.compute import consoles
 
@@ -532,6 +563,8 @@ _HANDLERS: dict[str, Any] = {
     "confirmResize": _confirm,
     "revertResize": _revert,
     "rebuild": _rebuild,
+    "rescue": _rescue,
+    "unrescue": _unrescue,
     "shelve": _shelve,
     "shelveOffload": _shelve_offload_action,
     "unshelve": _unshelve,

@@ -110,7 +110,7 @@ def create_console(req: Request, s: dict[str, Any], protocol: str, ctype: str) -
         raise bad(f"Unavailable console type {ctype}.")
     if protocol != "vnc" or ctype != "novnc":
         raise bad(f"Unavailable console type {ctype}.")
-    if s["vm_state"] not in ("active", "paused") or s.get("task_state") in ("deleting",):
+    if s["vm_state"] not in ("active", "paused", "rescued") or s.get("task_state") in ("deleting",):
         raise conflict(f"Instance {s['id']} is not ready")
     port = rfb.port(s["id"]) or server_running(s, force=True)
     token = secrets.token_urlsafe(24)
@@ -155,7 +155,7 @@ def show_console_token(req: Request, token: str) -> Response:
         if s is None or s.get("deleted"):
             raise not_found("Token not found")
         port = rfb.port(s["id"])
-        if port is None and s["vm_state"] in ("active", "paused"):
+        if port is None and s["vm_state"] in ("active", "paused", "rescued"):
             port = server_running(s, force=True)
         if port is None:
             raise HttpError(404, "Token not found", "itemNotFound")

@@ -245,6 +245,10 @@ def test_volume_attach_detach_and_shelve(conns: Any) -> None:
         assert shelved.power_state == 4
         demo.compute.unshelve_server(server)
         assert _wait(demo, server).status == "ACTIVE"
+        demo.compute.rescue_server(server)
+        _wait(demo, server, "RESCUE")
+        demo.compute.unrescue_server(server)
+        _wait(demo, server)
     finally:
         demo.compute.delete_server(server)
         _gone(demo, server)
