@@ -99,7 +99,9 @@ def start() -> None:
     """Start consoles for servers that were running when the state was saved."""
     with store.lock:
         running = [
-            s for s in servers.table().values() if s["vm_state"] in ("active", "paused", "rescued") and not s.get("deleted")
+            s
+            for s in servers.table().values()
+            if s["vm_state"] in ("active", "paused", "rescued") and not s.get("deleted")
         ]
         for s in running[:EAGER_LIMIT]:
             server_running(s)
