@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.cloud.connection import Credentials, connection_for, service_connection
-from apps.cloud.errors import AuthExpired, CloudError, Conflict, Forbidden, cloud_errors
+from apps.cloud.errors import AuthExpired, BadRequest, CloudError, Conflict, Forbidden, cloud_errors
 from apps.consoles.tokens import ConsoleTarget, issue_token, session_hash
 
 log = logging.getLogger(__name__)
@@ -104,22 +104,34 @@ def open_console(
     if not nova_url:
         return Console(server=server, refused=_("Nova did not return a console address."))
 
-    service = _service_connection()
-    if service is None:
+    if not settings.STRATUS_SERVICE_CLOUD:
         return Console(server=server, mode=PASSTHROUGH, nova_url=nova_url)
     try:
-        target = _resolve(
-            service=service, creds=creds, server=server, nova_url=nova_url, origin=origin, session_key=session_key
-        )
-    except (AuthExpired, Forbidden) as exc:
-        # Misconfigured service credentials must not take the console away: fall back to Nova's own proxy.
-        log.warning("console: service credentials cannot resolve console tokens (%s); passthrough", exc.message)
+        with cloud_errors("identity"):
+            service = service_connection()
+    except CloudError as exc:  # e.g. STRATUS_SERVICE_CLOUD names no cloud in clouds.yaml
+        log.warning("console: no service connection (%s); passthrough", exc.detail or exc.message)
+        reason = exc.detail or exc.message
+        note = _("The service credentials (STRATUS_SERVICE_CLOUD) cannot be loaded: %(reason)s") % {"reason": reason}
+        return Console(server=server, mode=PASSTHROUGH, nova_url=nova_url, mode_note=note)
+    try:
+        with cloud_errors("compute"):
+            target = _resolve(
+                service=service, creds=creds, server=server, nova_url=nova_url, origin=origin, session_key=session_key
+            )
+    except (AuthExpired, Forbidden, BadRequest) as exc:
+        # Service credentials that cannot read console tokens must not take the console away: use Nova's proxy.
+        reason = _("Keystone refused them.") if isinstance(exc, AuthExpired) else exc.message
+        log.warning("console: service credentials cannot read console tokens (%s); passthrough", exc.detail or reason)
         return Console(
             server=server,
             mode=PASSTHROUGH,
             nova_url=nova_url,
-            mode_note=_("The service credentials cannot read console tokens: %(reason)s") % {"reason": exc.message},
+            mode_note=_("The service credentials cannot read console tokens: %(reason)s") % {"reason": reason},
         )
+    except CloudError as exc:
+        reason = exc.message
+        return Console(server=server, refused=_("The console could not be prepared: %(reason)s") % {"reason": reason})
     try:
         token = issue_token(target=target, ttl=settings.STRATUS_CONSOLE_TOKEN_TTL)
     except redis.RedisError as exc:
@@ -130,21 +142,13 @@ def open_console(
     )
 
 
-def _service_connection():  # noqa: ANN202 - openstack Connection | None
-    if not settings.STRATUS_SERVICE_CLOUD:
-        return None
-    with cloud_errors("compute"):
-        return service_connection()
-
-
 def _resolve(  # noqa: ANN001 - service: openstack Connection
     *, service, creds: Credentials, server: Server, nova_url: str, origin: str, session_key: str | None
 ) -> ConsoleTarget:
     nova_token = nova_console_token(nova_url)
     if not nova_token:
         raise CloudError(_("Nova's console address has no token."), service="compute")
-    with cloud_errors("compute"):
-        info = service.compute.validate_console_auth_token(nova_token)
+    info = service.compute.validate_console_auth_token(nova_token)
     if info.instance_uuid and info.instance_uuid != server.id:
         raise CloudError(_("Nova's console token belongs to another instance."), service="compute")
     if not info.host or not info.port:

@@ -245,3 +245,15 @@ def test_the_console_page_speaks_vietnamese(member_client, console_proxy, server
     assert "Gửi Ctrl-Alt-Del" in text and "Kết nối lại" in text
     stopped = member_client.get(f"/console/{servers.stopped.id}/").content.decode()
     assert "Máy ảo không chạy (trạng thái SHUTOFF)" in stopped
+
+
+def test_unusable_service_credentials_fall_back_to_passthrough(admin_client, stratus, servers, settings) -> None:  # noqa: ANN001
+    settings.STRATUS_SERVICE_CLOUD = "no-such-cloud"
+    text = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
+    assert "Passthrough: Nova’s noVNC proxy" in text
+    assert "The service credentials (STRATUS_SERVICE_CLOUD) cannot be loaded" in text
+    assert '<iframe class="console-frame"' in text
+    # The member's own credentials are not service credentials: Nova's policy refuses them the token lookup.
+    settings.STRATUS_SERVICE_CLOUD = stratus.member.name
+    text = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
+    assert "The service credentials cannot read console tokens" in text
