@@ -54,6 +54,9 @@ class Operation(models.Model):
     worker = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     credentials = models.TextField(blank=True)
+    # Where the time went (for the benchmark and operators): in calls to the cloud, and sleeping between polls.
+    cloud_seconds = models.FloatField(default=0.0)
+    wait_seconds = models.FloatField(default=0.0)
     # Whether the end toast was shown (once, in whichever tab polled first).
     notified = models.BooleanField(default=False)
 
@@ -121,6 +124,14 @@ class Operation(models.Model):
             }
             for step in self.steps
         ]
+
+    @property
+    def overhead_seconds(self) -> float | None:
+        """Time the dashboard itself spent (queueing, database, Python), not waiting on the cloud."""
+        if not self.finished_at:
+            return None
+        total = (self.finished_at - self.created_at).total_seconds()
+        return max(0.0, total - self.cloud_seconds - self.wait_seconds)
 
     @property
     def last_step(self) -> str:

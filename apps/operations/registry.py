@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,27 @@ if TYPE_CHECKING:
     from apps.operations.models import Operation
 
 log = logging.getLogger(__name__)
+_timing = threading.local()
+
+
+def _timed_session(conn: openstack.connection.Connection) -> None:
+    """Count the time this thread's operation spends in HTTP calls to the cloud (once per session)."""
+    sess = conn.session
+    if getattr(sess, "_stratus_timed", False):
+        return
+    original = sess.request
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        start = time.monotonic()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            ctx = getattr(_timing, "context", None)
+            if ctx is not None:
+                ctx.cloud_seconds += time.monotonic() - start
+
+    sess.request = request
+    sess._stratus_timed = True
 
 
 @dataclass(frozen=True)
@@ -82,11 +104,19 @@ class Context:
         self.params: dict[str, Any] = dict(op.params or {})
         self._conn: openstack.connection.Connection | None = None
         self._last_beat = 0.0
+        self.cloud_seconds = 0.0
+        self.wait_seconds = 0.0
+        _timing.context = self
+
+    def close(self) -> None:
+        if getattr(_timing, "context", None) is self:
+            _timing.context = None
 
     @property
     def conn(self) -> openstack.connection.Connection:
         if self._conn is None:
             self._conn = connection_for(self.creds)
+            _timed_session(self._conn)
         return self._conn
 
     # --- recording ---------------------------------------------------------------------------------------
@@ -167,5 +197,7 @@ class Context:
                 err = WaitTimeout(msgid, service="compute")
                 err.args_for_message = frozen  # type: ignore[attr-defined]
                 raise err
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.9, 1.1))
+            pause = min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.9, 1.1)
+            time.sleep(pause)
+            self.wait_seconds += pause
             delay = min(delay * 1.5, max_interval)

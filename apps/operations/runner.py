@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -155,6 +156,16 @@ def run(operation_id: str, *, task_id: str = "", worker: str = "", retries: int 
         return Outcome(State.FAILED)
     ctx = Context(op, creds)
     try:
+        return _run_handler(op, ctx, handler, operation_id, retries)
+    finally:
+        ctx.close()
+        Operation.objects.filter(id=op.id, attempts=op.attempts).update(
+            cloud_seconds=F("cloud_seconds") + ctx.cloud_seconds, wait_seconds=F("wait_seconds") + ctx.wait_seconds
+        )
+
+
+def _run_handler(op: Operation, ctx: Context, handler: Any, operation_id: str, retries: int) -> Outcome:
+    try:
         handler.func(ctx)
     except Abandoned:
         log.info("operation %s was taken from this worker; stopping", operation_id)
@@ -189,8 +200,9 @@ def resume_orphans(worker: str) -> list[Operation]:
 
     resumed = []
     for op in Operation.objects.filter(state=State.RUNNING, worker=worker):
+        op.celery_task_id = str(uuid.uuid4())
         moved = Operation.objects.filter(id=op.id, state=State.RUNNING, worker=worker, attempts=op.attempts).update(
-            state=State.PENDING, celery_task_id=""
+            state=State.PENDING, celery_task_id=op.celery_task_id
         )
         if not moved:
             continue

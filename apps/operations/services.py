@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,28 +34,38 @@ def _unreachable() -> DispatchError:
     )
 
 
+_broker_seen_at = 0.0
+BROKER_CHECK_TTL = 5.0  # seconds a successful check is trusted (a failed publish still cleans up after itself)
+
+
 def _check_broker() -> None:
     """Fail fast, before anything is written, when the broker does not answer."""
+    global _broker_seen_at
     from dashboard.celery import app
 
+    if time.monotonic() - _broker_seen_at < BROKER_CHECK_TTL:
+        return
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
     except Exception as exc:  # kombu raises OperationalError, socket errors, redis errors…
+        _broker_seen_at = 0.0
         log.warning("broker unreachable: %s", exc)
         raise _unreachable() from None
+    _broker_seen_at = time.monotonic()
 
 
 def send(op: Operation) -> None:
     """Send the task for this operation (its id only). Raises DispatchError when the broker refuses."""
     from apps.operations.tasks import run_operation_task
 
+    global _broker_seen_at
     try:
-        result = run_operation_task.apply_async(args=[str(op.id)], retry=False)
+        run_operation_task.apply_async(args=[str(op.id)], task_id=op.celery_task_id or None, retry=False)
     except Exception as exc:
+        _broker_seen_at = 0.0
         log.warning("could not queue operation %s: %s", op.id, exc)
         raise _unreachable() from None
-    Operation.objects.filter(id=op.id, celery_task_id="").update(celery_task_id=result.id)
 
 
 def _new(
@@ -74,6 +86,7 @@ def _new(
         params=params,
         state=State.PENDING,
         credentials=crypto.seal(creds),
+        celery_task_id=str(uuid.uuid4()),
     )
 
 

@@ -118,7 +118,8 @@ def test_the_tracker_polls_only_while_something_is_in_flux(member_client):  # no
     assert "Stop web-1: done." not in again  # announced once
 
 
-def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, settings):  # noqa: ANN001
+def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, monkeypatch):  # noqa: ANN001
+    from apps.operations import services
     from dashboard.celery import app
     from tests.cloudharness import free_port
 
@@ -126,6 +127,7 @@ def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, sett
     failed = _row(creds, kind="server.start", state=State.FAILED, message="boom")
     before = Operation.objects.count()
     saved = app.conf.broker_url
+    monkeypatch.setattr(services, "_broker_seen_at", 0.0)  # forget that the broker answered a moment ago
     app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there: Redis is unreachable
     try:
         response = member_client.post(f"/activity/{failed.id}/retry/", follow=True)
