@@ -321,6 +321,29 @@ def show_latency(req: Request) -> Response:
     return json_response(200, {"seconds": _latency["seconds"]})
 
 
+_DOCS = {
+    "GET /devcloud": "this description (no token needed)",
+    "GET /devcloud/health": "liveness (no token needed)",
+    "POST /devcloud/faults": 'arm a fault: {"service": "compute|identity|image|volume|placement", "method"?: "GET", '
+    '"path"?: regex searched in the path after the service prefix, "status": 400-599 | "stall": seconds, '
+    '"count"?: N (default 1), "message"?: text}',
+    "GET /devcloud/faults": "armed faults with their remaining counts",
+    "DELETE /devcloud/faults": "disarm every fault",
+    "POST /devcloud/build-failures": '{"count": N, "message": "..."}: the next N new servers go to ERROR',
+    "GET /devcloud/build-failures": "armed build failures",
+    "DELETE /devcloud/build-failures": "disarm build failures",
+    "GET /devcloud/requests": '{"total", "by_service", "recent": last 200 "METHOD path?query"} (not /devcloud/)',
+    "POST /devcloud/requests/reset": "zero the request counters",
+    "POST /devcloud/latency": '{"seconds": s}: delay every service call by s (0 = off)',
+    "GET /devcloud/latency": "the current added latency",
+}
+
+
+@router.route("GET", "/devcloud")
+def docs(req: Request) -> Response:
+    return json_response(200, {"devcloud": {"admin_only": True, "endpoints": _DOCS}})
+
+
 @router.route("GET", "/devcloud/health")
 def health(req: Request) -> Response:
     return json_response(200, {"status": "ok", "services": sorted(SERVICES)})

@@ -45,6 +45,7 @@ _PUBLIC_GET = {
     "/volume",
     "/volume/v3",
     "/placement",
+    "/devcloud",
     "/devcloud/health",
 }
 

@@ -32,9 +32,11 @@ def _fault(cloud: TestCloud, admin: Session, **spec: object) -> dict:
     return reply.body["fault"]
 
 
-def test_health_needs_no_token(devcloud: TestCloud) -> None:
+def test_health_and_docs_need_no_token(devcloud: TestCloud) -> None:
     reply = call("GET", devcloud.base_url + "/devcloud/health")
     assert reply.status == 200 and reply.body["status"] == "ok"
+    docs = call("GET", devcloud.base_url + "/devcloud/")
+    assert docs.status == 200 and "POST /devcloud/faults" in docs.body["devcloud"]["endpoints"]
 
 
 def test_member_is_forbidden(devcloud: TestCloud) -> None:
