@@ -212,7 +212,7 @@ def _auth_hook(req: Request) -> Response | None:
     if ctx is None:
         # keystonemiddleware answers every service's unauthenticated call this way.
         err = _unauthorized()
-        err.headers["WWW-Authenticate"] = f'Keystone uri="{public_base(req)}/identity"'
+        err.headers["WWW-Authenticate"] = f"Keystone uri='{public_base(req)}/identity'"
         raise err
     req.context["auth"] = ctx
     return None
