@@ -143,9 +143,15 @@ def test_the_console_says_when_the_instance_stops(member_page, live_server, cons
         conn.compute.delete_server(server.id, ignore_missing=True)
 
 
-def test_an_admin_sees_passthrough_mode(admin_page, live_server, stratus, servers, settings) -> None:  # noqa: ANN001
-    settings.STRATUS_SERVICE_CLOUD = ""  # no service credentials: Nova's own noVNC page is embedded
+def test_an_admin_sees_the_console_mode(admin_page, live_server, console_proxy, servers, settings) -> None:  # noqa: ANN001
     page = admin_page
+    page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
+    expect(page.locator(".console-mode")).to_have_text("Direct: Stratus console proxy")
+    expect(page.locator("#console-state")).to_have_text("Connected")
+    wait_for_frame(page)
+    page.screenshot(path="/tmp/console-admin-direct.png")
+
+    settings.STRATUS_SERVICE_CLOUD = ""  # no service credentials: Nova's own noVNC page is embedded
     page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
     expect(page.locator(".console-mode")).to_have_text("Passthrough: Nova’s noVNC proxy")
     expect(page.get_by_role("link", name="Open in a new window")).to_have_attribute("href", re.compile("token"))
