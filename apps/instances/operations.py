@@ -212,10 +212,9 @@ def launch_server(ctx: Context) -> None:
         if pct and pct != ctx.op.progress:
             ctx._save(progress=int(pct))
 
-    server = wait_status(
+    wait_status(
         ctx, server.id, {"ACTIVE"}, what=_("the instance to become active"), timeout=BUILD_TIMEOUT, on_poll=progress
     )
-    ctx.set_result(server_id=server.id)
 
 
 # --- delete, power, pause, suspend -----------------------------------------------------------------------

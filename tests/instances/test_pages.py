@@ -128,3 +128,16 @@ def test_an_admin_sees_host_and_hypervisor(admin_client, stratus):
     finally:
         admin.compute.delete_server(server)
         admin.compute.wait_for_delete(server, interval=0.2, wait=30)
+
+
+def test_the_pages_speak_vietnamese(member_client, demo_conn):
+    from tests.instances.conftest import boot
+
+    server = boot(demo_conn, "t-vi")
+    member_client.cookies["django_language"] = "vi"
+    listing = member_client.get("/instances/").content.decode()
+    assert "Khởi chạy máy ảo" in listing and "Thao tác" in listing
+    detail = member_client.get(f"/instances/{server.id}/").content.decode()
+    assert "Nhật ký bảng điều khiển" in detail and "Tắt" in detail
+    launch = member_client.get("/instances/launch/").content.decode()
+    assert "Khởi động từ image" in launch and "Lần khởi chạy này dùng bao nhiêu" in launch
