@@ -66,19 +66,13 @@ def error_response(service: str, status: int, message: str, request_id: str = ""
     if service == "identity":
         body: dict[str, Any] = {"error": {"code": status, "message": message, "title": _reason(status)}}
     elif service == "placement":
-        body = {
-            "errors": [
-                {
-                    "status": status,
-                    "title": _reason(status),
-                    "detail": message,
-                    "code": "placement.undefined_code",
-                    "request_id": request_id,
-                }
-            ]
-        }
+        from devcloud.placement import PlacementError
+
+        body = PlacementError(status, message, request_id=request_id).body()
     elif service == "image":
-        body = {"message": message, "code": f"{status} {_reason(status)}", "title": _reason(status)}
+        from devcloud.image import GlanceError
+
+        body = GlanceError(status, message).body()
     else:  # compute and volume (Cinder uses Nova's fault shape)
         kind = {
             400: "badRequest",

@@ -93,15 +93,36 @@ SORT_KEYS = [
 LIMIT_DEFAULT, LIMIT_MAX = 25, 1000
 
 
+# webob's explanation of each status; Glance's JSON errors are webob's: explanation, "<br /><br />", detail.
+WEBOB_EXPLANATIONS = {
+    400: "The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n",
+    401: "This server could not verify that you are authorized to\r\naccess the document you requested.  Either you "
+    "supplied the\r\nwrong credentials (e.g., bad password), or your browser\r\ndoes not understand how to supply "
+    "the credentials required.\r\n",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The data value transmitted exceeds the capacity limit.",
+    415: "The request media type is not supported by this server.",
+    500: "The server has either erred or is incapable of performing\r\nthe requested operation.\r\n",
+    503: "The server is currently unavailable. Please try again at a later time.",
+}
+
+
+def webob_message(status: int, detail: str) -> str:
+    """The text webob puts in an error body for `detail` (before any tag stripping)."""
+    return f"{WEBOB_EXPLANATIONS.get(status, '')}<br /><br />\n{detail}\n\n"
+
+
 class GlanceError(HttpError):
-    """An error in Glance's (webob JSON) shape."""
+    """An error in Glance's shape: webob's JSON body {"message", "code": "404 Not Found", "title"}."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(status, message, style="glance")
 
     def body(self) -> dict[str, Any]:
         reason = HTTPStatus(self.status).phrase
-        return {"message": self.message, "code": f"{self.status} {reason}", "title": reason}
+        return {"message": webob_message(self.status, self.message), "code": f"{self.status} {reason}", "title": reason}
 
 
 def _not_found(image_id: str) -> GlanceError:

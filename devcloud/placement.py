@@ -99,10 +99,18 @@ INVENTORY_DEFAULTS = {"reserved": 0, "min_unit": 1, "max_unit": MAX_INT, "step_s
 class PlacementError(HttpError):
     """An error in Placement's JSON shape (with its error `code`)."""
 
-    def __init__(self, status: int, detail: str, code: str = "placement.undefined_code", mv: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        code: str = "placement.undefined_code",
+        mv: str | None = None,
+        request_id: str = "",
+    ) -> None:
         headers = {"OpenStack-API-Version": f"placement {mv}", "Vary": "openstack-api-version"} if mv else {}
         super().__init__(status, detail, style="placement", headers=headers)
         self.code = code
+        self.request_id = request_id
 
     def body(self) -> dict[str, Any]:
         return {
@@ -112,24 +120,17 @@ class PlacementError(HttpError):
                     "title": HTTPStatus(self.status).phrase,
                     "detail": self.detail_text(),
                     "code": self.code,
-                    "request_id": "",
+                    "request_id": self.request_id,
                 }
             ]
         }
 
     def detail_text(self) -> str:
-        # Placement's details are webob's explanation of the status, then the specific message.
-        explanation = _EXPLANATIONS.get(self.status)
-        return f"{explanation}\n\n {self.message}  " if explanation else self.message
+        # Placement's detail is webob's body with the tags stripped: explanation, blank line, the message.
+        from devcloud.image import webob_message
 
-
-_EXPLANATIONS = {
-    400: "The server could not comply with the request since it is either malformed or otherwise incorrect.",
-    403: "Access was denied to this resource.",
-    404: "The resource could not be found.",
-    406: "The resource could not be generated that was acceptable to your browser (content of type */*. ",
-    409: "There was a conflict when trying to complete your request.",
-}
+        text = webob_message(self.status, self.message).replace("\n", " ").replace("\r", "")
+        return re.sub(r"<br */?>", "\n", text)
 
 
 class CapacityExceeded(Exception):
@@ -191,7 +192,7 @@ def _answer(req: Request, status: int, body: Any | None = None, headers: dict[st
 
 
 def _err(req: Request, status: int, detail: str, code: str = "placement.undefined_code") -> PlacementError:
-    return PlacementError(status, detail, code, mv=_mv_text(req))
+    return PlacementError(status, detail, code, mv=_mv_text(req), request_id=req.context.get("request_id", ""))
 
 
 def _route(method: str, path: str, min_mv: tuple[int, int] = MIN_VERSION, policy: str = "") -> Callable:

@@ -70,7 +70,7 @@ def test_fault_shapes_per_service(devcloud: TestCloud, admin: Session) -> None:
     _fault(devcloud, admin, service="placement", status=503, message="placement is down")
     rp = admin.call("GET", admin.url("placement") + "/resource_providers")
     assert rp.status == 503
-    assert rp.body["errors"][0]["status"] == 503 and rp.body["errors"][0]["detail"] == "placement is down"
+    assert rp.body["errors"][0]["status"] == 503 and "placement is down" in rp.body["errors"][0]["detail"]
 
     _fault(devcloud, admin, service="identity", method="POST", path="/auth/tokens", status=503)
     token = call("POST", devcloud.auth_url + "/auth/tokens", body=password_auth_body(devcloud.member))
