@@ -23,10 +23,36 @@ def scrub(text: str) -> str:
     return _SECRET_PATTERNS[2].sub("***", text)
 
 
+def _current_task() -> tuple[str, str | None] | None:
+    """(Celery task id, operation id) when this record is written inside a task (each task takes an operation id)."""
+    try:
+        from celery._state import get_current_task
+    except ImportError:  # pragma: no cover - celery is a dependency
+        return None
+    task = get_current_task()
+    request = getattr(task, "request", None)
+    if request is None or not getattr(request, "id", None):
+        return None
+    args = getattr(request, "args", None) or []
+    return request.id, (str(args[0]) if args else None)
+
+
 class RequestIdFilter(logging.Filter):
+    """Stratus' request id on every record: the request being served, the request a record is about (Django logs
+    its 4xx/5xx answers after the middleware has finished), or the Celery task (and its operation) being run."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            request_id = request_id_var.get()
+            if request_id == "-":
+                request_id = getattr(getattr(record, "request", None), "request_id", "-")
+            if request_id == "-":
+                task = _current_task()
+                if task is not None:
+                    request_id = f"task-{task[0]}"
+                    if task[1] and getattr(record, "operation_id", None) is None:
+                        record.operation_id = task[1]
+            record.request_id = request_id
         return True
 
 
