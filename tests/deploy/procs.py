@@ -111,9 +111,9 @@ def start_web(env: dict[str, str], log_dir: Path, name: str = "web") -> tuple[Pr
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(base + "/auth/login/", timeout=5)
+            requests.get(base + "/auth/login/", timeout=30)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             assert time.monotonic() < deadline, proc.log()[-3000:]
             time.sleep(0.2)
     return proc, base

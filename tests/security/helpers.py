@@ -377,3 +377,17 @@ def crawl(client, start: list[str], limit: int = 300) -> dict[str, str]:  # noqa
         if depth == 0:
             queue.extend((link, 1) for link in parse_page(url, html)[1])
     return pages
+
+
+def filled_in(form: PageForm) -> dict[str, str]:
+    """What a person would submit: the page's values, the first real choice where none is made, 1 for numbers."""
+    body = {k: v for k, v in form.values.items() if k != "csrfmiddlewaretoken"}
+    for name, kind in form.fields.items():
+        if body.get(name):
+            continue
+        options = [o for o in form.options.get(name, []) if o]
+        if kind in ("select", "radio") and options:
+            body[name] = options[0]
+        elif kind == "number":
+            body[name] = "1"
+    return body

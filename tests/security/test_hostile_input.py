@@ -22,7 +22,17 @@ from hypothesis import strategies as st
 
 import apps
 from apps.accounts import throttle
-from tests.security.helpers import PLACEHOLDER, Objects, PageForm, connect, crawl, parse_page, routes, smallest_boot
+from tests.security.helpers import (
+    PLACEHOLDER,
+    Objects,
+    PageForm,
+    connect,
+    crawl,
+    filled_in,
+    parse_page,
+    routes,
+    smallest_boot,
+)
 
 HOSTILE = [
     '<script>alert("stratus")</script>',
@@ -147,20 +157,6 @@ def test_no_form_answers_500_whatever_is_posted(site, data):
         for pattern in DANGEROUS_HTML:
             assert not pattern.search(html), f"POST {action} echoed unescaped HTML"
     throttle.reset("", "192.0.2.200")  # the sign-in form's failures from the anonymous client's address
-
-
-def filled_in(form: PageForm) -> dict[str, str]:
-    """What a person would submit: the page's values, the first real choice where none is made, 1 for numbers."""
-    body = {k: v for k, v in form.values.items() if k != "csrfmiddlewaretoken"}
-    for name, kind in form.fields.items():
-        if body.get(name):
-            continue
-        options = [o for o in form.options.get(name, []) if o]
-        if kind in ("select", "radio") and options:
-            body[name] = options[0]
-        elif kind == "number":
-            body[name] = "1"
-    return body
 
 
 def remove_marked(conn, admin_conn, token: str) -> None:  # noqa: ANN001 - openstacksdk connections
