@@ -95,6 +95,11 @@ def session_expired() -> AuthExpired:
     )
 
 
+def current_context() -> Context | None:
+    """The Context of the operation running in this thread, if any."""
+    return getattr(_timing, "context", None)
+
+
 class Context:
     """What a handler works with. Everything it records lands on the operation row at once."""
 
@@ -103,7 +108,7 @@ class Context:
         self.creds = creds
         self.params: dict[str, Any] = dict(op.params or {})
         self._conn: openstack.connection.Connection | None = None
-        self._last_beat = 0.0
+        self._last_beat = time.monotonic()  # the claim just wrote the heartbeat
         self.cloud_seconds = 0.0
         self.wait_seconds = 0.0
         _timing.context = self
@@ -135,11 +140,13 @@ class Context:
                 setattr(self.op, key, value)
         self._last_beat = time.monotonic()
 
-    def heartbeat(self) -> None:
-        """Tell the reaper this operation is alive (also checks that the row is still ours)."""
+    def heartbeat(self, *, force: bool = False) -> None:
+        """Tell the reaper this operation is alive (also checks that the row is still ours). Written at most
+        every few seconds: any other write (a step, the target) is a heartbeat too."""
         if self.creds.expired:
             raise session_expired()
-        self._save()
+        if force or time.monotonic() - self._last_beat >= min(5.0, conf.stale_seconds() / 6):
+            self._save()
 
     def step(self, text: str | Promise, progress: int | None = None, **args: Any) -> None:
         """Record a step ("Stopping"); shown on the operation page. `args` fill %(name)s placeholders."""

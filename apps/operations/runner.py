@@ -82,8 +82,22 @@ def claim(operation_id: str, *, task_id: str, worker: str) -> Operation | None:
     return Operation.objects.get(id=op.id) if taken else None
 
 
+def _timings(op: Operation) -> dict[str, Any]:
+    """Where this attempt's time went, added to the row's totals in the same write as the outcome."""
+    from apps.operations.registry import current_context
+
+    ctx = current_context()
+    if ctx is None or ctx.op.id != op.id:
+        return {}
+    return {
+        "cloud_seconds": F("cloud_seconds") + ctx.cloud_seconds,
+        "wait_seconds": F("wait_seconds") + ctx.wait_seconds,
+    }
+
+
 def _finish(op: Operation, state: str, *, message: str = "", args: dict | None = None, **extra: Any) -> bool:
     fields: dict[str, Any] = {
+        **_timings(op),
         "state": state,
         "finished_at": timezone.now(),
         "heartbeat_at": timezone.now(),
@@ -131,7 +145,7 @@ def _retry_later(op: Operation, exc: CloudError, retries: int) -> float | None:
     )
     step = {"text": msgid, "args": frozen, "at": timezone.now().isoformat(), "progress": None}
     moved = Operation.objects.filter(id=op.id, state=State.RUNNING, attempts=op.attempts).update(
-        state=State.PENDING, heartbeat_at=timezone.now(), steps=[*op.steps, step]
+        state=State.PENDING, heartbeat_at=timezone.now(), steps=[*op.steps, step], **_timings(op)
     )
     return delay if moved else None
 
@@ -159,9 +173,6 @@ def run(operation_id: str, *, task_id: str = "", worker: str = "", retries: int 
         return _run_handler(op, ctx, handler, operation_id, retries)
     finally:
         ctx.close()
-        Operation.objects.filter(id=op.id, attempts=op.attempts).update(
-            cloud_seconds=F("cloud_seconds") + ctx.cloud_seconds, wait_seconds=F("wait_seconds") + ctx.wait_seconds
-        )
 
 
 def _run_handler(op: Operation, ctx: Context, handler: Any, operation_id: str, retries: int) -> Outcome:
