@@ -24,16 +24,25 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
     page.locator("#id_image_id").select_option(label="cirros-0.6.3-x86_64-disk")
     # The image's min_ram (64 MB) leaves every flavor usable; pick the smallest.
     page.get_by_label("m1.nano").check()
-    expect(page.locator("#launch-live .cli")).to_contain_text("openstack server create")
+    page.get_by_label("Count").fill("2")
+    page.get_by_label("Metadata").fill("role=web")
+    page.get_by_label("Count").focus()
+    cli = page.locator("#launch-live .cli code")
+    expect(cli).to_contain_text("--min 2 --max 2")
+    expect(cli).to_contain_text("--property role=web")
+    expect(page.locator("tr[data-quota=instances] td").nth(1)).to_have_text("+2")
     page.screenshot(path="/tmp/instances-launch.png", full_page=True)
     page.get_by_role("button", name="Launch", exact=True).click()
     page.wait_for_url(re.compile(r".*/instances/$"))
-    expect(page.locator(".toast").first).to_contain_text("Launching t-web")
-    row = page.locator("tr.server-row", has_text="t-web")
-    expect(row.locator("[data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+    expect(page.locator(".toast").first).to_contain_text("Launching 2 instances named t-web-1")
+    for name in ("t-web-1", "t-web-2"):
+        row = page.locator("tr.server-row", has_text=name)
+        expect(row.locator("[data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+        server = wait_until(lambda n=name: _server_named(demo_conn, n), what=f"{name} in Nova")
+        server = demo_conn.compute.get_server(server.id)
+        assert server.status == "ACTIVE"
+        assert server.metadata == {"role": "web"}
     page.screenshot(path="/tmp/instances-list.png", full_page=True)
-    server = wait_until(lambda: _server_named(demo_conn, "t-web"), what="t-web in Nova")
-    assert demo_conn.compute.get_server(server.id).status == "ACTIVE"
 
 
 def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live_server, worker, demo_conn):
