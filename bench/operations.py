@@ -39,6 +39,7 @@ def ms(value: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--launches", type=int, default=50)
+    parser.add_argument("--sequential", type=int, default=5, help="launches one at a time first (no queueing)")
     args, _ = parser.parse_known_args()
     n = args.launches
 
@@ -60,7 +61,7 @@ def main() -> None:
         admin = openstack.connect(cloud="devcloud-admin")
         member = openstack.connect(cloud="devcloud-demo")
         project = member.current_project_id
-        admin.compute.update_quota_set(project, instances=n + 10, cores=4 * n, ram=1024 * n)
+        admin.compute.update_quota_set(project, instances=n + args.sequential + 10, cores=4 * n, ram=1024 * n)
         flavor = min(member.compute.flavors(), key=lambda f: (f.ram, f.vcpus))
         image = next(i for i in member.image.images() if i.status == "active" and (i.min_disk or 0) <= flavor.disk)
 
@@ -69,33 +70,46 @@ def main() -> None:
         data = SessionStore(session_key=web.cookies.get("stratus_session")).load()
         creds = Credentials.from_dict(data["stratus_account"]["creds"])
 
+        def launch(name: str) -> Operation:
+            return dispatch(
+                creds=creds,
+                kind="server.launch",
+                target_type="server",
+                target_name=name,
+                params={
+                    "name": name,
+                    "flavor_id": flavor.id,
+                    "image_id": image.id,
+                    "source_type": "image",
+                    "networks": "none",
+                },
+            )
+
+        def wait_all(ids: list) -> None:
+            deadline = time.monotonic() + 600
+            while Operation.objects.filter(id__in=ids).exclude(state__in=FINAL_STATES).exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("operations did not finish in 600 s")
+                time.sleep(0.05)
+
+        # One at a time first: the overhead of an operation when nothing queues ahead of it.
+        alone = []
+        for i in range(args.sequential):
+            op = launch(f"bench-seq-{i:03d}")
+            wait_all([op.id])
+            alone.append(Operation.objects.get(id=op.id))
+        alone_overhead = [op.overhead_seconds for op in alone if op.state == State.SUCCEEDED]
+        alone_queue = [(op.started_at - op.created_at).total_seconds() for op in alone if op.started_at]
+
         dispatch_times = []
         started = time.monotonic()
         ops = []
         for i in range(n):
             t0 = time.monotonic()
-            ops.append(
-                dispatch(
-                    creds=creds,
-                    kind="server.launch",
-                    target_type="server",
-                    target_name=f"bench-op-{i:03d}",
-                    params={
-                        "name": f"bench-op-{i:03d}",
-                        "flavor_id": flavor.id,
-                        "image_id": image.id,
-                        "source_type": "image",
-                        "networks": "none",
-                    },
-                )
-            )
+            ops.append(launch(f"bench-op-{i:03d}"))
             dispatch_times.append(time.monotonic() - t0)
         ids = [op.id for op in ops]
-        deadline = time.monotonic() + 600
-        while Operation.objects.filter(id__in=ids).exclude(state__in=FINAL_STATES).exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError("operations did not finish in 600 s")
-            time.sleep(0.2)
+        wait_all(ids)
         wall = time.monotonic() - started
         rows = list(Operation.objects.filter(id__in=ids))
         succeeded = [op for op in rows if op.state == State.SUCCEEDED]
@@ -125,14 +139,23 @@ def main() -> None:
             "queue_ms_p95": ms(pct(queue, 95)),
             "in_worker_overhead_ms_median": ms(statistics.median(in_worker)),
             "in_worker_overhead_ms_p95": ms(pct(in_worker, 95)),
+            "alone_overhead_ms_median": ms(statistics.median(alone_overhead)) if alone_overhead else None,
+            "alone_queue_ms_median": ms(statistics.median(alone_queue)) if alone_queue else None,
             "token_in_worker_log": bool(re.search(re.escape(creds.token), worker_log)),
         }
     finally:
         stack.stop()
 
     out = dump("operations", data)
-    print(f"{n} launches dispatched at once; one worker, 8 threads; devcloud transitions every 0.2 s\n")
+    print(
+        f"{n} launches dispatched at once (after {args.sequential} one at a time); "
+        "one worker, 8 threads; devcloud transitions every 0.2 s\n"
+    )
     rows = [
+        (
+            f"one launch at a time ({args.sequential}): overhead median (of which queue)",
+            f"{data['alone_overhead_ms_median']} ms ({data['alone_queue_ms_median']} ms)",
+        ),
         ("succeeded / ACTIVE servers counted through the API", f"{data['succeeded']} / {len(active)}"),
         (f"wall time, all {n}", f"{data['wall_seconds_all']} s"),
         ("dispatch() in the web process: median / p95", f"{data['dispatch_ms_median']} / {data['dispatch_ms_p95']} ms"),
