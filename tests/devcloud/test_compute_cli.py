@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,6 +24,12 @@ ADMIN, DEMO = "devcloud-admin", "devcloud-demo"
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _parallel(*calls: Callable[[], Any]) -> list[Any]:
+    """Run independent CLI calls at once (each `openstack` process spends most of its time starting up)."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [f.result() for f in [pool.submit(c) for c in calls]]
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +83,11 @@ def test_flavor_create_show_list_delete(devcloud: TestCloud, demo: Session) -> N
     created = cli_json(devcloud, ADMIN, "flavor", "create", "--vcpus", "2", "--ram", "1024", "--disk", "5", name)
     assert created["name"] == name and created["vcpus"] == 2 and created["ram"] == 1024 and created["disk"] == 5
     assert created["os-flavor-access:is_public"] is True
-    assert cli_json(devcloud, ADMIN, "flavor", "show", name)["id"] == created["id"]
-    listed = {f["Name"] for f in cli_json(devcloud, DEMO, "flavor", "list")}
+    shown, listing = _parallel(
+        lambda: cli_json(devcloud, ADMIN, "flavor", "show", name), lambda: cli_json(devcloud, DEMO, "flavor", "list")
+    )
+    assert shown["id"] == created["id"]
+    listed = {f["Name"] for f in listing}
     assert {name, "m1.tiny", "m1.small", "m1.medium", "m1.large", "m1.xlarge"} <= listed
     cli(devcloud, ADMIN, "flavor", "delete", name)
     assert demo.call("GET", f"{_compute(demo)}/flavors/{created['id']}").status == 404
@@ -109,16 +120,15 @@ def test_server_lifecycle_from_image(devcloud: TestCloud, demo: Session) -> None
         wait_server(demo, sid, "ACTIVE")
         cli(devcloud, DEMO, "server", "reboot", name)
         wait_server(demo, sid, "ACTIVE")
-        listed = cli_json(devcloud, DEMO, "server", "list", "--name", name)
-        assert [(s["Name"], s["Status"], s["Image"], s["Flavor"]) for s in listed] == [
-            (name, "ACTIVE", IMAGE, "m1.tiny")
-        ]
-
-        url = cli_json(devcloud, DEMO, "console", "url", "show", "--novnc", name)
-        assert url["type"] == "novnc" and "vnc_lite.html?path=%3Ftoken%3D" in url["url"]
-
         snap = _name("cli-snap")
-        cli(devcloud, DEMO, "server", "image", "create", "--name", snap, name)
+        listed, url, _ = _parallel(
+            lambda: cli_json(devcloud, DEMO, "server", "list", "--name", name),
+            lambda: cli_json(devcloud, DEMO, "console", "url", "show", "--novnc", name),
+            lambda: cli(devcloud, DEMO, "server", "image", "create", "--name", snap, name),
+        )
+        rows = [(s["Name"], s["Status"], s["Image"], s["Flavor"]) for s in listed]
+        assert rows == [(name, "ACTIVE", IMAGE, "m1.tiny")]
+        assert url["type"] == "novnc" and "vnc_lite.html?path=%3Ftoken%3D" in url["url"]
         image = next(i for i in demo.call("GET", f"{demo.url('image')}/v2/images?name={snap}").body["images"])
         wait_image(demo, image["id"])
         assert snap in [i["Name"] for i in cli_json(devcloud, DEMO, "image", "list")]
@@ -135,14 +145,16 @@ def test_boot_from_volume_and_from_existing_volume(devcloud: TestCloud, demo: Se
         f"{demo.url('block-storage')}/volumes",
         {"volume": {"size": 1, "imageRef": image_id, "name": _name("cli-vol")}},
     ).body["volume"]
-    bfv = cli_json(
-        devcloud, DEMO, "server", "create", "--image", IMAGE, "--flavor", "m1.tiny", "--boot-from-volume", "2",
-        "--nic", "none", _name("cli-bfv"),
-    )  # fmt: skip
     wait_volume(demo, vol["id"])
-    from_vol = cli_json(
-        devcloud, DEMO, "server", "create", "--volume", vol["id"], "--flavor", "m1.tiny", "--nic", "auto",
-        _name("cli-fromvol"),
+    bfv, from_vol = _parallel(
+        lambda: cli_json(
+            devcloud, DEMO, "server", "create", "--image", IMAGE, "--flavor", "m1.tiny", "--boot-from-volume", "2",
+            "--nic", "none", _name("cli-bfv"),
+        ),
+        lambda: cli_json(
+            devcloud, DEMO, "server", "create", "--volume", vol["id"], "--flavor", "m1.tiny", "--nic", "auto",
+            _name("cli-fromvol"),
+        ),
     )  # fmt: skip
     try:
         shown = wait_server(demo, bfv["id"], "ACTIVE")
