@@ -61,13 +61,20 @@ def server_action(req: Request, server_id: str) -> Response:
     args = body[name]
     with store.lock:
         s = servers.find(req, server_id)
-        if name not in ("lock", "unlock", "os-getConsoleOutput", "os-getVNCConsole", "os-getSPICEConsole",
-                        "os-getSerialConsole") and name not in _NO_LOCK_CHECK:  # fmt: skip
+        if name not in _NO_LOCK_CHECK:
             servers.check_locked(req, s)
         return handler(req, s, args)
 
 
-_NO_LOCK_CHECK: set[str] = set()
+# Actions a locked server still accepts from its owner (as in Nova, reads and the lock itself).
+_NO_LOCK_CHECK = {
+    "lock",
+    "unlock",
+    "os-getConsoleOutput",
+    "os-getVNCConsole",
+    "os-getSPICEConsole",
+    "os-getSerialConsole",
+}
 
 
 def _stop(req: Request, s: dict[str, Any], args: Any) -> Response:
