@@ -3,6 +3,7 @@ that every page includes (end-of-operation toasts; polls only while something is
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from apps.operations.models import State
 from apps.operations.registry import kinds
 
 TRACKER_EVENT = "stratus:operations"
+FINISHED_EVENT = "stratus:operation-finished"
 
 
 def notify_tracker(response: HttpResponse) -> HttpResponse:
@@ -86,4 +88,11 @@ def tracker(request: HttpRequest) -> HttpResponse:
         "tracker_oob": True,
         "tracker_messages": list(messages.get_messages(request)) if request.GET.get("messages") else [],
     }
-    return render(request, "operations/tracker_body.html", context)
+    response = render(request, "operations/tracker_body.html", context)
+    if context["tracker_finished"]:
+        # Pages may refresh what these operations touched: hx-trigger="stratus:operation-finished from:body".
+        finished = [
+            {"id": str(op.id), "kind": op.kind, "target_id": op.target_id} for op in context["tracker_finished"]
+        ]
+        response["HX-Trigger"] = json.dumps({FINISHED_EVENT: {"operations": finished}})
+    return response

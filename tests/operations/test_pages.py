@@ -111,7 +111,9 @@ def test_the_tracker_polls_only_while_something_is_in_flux(member_client):  # no
     busy = member_client.get("/overview/").content.decode()
     assert 'id="op-tracker"' in busy and "every 2s" in busy and "1 operation in progress" in busy
     Operation.objects.filter(id=op.id).update(state=State.SUCCEEDED, finished_at=timezone.now())
-    done = member_client.get("/activity/tracker/", HTTP_HX_REQUEST="true").content.decode()
+    response = member_client.get("/activity/tracker/", HTTP_HX_REQUEST="true")
+    assert "stratus:operation-finished" in response["HX-Trigger"] and str(op.id) in response["HX-Trigger"]
+    done = response.content.decode()
     assert "every 2s" not in done
     assert "Stop web-1: done." in done and 'hx-swap-oob="beforeend:#toasts"' in done
     again = member_client.get("/activity/tracker/", HTTP_HX_REQUEST="true").content.decode()
