@@ -1437,8 +1437,6 @@ def _meta_server(req: Request, server_id: str, write: bool) -> dict[str, Any]:
     s = find(req, server_id)
     if write:
         check_locked(req, s)
-        if s["vm_state"] in ("building",) and s.get("task_state") == "scheduling":
-            pass
         if s.get("task_state") == "deleting":
             raise conflict(f"Cannot 'update metadata' instance {server_id} while it is in task_state deleting")
     return s
