@@ -358,3 +358,19 @@ def test_strict_list_query_from_2_75(env: dict[str, Any]) -> None:
         "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.",
     )
     _fault(demo.call("GET", f"{nova}/servers?status=NOPE", headers=MV), 400, "badRequest", "Invalid status value")
+
+
+def test_bench_seeding_is_admin_only_and_instant(env: dict[str, Any]) -> None:
+    demo, demo2, admin, nova = env["demo"], env["demo2"], env["admin"], env["nova"]
+    root = nova.split("/compute/")[0]
+    body = {"project_name": "demo-2", "count": 3, "flavor": "m1.tiny", "name_prefix": "seeded"}
+    assert demo.call("POST", root + "/devcloud/seed-servers", body).status == 403
+    reply = admin.call("POST", root + "/devcloud/seed-servers", body)
+    assert reply.status == 201 and reply.body["count"] == 3
+    listed = demo2.call("GET", f"{nova}/servers/detail?name=^seeded-", headers=MV).body["servers"]
+    assert sorted(s["name"] for s in listed) == ["seeded-00001", "seeded-00002", "seeded-00003"]
+    assert {s["status"] for s in listed} == {"ACTIVE"}
+    hosts = admin.call("GET", f"{nova}/servers/detail?all_tenants=1&name=^seeded-", headers=MV).body["servers"]
+    assert len({s["OS-EXT-SRV-ATTR:host"] for s in hosts}) == 3  # spread over the hypervisors
+    for sid in reply.body["server_ids"]:
+        assert demo2.call("DELETE", f"{nova}/servers/{sid}").status == 204
