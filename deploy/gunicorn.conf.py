@@ -1,0 +1,19 @@
+"""gunicorn settings for production: its own log lines (errors, and the access log carrying Stratus' request id)
+as JSON lines too, like the application's. Use: gunicorn -c deploy/gunicorn.conf.py dashboard.wsgi --bind ...
+"""
+
+# The access line names the request id Stratus put on the answer, so it joins the application's records.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+accesslog = "-"
+errorlog = "-"
+loglevel = "warning"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "dashboard.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
