@@ -36,7 +36,10 @@ def program(argv: list[str]) -> tuple[str, ...]:
     if words[0] == "manage.py":
         return ("manage.py", words[1])
     if words[0] == "gunicorn":
-        return ("gunicorn", words[1])
+        return (
+            "gunicorn",
+            next(w for i, w in enumerate(words[1:], 1) if not w.startswith("-") and words[i - 1] != "-c"),
+        )
     if words[0] == "celery":
         return ("celery", words[words.index("-A") + 2])
     return tuple(words[:2])
@@ -92,4 +95,6 @@ def test_compose_and_env_example_set_what_production_needs():
     for line in example.splitlines():
         if "=" in line and not line.startswith("#"):
             name = line.split("=", 1)[0]
-            assert name in documented or name.removesuffix("_FILE") in documented, f"deploy/stratus.env.example sets {name}, which nothing reads"
+            assert name in documented or name.removesuffix("_FILE") in documented, (
+                f"deploy/stratus.env.example sets {name}, which nothing reads"
+            )

@@ -133,6 +133,10 @@ def test_a_full_flow_logs_json_with_request_ids_and_no_secrets(devcloud, tmp_pat
         if line.startswith("{"):
             records.append(json.loads(line))
     assert len(records) >= 5
+    web_lines = [line for line in web.log().splitlines() if line.strip()]
+    assert all(line.startswith("{") for line in web_lines), [x for x in web_lines if not x.startswith("{")][:5]
+    access = [r for r in records if r["logger"] == "gunicorn.access"]
+    assert access and all("request_id=req-" in r["message"] for r in access if '"GET /auth/login/' in r["message"])
     assert all("request_id" in r and "level" in r and "logger" in r and "message" in r for r in records)
     cloud_error = [r for r in records if r.get("openstack_request_id")]
     assert cloud_error, "no record carries Nova's x-openstack-request-id"
