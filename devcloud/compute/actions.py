@@ -70,6 +70,7 @@ def server_action(req: Request, server_id: str) -> Response:
 _NO_LOCK_CHECK = {
     "lock",
     "unlock",
+    "createImage",
     "os-getConsoleOutput",
     "os-getVNCConsole",
     "os-getSPICEConsole",

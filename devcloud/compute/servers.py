@@ -1356,8 +1356,7 @@ def update_server(req: Request, server_id: str) -> Response:
     if "description" in body:
         check_string(body["description"], "description", 0, 255, nullable=True)
     with store.lock:
-        s = find(req, server_id)
-        check_locked(req, s)
+        s = find(req, server_id)  # Nova does not check the lock for a rename
         if "name" in body:
             s["name"] = body["name"]
         if "description" in body:
@@ -1514,11 +1513,19 @@ def _tags_server(req: Request, server_id: str, write: bool) -> dict[str, Any]:
     if mv(req) < 26:
         raise not_found("The resource could not be found.")
     s = find(req, server_id)
-    if write:
-        check_locked(req, s)
-        if s["vm_state"] not in ("active", "paused", "suspended", "stopped", "shelved", "shelved_offloaded",
-                                 "error", "building", "resized"):  # fmt: skip
-            raise conflict(f"Cannot 'update tags' instance {server_id} while it is in vm_state {s['vm_state']}")
+    writable = (
+        "active",
+        "paused",
+        "suspended",
+        "stopped",
+        "shelved",
+        "shelved_offloaded",
+        "error",
+        "building",
+        "resized",
+    )
+    if write and s["vm_state"] not in writable:
+        raise conflict(f"Cannot 'update tags' instance {server_id} while it is in vm_state {s['vm_state']}")
     return s
 
 
