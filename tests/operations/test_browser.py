@@ -71,3 +71,41 @@ def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worke
     expect(page.locator("tbody tr")).to_have_count(2)
     page.get_by_label("Action").select_option("server.launch")  # data-autosubmit: the form submits itself
     expect(page.locator(".empty")).to_contain_text("No operation matches these filters.")
+
+
+@pytest.mark.devcloud_only
+def test_the_tracker_follows_an_operation_from_any_page(
+    member_page, live_server, worker, member_creds, sdk, boot, devcloud, clear_faults
+):  # noqa: ANN001
+    page = member_page
+    # Keep the launch in flux for a while: reads of the new server stall for 3 s each.
+    devcloud.control(
+        "faults", {"service": "compute", "method": "GET", "path": r"/servers/[0-9a-f-]{36}$", "stall": 3, "count": 2}
+    )
+    op = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-ui-3",
+        params={"name": "ops-ui-3", "source_type": "image", "networks": "none", **boot},
+    )
+    page.goto(live_server.url + "/overview/")
+    pill = page.locator("#op-tracker .op-pill")
+    expect(pill).to_have_text("1 operation in progress")
+    page.screenshot(path="/tmp/operations-tracker.png")
+    # It ends while the user stays on the overview: the pill goes and a toast says so.
+    expect(page.locator("#toasts .toast.success", has_text="Launch ops-ui-3: done.")).to_be_visible(timeout=60000)
+    expect(pill).to_have_count(0)
+    assert sdk.compute.get_server(Operation.objects.get(id=op.id).target_id).status == "ACTIVE"
+
+    # The same pages in Vietnamese.
+    page.goto(live_server.url + "/activity/")
+    page.get_by_role("button", name="Tiếng Việt").click()
+    expect(page.get_by_role("heading", name="Hoạt động")).to_be_visible()
+    expect(page.locator(f"#op-{op.id} .badge")).to_have_text("Thành công")
+    expect(page.locator(f"#op-{op.id}")).to_contain_text("Khởi tạo ops-ui-3")
+    page.screenshot(path="/tmp/operations-activity-vi.png", full_page=True)
+    page.locator(f"#op-{op.id} a").first.click()
+    expect(page.locator(".op-steps")).to_contain_text("Đang chờ máy ảo chuyển sang hoạt động")
+    page.screenshot(path="/tmp/operations-detail-vi.png", full_page=True)
+    page.get_by_role("button", name="English").click()
