@@ -21,7 +21,14 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
     page.goto(live_server.url + "/instances/launch/")
     page.screenshot(path="/tmp/instances-launch-empty.png", full_page=True)
     page.get_by_label("Instance name").fill("t-web")
+    # A bigger image: flavors too small for its min_ram (512 MB) or min_disk (3 GB) are disabled, with the reason.
+    page.locator("#id_image_id").select_option(label="debian-12-genericcloud-amd64")
+    expect(page.get_by_label("m1.nano")).to_be_disabled()
+    expect(page.locator("tr.unfit", has_text="m1.nano")).to_contain_text("needs at least 512 MB RAM")
+    expect(page.locator("tr.unfit", has_text="m1.tiny")).to_contain_text("needs a disk of at least 3 GB")
+    expect(page.get_by_label("ds512M")).to_be_enabled()
     page.locator("#id_image_id").select_option(label="cirros-0.6.3-x86_64-disk")
+    expect(page.get_by_label("m1.nano")).to_be_enabled()
     # The image's min_ram (64 MB) leaves every flavor usable; pick the smallest.
     page.get_by_label("m1.nano").check()
     page.get_by_label("Count").fill("2")
