@@ -78,17 +78,24 @@ class AuthExpired(CloudError):
 TRANSIENT = (Unavailable,)
 
 
+def _clean(text: str) -> str:
+    """Plain text from a service message: Glance and Placement answer with webob's HTML-ish bodies."""
+    text = re.sub(r"<br\s*/?>", " ", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def _nova_message(exc: Exception) -> str:
     """The message the service itself gave (Nova's `{"conflict": {"message": ...}}`, Keystone's, Glance's)."""
     details = getattr(exc, "details", None)
     if isinstance(details, str) and details.strip():
-        return details.strip()
+        return _clean(details)
     message = str(getattr(exc, "message", "") or exc)
     # openstacksdk formats "ConflictException: 409: Client Error for url: ..., <message>"
     match = re.search(r"for url: \S+, (.*)$", message, re.S)
     if match:
-        return match.group(1).strip()
-    return message.strip()
+        return _clean(match.group(1))
+    return _clean(message)
 
 
 def translate(exc: BaseException, service: str = "cloud") -> CloudError:
