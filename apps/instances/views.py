@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
-from apps.cloud.errors import OverQuota
+from apps.cloud.errors import BadRequest, NotFound, OverQuota
 from apps.instances import forms, selectors, services
 from apps.instances.cli import action_command, launch_command
 
@@ -195,7 +195,14 @@ def _poll_url(*, since: str, flux: list[str], seen: list[str], insert: bool) -> 
 def server_list(request: HttpRequest) -> HttpResponse:
     creds = _creds(request)
     filters = selectors.ServerFilters.from_query(request.GET, is_admin=creds.is_admin)
-    page = selectors.list_servers(creds, filters)
+    try:
+        page = selectors.list_servers(creds, filters)
+    except (BadRequest, NotFound):
+        if not filters.marker:
+            raise
+        # A bookmarked page whose first server is gone: Nova refuses the marker; start from the first page.
+        messages.warning(request, _("That page no longer exists; here is the first page."))
+        return HttpResponseRedirect("?" + urlencode(filters.query(marker="")))
     rows = _rows(request, page.servers)
     flux = [r["server"].id for r in rows if r["server"].in_flux or r["op"]]
     insert = not filters.marker and not filters.active and filters.sort == "created" and filters.dir == "desc"

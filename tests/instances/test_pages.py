@@ -141,3 +141,23 @@ def test_the_pages_speak_vietnamese(member_client, demo_conn):
     assert "Nhật ký bảng điều khiển" in detail and "Tắt" in detail
     launch = member_client.get("/instances/launch/").content.decode()
     assert "Khởi động từ image" in launch and "Lần khởi chạy này dùng bao nhiêu" in launch
+
+
+def test_the_console_log_shows_the_last_lines_and_downloads_whole(member_client, demo_conn):
+    from tests.instances.conftest import boot
+
+    server = boot(demo_conn, "t-log")
+    tab = member_client.get(f"/instances/{server.id}/", {"tab": "log", "lines": "50"}).content.decode()
+    assert 'id="console-log"' in tab and "openstack console log show --lines 50" in tab
+    whole = member_client.get(f"/instances/{server.id}/console-log.txt")
+    assert whole.status_code == 200
+    assert whole["Content-Disposition"].startswith("attachment;")
+    assert "t-log" in whole.content.decode()
+    actions = member_client.get(f"/instances/{server.id}/", {"tab": "actions"}, HTTP_HX_REQUEST="true")
+    assert 'id="tab-body" data-tab="actions"' in actions.content.decode() and "create" in actions.content.decode()
+
+
+def test_a_stale_page_marker_goes_back_to_the_first_page(member_client):
+    response = member_client.get("/instances/", {"marker": "00000000-0000-0000-0000-00000000dead", "sort": "name"})
+    assert response.status_code == 302
+    assert response["Location"] == "?sort=name&dir=asc"
