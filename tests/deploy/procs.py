@@ -51,12 +51,14 @@ class Proc:
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path, ready: str) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        self.log_file = open(self.log_path, "w")  # noqa: SIM115 - lives as long as the process
+        # Appended to: a process started again under the same name (a restart) keeps one log.
+        start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.log_file = open(self.log_path, "a")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 60
-        while ready not in self.log():
+        while ready not in self.log()[start:]:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{name} exited: {self.log()[-3000:]}")
             if time.monotonic() > deadline:
