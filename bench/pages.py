@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+import openstack.connection
 import requests
 
 from bench.stack import Stack, dump, rss_peak_kb
@@ -37,22 +38,67 @@ def recorded_calls(stack: Stack) -> list[str]:
     return stack.control("requests", method="GET").get("recent", [])
 
 
-def replay_floor(stack: Stack, calls: list[str], token: str, rounds: int) -> float:
-    """Median time of making exactly these cloud calls directly (one HTTP client, the user's token)."""
-    base = stack.cloud.base_url
-    session = requests.Session()
-    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.100", "Accept": "application/json"}
+def sdk_connection(stack: Stack, who: str) -> openstack.connection.Connection:
+    creds = stack.cloud.member if who == "member" else stack.cloud.admin
+    conn = openstack.connection.Connection(
+        auth_url=creds.auth_url,
+        username=creds.username,
+        password=creds.password,
+        project_name=creds.project_name,
+        user_domain_name="Default",
+        project_domain_name="Default",
+        region_name="RegionOne",
+    )
+    conn.compute.get_endpoint()  # authenticate and discover outside the timed part, as the dashboard does
+    conn.image.get_endpoint()
+    return conn
+
+
+def sdk_call(conn: openstack.connection.Connection, call: str) -> None:
+    """Make one recorded cloud call through openstacksdk's own proxies (resources parsed, as a page needs)."""
+    method, _, target = call.partition(" ")
+    path, _, query = target.partition("?")
+    params = {k: v for k, v in parse_qsl(query) if v != "None"}
+    parts = path.strip("/").split("/")
+    service, rest = parts[0], "/" + "/".join(parts[2:] if parts[0] == "compute" else parts[1:])
+    if service == "compute":
+        if rest == "/servers/detail":
+            list(conn.compute.servers(details=True, paginated=False, **params))
+        elif rest == "/servers":
+            list(conn.compute.servers(details=False, paginated=False, **params))
+        elif rest.startswith("/servers/") and rest.count("/") == 2:
+            conn.compute.get_server(rest.split("/")[2])
+        elif rest == "/flavors/detail":
+            list(conn.compute.flavors(details=True, paginated=False, **params))
+        elif rest == "/os-keypairs":
+            list(conn.compute.keypairs())
+        elif rest == "/limits":
+            conn.compute.get_limits()
+        elif rest == "/os-hypervisors/detail":
+            list(conn.compute.hypervisors(details=True, paginated=False, **params))
+        elif rest == "/os-services":
+            list(conn.compute.services(**params))
+        else:
+            conn.compute.request(rest + ("?" + query if query else ""), method).json()
+    elif service == "image" and rest == "/v2/images":
+        list(conn.image.images(paginated=False, **params))
+    else:
+        proxy = {"image": conn.image, "placement": conn.placement, "volume": conn.block_storage}[service]
+        proxy.request(rest + ("?" + query if query else ""), method).json()
+
+
+def replay_floor(conn: openstack.connection.Connection, calls: list[str], rounds: int) -> float:
+    """Median time of making exactly these cloud calls directly with openstacksdk."""
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         for call in calls:
-            method, _, target = call.partition(" ")
-            session.request(method, base + target, headers=headers, timeout=30)
+            sdk_call(conn, call)
         times.append(time.perf_counter() - start)
     return statistics.median(times) if times else 0.0
 
 
-def measure(stack: Stack, client: requests.Session, path: str, token: str, rounds: int) -> dict:
+def measure(stack: Stack, client: requests.Session, path: str, conn, rounds: int) -> dict:
     url = stack.web_url + path
     for _ in range(3):
         client.get(url)
@@ -65,7 +111,7 @@ def measure(stack: Stack, client: requests.Session, path: str, token: str, round
         r = client.get(url)
         times.append(time.perf_counter() - start)
         assert r.status_code == 200, f"{path}: {r.status_code}"
-    floor = replay_floor(stack, calls, token, rounds)
+    floor = replay_floor(conn, calls, rounds)
     median = statistics.median(times)
     return {
         "path": path,
@@ -76,7 +122,7 @@ def measure(stack: Stack, client: requests.Session, path: str, token: str, round
         "calls": calls,
         "html_bytes": len(response.content),
         "floor_ms": round(floor * 1000, 1),
-        "ratio": round(median / floor, 2) if floor else None,
+        "ratio": round(median / floor, 2) if calls and floor else None,
     }
 
 
@@ -136,6 +182,7 @@ def run(rounds: int, sizes: list[int]) -> dict:
     try:
         member, admin = stack.session("member"), stack.session("admin")
         tokens = {"member": stack.token("member"), "admin": stack.token("admin")}
+        conns = {"member": sdk_connection(stack, "member"), "admin": sdk_connection(stack, "admin")}
         have = seed(stack, 50, 0)
         servers = requests.get(
             stack.cloud.base_url + "/compute/v2.1/servers?limit=1",
@@ -147,13 +194,13 @@ def run(rounds: int, sizes: list[int]) -> dict:
         for name, path, who in PAGES:
             client = member if who == "member" else admin
             try:
-                pages[name] = measure(stack, client, path.format(server_id=server_id), tokens[who], rounds)
+                pages[name] = measure(stack, client, path.format(server_id=server_id), conns[who], rounds)
             except Exception as exc:  # a page that does not exist yet is reported, not fatal
                 pages[name] = {"path": path, "error": str(exc)[:200]}
         scaling = {}
         for size in sizes:
             have = seed(stack, size, have)
-            scaling[size] = measure(stack, member, "/instances/", tokens["member"], rounds)
+            scaling[size] = measure(stack, member, "/instances/", conns["member"], rounds)
         try:
             browser = first_load(stack)
         except Exception as exc:
