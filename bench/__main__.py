@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ["pages", "operations", "console", "devcloud_list"]
+SCRIPTS = ["pages", "instances", "operations", "console", "devcloud_list"]
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
             print(f"## {name}: not present")
             continue
         print(f"\n## {name}\n", flush=True)
-        result = subprocess.run([sys.executable, "-m", f"bench.{name}", *sys.argv[1:]], cwd=ROOT)
+        result = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=ROOT)
         if result.returncode:
             print(f"(bench.{name} exited with {result.returncode})")
 
