@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -50,6 +52,13 @@ def test_a_hostile_name_renders_as_text_and_an_error_shows_its_fault(member_page
         expect(page.locator(f"#server-{broken.id} [data-role=status]")).to_have_text("ERROR")
         expect(page.locator(f"#server-{broken.id} .fault")).to_contain_text("t-no valid host was found")
     page.screenshot(path="/tmp/instances-hostile-list.png", full_page=True)
+    # More filters load when opened; choosing a flavor narrows the list (Nova's own filter, in the URL).
+    page.get_by_text("More filters").click()
+    page.get_by_label("Flavor").select_option(label="m1.nano")
+    page.get_by_role("button", name="Apply", exact=True).click()
+    expect(page).to_have_url(re.compile(r"flavor=42"))
+    expect(page.locator(f"#server-{evil.id}")).to_be_visible()
+    page.screenshot(path="/tmp/instances-filters.png", full_page=True)
     page.goto(f"{live_server.url}/instances/{evil.id}/")
     expect(page.locator("#server-head h1")).to_have_text(hostile)
     page.goto(f"{live_server.url}/instances/{evil.id}/rename/")
