@@ -82,3 +82,12 @@ def make_server(sdk, boot: dict, name: str, status: str = "ACTIVE"):  # noqa: AN
         sdk.compute.stop_server(server)
         server = sdk.compute.wait_for_server(server, status="SHUTOFF", interval=0.2, wait=60)
     return server
+
+
+def server_gone(sdk, server_id: str) -> bool:  # noqa: ANN001
+    from openstack import exceptions
+
+    try:
+        return sdk.compute.get_server(server_id).status == "DELETED"
+    except exceptions.NotFoundException:
+        return True

@@ -6,7 +6,7 @@ import pytest
 
 from apps.operations.models import State
 from apps.operations.services import dispatch
-from tests.operations.conftest import servers_tagged, wait_op
+from tests.operations.conftest import server_gone, servers_tagged, wait_op
 
 pytestmark = [pytest.mark.worker]
 
@@ -33,7 +33,7 @@ def test_it_launches_and_deletes_a_server(worker, member_creds, sdk, boot):  # n
     )
     delete = wait_op(delete.id)
     assert delete.state == State.SUCCEEDED, delete.message
-    assert sdk.compute.find_server(server.id) is None or sdk.compute.get_server(server.id).status == "DELETED"
+    assert server_gone(sdk, server.id)
 
 
 def test_a_bulk_action_makes_one_followed_operation_per_target(worker, member_client, member_creds, sdk, boot):  # noqa: ANN001

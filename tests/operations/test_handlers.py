@@ -1,0 +1,123 @@
+"""Every server handler against the cloud with a real worker: each ends in its state (checked through
+openstacksdk), "already done" is success, and the cloud's refusals fail at once with its message."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.operations.models import State
+from apps.operations.services import dispatch
+from tests.operations.conftest import make_server, server_gone, wait_op
+
+pytestmark = [pytest.mark.worker]
+
+
+def run(creds, kind: str, server, **params):  # noqa: ANN001, ANN201
+    op = dispatch(
+        creds=creds, kind=kind, target_type="server", target_id=server.id, target_name=server.name, params=params
+    )
+    return wait_op(op.id)
+
+
+def test_every_action_reaches_its_state(worker, member_creds, sdk, boot):  # noqa: ANN001
+    server = make_server(sdk, boot, "ops-all-1")
+    flavors = sorted(sdk.compute.flavors(), key=lambda f: (f.ram, f.vcpus))
+    bigger = next(f for f in flavors if f.ram > flavors[0].ram)
+
+    def ok(kind: str, **params):  # noqa: ANN003, ANN202
+        op = run(member_creds, kind, server, **params)
+        assert op.state == State.SUCCEEDED, (kind, op.display_message, op.steps)
+        return op, (None if kind == "server.delete" else sdk.compute.get_server(server.id))
+
+    _, s = ok("server.reboot", hard=False)
+    assert s.status == "ACTIVE"
+    _, s = ok("server.reboot", hard=True)
+    assert s.status == "ACTIVE"
+    _, s = ok("server.lock", reason="maintenance")
+    assert s.is_locked
+    locked_stop = run(member_creds, "server.stop", server)  # Nova refuses a member's action on a locked server
+    assert locked_stop.state == State.FAILED and locked_stop.attempts == 1 and locked_stop.display_message
+    _, s = ok("server.unlock")
+    assert not s.is_locked
+    op, s = ok("server.rename", name="ops-all-renamed")
+    assert s.name == "ops-all-renamed" and op.target_name == "ops-all-1"
+    op, _ = ok("server.snapshot", name="ops-all-snap")
+    image = sdk.image.get_image(op.result["image_id"])
+    assert image.status == "active" and image.name == "ops-all-snap"
+    assert op.target_id == server.id  # the target stays the server
+    _, s = ok("server.resize", flavor_id=bigger.id)
+    assert s.status == "VERIFY_RESIZE"
+    _, s = ok("server.confirm_resize")
+    assert s.status == "ACTIVE" and s.flavor["original_name"] == bigger.name
+    _, s = ok("server.resize", flavor_id=flavors[0].id)
+    assert s.status == "VERIFY_RESIZE"
+    _, s = ok("server.revert_resize")
+    assert s.status == "ACTIVE" and s.flavor["original_name"] == bigger.name
+    _, s = ok("server.rebuild", image_id=boot["image_id"])
+    assert s.status == "ACTIVE"
+    _, s = ok("server.pause")
+    assert s.status == "PAUSED"
+    _, s = ok("server.unpause")
+    assert s.status == "ACTIVE"
+    _, s = ok("server.suspend")
+    assert s.status == "SUSPENDED"
+    _, s = ok("server.resume")
+    assert s.status == "ACTIVE"
+    _, s = ok("server.stop")
+    assert s.status == "SHUTOFF"
+    again, _ = ok("server.stop")  # already stopped: success, nothing done
+    assert [step["text"] for step in again.steps][0] == "Already done; nothing to change"
+    _, s = ok("server.start")
+    assert s.status == "ACTIVE"
+    ok("server.delete")
+    assert server_gone(sdk, server.id)
+    gone = run(member_creds, "server.delete", server)  # already deleted: success
+    assert gone.state == State.SUCCEEDED and gone.steps[0]["text"] == "Already deleted"
+
+
+def test_a_launch_over_quota_fails_at_once_with_novas_message(worker, member_creds, boot, stratus):  # noqa: ANN001
+    import openstack
+
+    admin = openstack.connect(cloud=stratus.admin.name)
+    project = admin.identity.find_project(stratus.member.project_name)
+    admin.compute.update_quota_set(project.id, instances=0)
+    try:
+        op = dispatch(
+            creds=member_creds,
+            kind="server.launch",
+            target_type="server",
+            target_name="ops-quota-1",
+            params={"name": "ops-quota-1", "source_type": "image", "networks": "none", **boot},
+        )
+        op = wait_op(op.id)
+    finally:
+        admin.compute.revert_quota_set(project.id)
+    assert op.state == State.FAILED
+    assert op.attempts == 1
+    assert "quota" in op.display_message.lower()
+
+
+def test_it_launches_from_an_image_onto_a_new_volume(worker, member_creds, sdk, boot):  # noqa: ANN001
+    op = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-bfv-1",
+        params={
+            "name": "ops-bfv-1",
+            "source_type": "image_to_volume",
+            "volume_size": 1,
+            "delete_on_termination": True,
+            "networks": "none",
+            "user_data": "#cloud-config\n",
+            "metadata": {"role": "web"},
+            "description": "booted from a volume",
+            **boot,
+        },
+    )
+    op = wait_op(op.id)
+    assert op.state == State.SUCCEEDED, (op.display_message, op.steps)
+    server = sdk.compute.get_server(op.target_id)
+    assert server.status == "ACTIVE"
+    assert server.metadata.get("role") == "web"
+    assert server.attached_volumes
