@@ -116,6 +116,9 @@ def test_no_get_changes_anything(admin_client, project_a_client, stratus, object
                 stratus.control("requests/reset")
                 response = client.get(url, **headers)
                 assert response.status_code != 500, f"GET {url} -> 500"
+                csp = response.get("Content-Security-Policy", "")
+                script_src = next((d.split()[1:] for d in csp.split(";") if d.split()[:1] == ["script-src"]), None)
+                assert script_src == ["'self'"], f"GET {url}: CSP {csp!r}"  # every page, the console's included
                 writes = cloud_writes(stratus)
                 assert all(READ_ONLY_POSTS.match(w) for w in writes), f"GET {url} changed the cloud: {writes}"
                 if writes:
