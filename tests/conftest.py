@@ -217,6 +217,15 @@ def admin_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
     return page
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`devcloud_only` tests are skipped against a real cloud (make test-cloud)."""
+    if os.environ.get("STRATUS_TEST_CLOUD"):
+        skip = pytest.mark.skip(reason="uses devcloud's fault injection; cannot run against a real cloud")
+        for item in items:
+            if "devcloud_only" in item.keywords:
+                item.add_marker(skip)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop this process' embedded Redis and remove its state directory (see dashboard/settings.py)."""
     import shutil
