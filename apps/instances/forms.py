@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.instances import selectors
+from apps.instances import selectors, services
 
 NAME_MAX = 255
 USER_DATA_MAX = 65535  # Nova: base64 user data up to 64 KiB
@@ -203,6 +203,32 @@ class LaunchForm(forms.Form):
         if source in ("volume",) and (data.get("count") or 1) > 1:
             self.add_error("count", _("An existing volume can boot only one instance."))
         return data
+
+    def launch_request(self) -> services.LaunchRequest:
+        """What to launch, from a valid form (the params of each `server.launch` operation)."""
+        data = self.cleaned_data
+        source = data["source"]
+        image_id = ""
+        if source == "snapshot":
+            image_id = data["snapshot_id"]
+        elif source in ("image", "image_to_volume"):
+            image_id = data["image_id"]
+        return services.LaunchRequest(
+            name=data["name"],
+            count=data["count"],
+            flavor_id=data["flavor_id"],
+            source_type=source,
+            image_id=image_id,
+            volume_id=data["volume_id"] if source == "volume" else "",
+            volume_size=int(data.get("volume_size") or 0) if source == "image_to_volume" else 0,
+            delete_on_termination=bool(data.get("delete_on_termination")) and source in ("image_to_volume", "volume"),
+            key_name=data.get("key_name") or "",
+            availability_zone=data.get("availability_zone") or "",
+            user_data=data.get("user_data") or "",
+            metadata=data.get("metadata") or {},
+            description=data.get("description") or "",
+            networks=self.networks_value(),
+        )
 
     def networks_value(self) -> Any:
         value = self.cleaned_data.get("network")

@@ -12,11 +12,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from openstack import utils as sdk_utils
 
-from apps.cloud.errors import CloudError, NotFound, cloud_errors
-from apps.operations.registry import Context, operation_handler
+from apps.cloud.errors import CloudError, NotFound, Unavailable, cloud_errors
+from apps.operations.registry import Context, WaitTimeout, operation_handler
 
 BUILD_TIMEOUT = 1800
 ACTION_TIMEOUT = 900
@@ -115,6 +116,17 @@ def simple_action(ctx: Context, *, done_when: set[str], step: Any, call: Callabl
     wait_status(ctx, server.id, done_when, what=what)
 
 
+def unanswered(exc: Unavailable) -> bool:
+    """A create whose answer never came (timeout, connection cut, a gateway's 504): it may have happened."""
+    cause = exc.__cause__
+    status = getattr(cause, "status_code", None) or getattr(cause, "http_status", None)
+    return status is None or status == 504
+
+
+def unanswered_wait() -> float:
+    return max(15.0, 3 * float(settings.STRATUS_CLOUD_TIMEOUT))
+
+
 # --- launch ----------------------------------------------------------------------------------------------
 
 
@@ -199,10 +211,26 @@ def launch_server(ctx: Context) -> None:
     with cloud_errors("compute"):
         tags_supported = sdk_utils.supports_microversion(ctx.conn.compute, "2.52")
     server = find_server(ctx, ctx.op.target_id) or find_launched(ctx, tag, tags_supported)
+    if server is None and (ctx.op.result or {}).get("create_unanswered"):
+        # The last create timed out: Nova may still be making that server. Look for it a while before creating.
+        ctx.step(_("Looking for the instance the interrupted attempt may have created"), progress=5)
+        try:
+            server = ctx.wait_for(
+                lambda: find_launched(ctx, tag, tags_supported),
+                what=_("the instance from the interrupted attempt"),
+                timeout=unanswered_wait(),
+            )
+        except WaitTimeout:
+            server = None
     if server is None:
         ctx.step(_("Creating the instance"), progress=5)
-        with cloud_errors("compute"):
-            server = ctx.conn.compute.create_server(**launch_attrs(ctx, tag, tags_supported))
+        try:
+            with cloud_errors("compute"):
+                server = ctx.conn.compute.create_server(**launch_attrs(ctx, tag, tags_supported))
+        except Unavailable as exc:
+            if unanswered(exc):
+                ctx.set_result(create_unanswered=True)
+            raise
     else:
         ctx.step(_("Found the instance an earlier attempt created"), progress=5)
     ctx.set_target(server.id, ctx.params.get("name", ""))

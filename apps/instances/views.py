@@ -548,46 +548,20 @@ def _launch_initial(request: HttpRequest) -> dict[str, Any]:
 def launch(request: HttpRequest) -> HttpResponse:
     creds = _creds(request)
     choices = selectors.launch_choices(creds)
-    quota_error = ""
     if request.method == "POST":
         form = forms.LaunchForm(request.POST, choices=choices)
         if form.is_valid():
-            data = form.cleaned_data
+            req = form.launch_request()
             flavor = form.selected_flavor()
-            source = data["source"]
-            req = services.LaunchRequest(
-                name=data["name"],
-                count=data["count"],
-                flavor_id=data["flavor_id"],
-                source_type=source,
-                image_id=(data["snapshot_id"] if source == "snapshot" else data["image_id"])
-                if source != "volume"
-                else "",
-                volume_id=data["volume_id"] if source == "volume" else "",
-                volume_size=int(data.get("volume_size") or 0) if source == "image_to_volume" else 0,
-                delete_on_termination=bool(data.get("delete_on_termination"))
-                if source in ("image_to_volume", "volume")
-                else False,
-                key_name=data.get("key_name") or "",
-                availability_zone=data.get("availability_zone") or "",
-                user_data=data.get("user_data") or "",
-                metadata=data.get("metadata") or {},
-                description=data.get("description") or "",
-                networks=form.networks_value(),
-            )
             try:
                 services.check_launch_quota(
-                    quota=selectors.get_quota(creds),
+                    quota=choices.quota,  # read in this request, just before
                     count=req.count,
                     vcpus=flavor.vcpus if flavor else 0,
                     ram=flavor.ram if flavor else 0,
                 )
                 services.launch_servers(creds=creds, launch=req)
-            except services.QuotaExceeded as exc:
-                quota_error = exc.message
-                form.add_error(None, exc.message)
-            except OverQuota as exc:
-                quota_error = exc.message
+            except (services.QuotaExceeded, OverQuota) as exc:
                 form.add_error(None, exc.message)
             except services.DispatchError as exc:
                 form.add_error(None, exc.message)
@@ -609,7 +583,6 @@ def launch(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "choices": choices,
-        "quota_error": quota_error,
         "usage": _launch_usage(form, choices.quota),
         "cli": launch_command(form),
     }
