@@ -180,3 +180,26 @@ def test_an_expired_token_fails_at_once(worker, member_creds, boot):  # noqa: AN
     op = wait_op(op.id)
     assert op.state == State.FAILED
     assert "session expired" in op.display_message
+
+
+def test_a_launch_whose_create_timed_out_still_makes_one_server(
+    worker_factory, monkeypatch, member_creds, sdk, boot, devcloud, clear_faults
+):  # noqa: ANN001
+    """Nova makes the server but the answer never comes back in time: the retry finds it by its tag."""
+    monkeypatch.setenv("STRATUS_CLOUD_TIMEOUT", "2")
+    monkeypatch.setenv("STRATUS_OPERATION_RETRY_BASE", "0.2")
+    worker_factory()
+    devcloud.control("faults", {"service": "compute", "method": "POST", "path": r"/servers$", "stall": 4, "count": 1})
+    op = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-timeout-1",
+        params={"name": "ops-timeout-1", "source_type": "image", "networks": "none", **boot},
+    )
+    op = wait_op(op.id)
+    assert op.state == State.SUCCEEDED, (op.display_message, op.steps)
+    assert op.attempts == 2
+    assert any(s["text"].startswith("Looking for the instance") for s in op.steps)
+    assert len(servers_tagged(sdk, f"op-{op.id}")) == 1
+    assert len(list(sdk.compute.servers(name="^ops-timeout-1$"))) == 1
