@@ -606,17 +606,37 @@ def list_flavors(creds: Credentials) -> list[FlavorChoice]:
     return flavors
 
 
-def _image_choice(img: Any) -> ImageChoice:
-    props = img.properties or {}
-    image_type = getattr(img, "image_type", None) or props.get("image_type")
+def _image_choice(img: dict[str, Any]) -> ImageChoice:
     return ImageChoice(
-        id=img.id,
-        name=img.name or img.id,
-        min_disk=int(img.min_disk or 0),
-        min_ram=int(img.min_ram or 0),
-        size=int(img.size or 0),
-        is_snapshot=image_type == "snapshot",
+        id=str(img["id"]),
+        name=str(img.get("name") or img["id"]),
+        min_disk=int(img.get("min_disk") or 0),
+        min_ram=int(img.get("min_ram") or 0),
+        size=int(img.get("size") or 0),
+        is_snapshot=img.get("image_type") == "snapshot",
     )
+
+
+def _active_images(creds: Credentials) -> list[ImageChoice]:
+    """Every active image the project can see, from Glance's JSON (following its `next` links)."""
+    from openstack import exceptions as sdk_exceptions
+
+    conn = connection_for(creds)
+    images: list[ImageChoice] = []
+    params: dict[str, Any] | None = {"status": "active", "limit": 500}
+    path = "/images"
+    with cloud_errors("image"):
+        for _page in range(20):  # at most 10,000 images
+            response = conn.image.get(path, params=params, raise_exc=False)
+            sdk_exceptions.raise_from_response(response)
+            body = response.json()
+            images.extend(_image_choice(i) for i in body.get("images", []))
+            nxt = body.get("next")
+            if not nxt:
+                break
+            # Glance's `next` is "/v2/images?marker=..."; the adapter's endpoint already ends in /v2.
+            path, params = nxt.removeprefix("/v2"), None
+    return sorted(images, key=lambda i: i.name.lower())
 
 
 def get_quota(creds: Credentials) -> Quota:
@@ -636,9 +656,7 @@ def get_quota(creds: Credentials) -> Quota:
 def launch_choices(creds: Credentials) -> LaunchChoices:
     conn = connection_for(creds)
     flavors = list_flavors(creds)
-    with cloud_errors("image"):
-        all_images = [_image_choice(i) for i in conn.image.images(status="active")]
-    all_images.sort(key=lambda i: i.name.lower())
+    all_images = _active_images(creds)
     with cloud_errors("compute"):
         keypairs = sorted(k.name for k in conn.compute.keypairs())
         zones = sorted(
@@ -648,12 +666,21 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
     volumes: list[VolumeChoice] = []
     warnings: list[str] = []
     if has_volume:
+        from openstack import exceptions as sdk_exceptions
+
         with cloud_errors("volume"):
+            response = conn.block_storage.get(
+                "/volumes/detail", params={"status": "available", "limit": 1000}, raise_exc=False
+            )
+            sdk_exceptions.raise_from_response(response)
             volumes = [
                 VolumeChoice(
-                    id=v.id, name=v.name or v.id, size=int(v.size or 0), bootable=str(v.is_bootable).lower() == "true"
+                    id=str(v["id"]),
+                    name=str(v.get("name") or v["id"]),
+                    size=int(v.get("size") or 0),
+                    bootable=str(v.get("bootable")).lower() == "true",
                 )
-                for v in conn.block_storage.volumes(details=True, status="available")
+                for v in response.json().get("volumes", [])
             ]
     has_network = _has_service(creds, "network")
     networks: list[tuple[str, str]] = []
@@ -676,10 +703,7 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
 
 
 def list_images(creds: Credentials) -> list[ImageChoice]:
-    conn = connection_for(creds)
-    with cloud_errors("image"):
-        images = [_image_choice(i) for i in conn.image.images(status="active")]
-    return sorted(images, key=lambda i: i.name.lower())
+    return _active_images(creds)
 
 
 def filter_images(creds: Credentials) -> list[tuple[str, str]]:

@@ -161,3 +161,20 @@ def test_a_stale_page_marker_goes_back_to_the_first_page(member_client):
     response = member_client.get("/instances/", {"marker": "00000000-0000-0000-0000-00000000dead", "sort": "name"})
     assert response.status_code == 302
     assert response["Location"] == "?sort=name&dir=asc"
+
+
+def test_the_launch_page_offers_available_volumes_and_preselects_from_the_url(member_client, demo_conn):
+    from tests.instances.conftest import wait_until
+
+    image = demo_conn.image.find_image("cirros-0.6.3-x86_64-disk")
+    volume = demo_conn.block_storage.create_volume(size=1, image_id=image.id, name="t-boot-vol")
+    try:
+        wait_until(lambda: demo_conn.block_storage.get_volume(volume.id).status == "available", what="the volume")
+        page = member_client.get("/instances/launch/", {"source": "volume", "volume_id": volume.id}).content.decode()
+        assert f'<option value="{volume.id}" selected>t-boot-vol (1 GB)</option>' in page
+        assert 'value="volume" id="id_source_2" required checked' in page or (
+            'value="volume"' in page and "checked" in page.split('value="volume"', 1)[1][:80]
+        )
+        assert f"--volume {volume.id}" in page
+    finally:
+        demo_conn.block_storage.delete_volume(volume)
