@@ -174,8 +174,14 @@ def _rows(request: HttpRequest, servers: list[selectors.Server]) -> list[dict[st
     creds = _creds(request)
     ops = _active_operations(request, [s.id for s in servers]) if servers else {}
     texts = {"labels": _action_labels(), "text": _action_text(), "urls": _action_urls()}
+    console = _console_url(_PLACEHOLDER)
     return [
-        {"server": s, "op": ops.get(s.id), "actions": _row_actions(s, is_admin=creds.is_admin, texts=texts)}
+        {
+            "server": s,
+            "op": ops.get(s.id),
+            "actions": _row_actions(s, is_admin=creds.is_admin, texts=texts),
+            "console_url": console.replace(_PLACEHOLDER, s.id) if console and s.status == "ACTIVE" else "",
+        }
         for s in servers
     ]
 

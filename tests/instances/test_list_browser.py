@@ -21,6 +21,13 @@ def test_member_bulk_deletes_five_instances(member_page, live_server, worker, de
     page.goto(live_server.url + "/instances/?q=t-bulk")
     rows = page.locator("tr.server-row")
     expect(rows).to_have_count(5)
+    # A row's own menu: stop one; its badge follows the transition without a reload.
+    first = page.locator(f"#server-{servers[0].id}")
+    first.get_by_text("Actions").click()
+    first.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.locator(".toast").last).to_contain_text("Stopping t-bulk-0")
+    expect(page.locator(f"#server-{servers[0].id} [data-role=status]")).to_have_text("SHUTOFF", timeout=30000)
+    assert demo_conn.compute.get_server(servers[0].id).status == "SHUTOFF"
     for s in servers:
         page.locator(f"#server-{s.id} input[name=server]").check()
     page.get_by_label("With selected:").select_option(label="Delete")
