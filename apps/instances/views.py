@@ -186,8 +186,8 @@ def _rows(request: HttpRequest, servers: list[selectors.Server]) -> list[dict[st
     ]
 
 
-def _poll_url(*, since: str, flux: list[str], seen: list[str], insert: bool) -> str:
-    query = {"since": since, "flux": ",".join(flux), "seen": ",".join(seen)}
+def _poll_url(*, since: str, flux: list[str], seen: list[str], insert: bool, at: list[str] | None = None) -> str:
+    query = {"since": since, "flux": ",".join(flux), "seen": ",".join(seen), "at": ",".join(at or [])}
     if insert:
         query["insert"] = "1"
     return reverse("instances:poll") + "?" + urlencode(query)
@@ -210,9 +210,10 @@ def server_list(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("That page no longer exists; here is the first page."))
         return HttpResponseRedirect("?" + urlencode(filters.query(marker="")))
     rows = _rows(request, page.servers)
-    flux = [r["server"].id for r in rows if r["server"].in_flux or r["op"]]
+    flux = [r["server"].id for r in rows if r["server"].in_flux]
+    busy = bool(flux) or any(r["op"] for r in rows)
     insert = not filters.marker and not filters.active and filters.sort == "created" and filters.dir == "desc"
-    polling = bool(flux) or _watching(request)
+    polling = busy or _watching(request)
     context = {
         "page": page,
         "rows": rows,
@@ -222,7 +223,13 @@ def server_list(request: HttpRequest) -> HttpResponse:
         "page_sizes": selectors.PAGE_SIZES,
         "bulk_actions": [(a, _action_labels()[a]) for a in BULK_ACTIONS],
         "polling": polling,
-        "poll_url": _poll_url(since=page.since or "", flux=flux, seen=[s.id for s in page.servers], insert=insert),
+        "poll_url": _poll_url(
+            since=page.since or "",
+            flux=flux,
+            seen=[s.id for s in page.servers],
+            insert=insert,
+            at=[s.id for s in page.servers if page.since and s.updated_raw == page.since],
+        ),
         "first_url": "?" + urlencode(filters.query(marker="")),
         "next_url": "?" + urlencode(filters.query(marker=page.next_marker)) if page.has_next else "",
         "show_filters": filters.active or request.GET.get("filters") == "1",
@@ -298,44 +305,47 @@ def filters_panel(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def poll(request: HttpRequest) -> HttpResponse:
-    """Live rows: Nova's `changes-since` for what changed; out-of-band swaps of just those rows; 286 when calm."""
+    """Live rows: Nova's `changes-since` for what changed; out-of-band swaps of just those rows; 286 when calm.
+
+    The poll URL carries the cursor (`since`, Nova's clock), the rows already shown at that second (`at`, as
+    Nova's timestamps have second precision), the rows on the page (`seen`) and those in a Nova transition
+    (`flux`). Rows with an operation in progress are looked up again on every poll (a database read).
+    """
     since = (request.GET.get("since") or "").strip()
     flux = {i for i in (request.GET.get("flux") or "").split(",") if i}
+    at = {i for i in (request.GET.get("at") or "").split(",") if i}
     seen = [i for i in (request.GET.get("seen") or "").split(",") if i]
     insert = request.GET.get("insert") == "1"
-    changed: list[selectors.Server] = []
     if since:
         changed = selectors.changed_servers(_creds(request), since=since)
     else:
         # Nothing was on the page: look at the newest servers instead.
-        page = selectors.list_servers(_creds(request), selectors.ServerFilters())
-        changed = page.servers
+        changed = selectors.list_servers(_creds(request), selectors.ServerFilters()).servers
+    # Only what is new since the last answer (a server shown at the cursor's second is not sent again).
+    fresh = [s for s in changed if s.updated_raw > since or (s.updated_raw == since and s.id not in at)]
     seen_set = set(seen)
-    updates = [s for s in changed if s.id in seen_set and not s.deleted]
-    removed = [s.id for s in changed if s.id in seen_set and s.deleted]
-    added = [s for s in changed if s.id not in seen_set and not s.deleted] if insert else []
-    added.sort(key=lambda s: s.created or 0, reverse=False)  # type: ignore[arg-type,return-value]
+    updates = [s for s in fresh if s.id in seen_set and not s.deleted]
+    removed = [s.id for s in fresh if s.id in seen_set and s.deleted]
+    added = [s for s in fresh if s.id not in seen_set and not s.deleted] if insert else []
+    added.sort(key=lambda s: s.created.isoformat() if s.created else "")
     rows_by_id = {r["server"].id: r for r in _rows(request, updates + added)}
-    for s in changed:
-        if s.id in flux and (s.deleted or not s.in_flux):
-            flux.discard(s.id)
-    for row in rows_by_id.values():
-        if row["server"].in_flux or row["op"]:
-            flux.add(row["server"].id)
-    # Rows whose operation is still pending keep the table polling even before Nova shows any change.
-    still_ops = _active_operations(request, [i for i in seen if i not in removed])
-    flux |= set(still_ops)
+    for server in updates + added:
+        if server.in_flux:
+            flux.add(server.id)
+        else:
+            flux.discard(server.id)
     flux -= set(removed)
-    new_since = max([since, *(s.updated_raw for s in changed)])
     new_seen = [s.id for s in reversed(added)] + [i for i in seen if i not in removed]
-    keep_polling = bool(flux) or _watching(request)
+    ops = _active_operations(request, new_seen)
+    new_since = max([since, *(s.updated_raw for s in changed)])
+    new_at = {s.id for s in changed if s.updated_raw == new_since} | (at if new_since == since else set())
+    keep_polling = bool(flux) or bool(ops) or _watching(request)
     context = {
         "updates": [rows_by_id[s.id] for s in updates],
         "added": [rows_by_id[s.id] for s in reversed(added)],
         "removed": removed,
         "polling": keep_polling,
-        "poll_url": _poll_url(since=new_since, flux=sorted(flux), seen=new_seen, insert=insert),
-        "empty_now": not new_seen,
+        "poll_url": _poll_url(since=new_since, flux=sorted(flux), seen=new_seen, insert=insert, at=sorted(new_at)),
     }
     response = render(request, "instances/list.html#poll-response", context)
     if added and not seen:
