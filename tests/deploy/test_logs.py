@@ -91,7 +91,7 @@ def test_a_full_flow_logs_json_with_request_ids_and_no_secrets(devcloud, tmp_pat
         assert person.post("/instances/launch/", body).status_code == 200
         wait_for_operations(db_path, 1)
         server = next(objects.conn.compute.servers(name="logs-probe"))
-        objects.cleanups.append(lambda: objects.conn.compute.delete_server(server.id, ignore_missing=True))
+        objects.delete_server_later(objects.conn, server.id)
         assert person.post(f"/instances/{server.id}/stop/").status_code == 200
         assert ("server.stop", "succeeded") in wait_for_operations(db_path, 2)
 

@@ -135,7 +135,7 @@ def test_two_webs_two_workers_lose_nothing_when_one_of_each_is_killed(devcloud, 
             proc.stop()
         for server in objects.conn.compute.servers():
             if server.name.startswith(prefix):
-                objects.cleanups.append(lambda sid=server.id: objects.conn.compute.delete_server(sid))
+                objects.delete_server_later(objects.conn, server.id)
 
     try:
         ops = operations(scale_database)

@@ -199,6 +199,16 @@ class Objects:
     ids: dict[str, str] = field(default_factory=dict)
     server_names: list[str] = field(default_factory=list)
     cleanups: list = field(default_factory=list)
+    deleting: list = field(default_factory=list)  # (connection, server id) to wait for
+
+    def delete_server_later(self, conn: openstack.connection.Connection, server_id: str) -> None:
+        """At cleanup: delete the server, and wait until it is gone (its quota is free for the next test)."""
+
+        def delete() -> None:
+            conn.compute.delete_server(server_id, ignore_missing=True)
+            self.deleting.append((conn, server_id))
+
+        self.cleanups.append(delete)
 
     def cleanup(self) -> None:
         for fn in reversed(self.cleanups):
@@ -206,6 +216,18 @@ class Objects:
                 fn()
             except Exception:  # noqa: BLE001 - best effort: the cloud may already have removed it
                 pass
+        self.cleanups.clear()
+        deadline = time.monotonic() + 60
+        while self.deleting and time.monotonic() < deadline:
+            conn, server_id = self.deleting[0]
+            try:
+                if conn.compute.find_server(server_id, ignore_missing=True) is None:
+                    self.deleting.pop(0)
+                    continue
+            except Exception:  # noqa: BLE001
+                self.deleting.pop(0)
+                continue
+            time.sleep(0.2)
 
 
 def smallest_boot(conn: openstack.connection.Connection) -> tuple[str, str]:
@@ -225,7 +247,7 @@ def boot_server(objects: Objects, name: str, **extra) -> openstack.compute.v2.se
     conn = objects.conn
     image_id, flavor_id = smallest_boot(conn)
     server = conn.compute.create_server(name=name, image_id=image_id, flavor_id=flavor_id, networks="none", **extra)
-    objects.cleanups.append(lambda: conn.compute.delete_server(server.id, ignore_missing=True))
+    objects.delete_server_later(conn, server.id)
     server = conn.compute.wait_for_server(server, status="ACTIVE", wait=120, interval=0.3)
     objects.server_names.append(name)
     return server
