@@ -23,9 +23,33 @@ def member_creds(stratus, transactional_db) -> Credentials:  # noqa: ANN001
 
 @pytest.fixture
 def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
-    """The member's own openstacksdk connection (clouds.yaml), to check the cloud's state independently."""
+    """The member's own openstacksdk connection (clouds.yaml), to check the cloud's state independently.
+
+    The servers and snapshot images a test leaves behind are deleted afterwards: the project's quota is shared
+    by every test that runs on this cloud."""
     conn = openstack.connect(cloud=stratus.member.name)
+    servers_before = {s.id for s in conn.compute.servers()}
+    images_before = {i.id for i in conn.image.images()}
     yield conn
+    left = [s for s in conn.compute.servers() if s.id not in servers_before]
+    for server in left:
+        try:
+            if server.is_locked:
+                conn.compute.unlock_server(server)
+            conn.compute.delete_server(server)
+        except openstack.exceptions.SDKException:
+            pass
+    for server in left:
+        try:
+            conn.compute.wait_for_delete(server, interval=0.2, wait=60)
+        except openstack.exceptions.SDKException:
+            pass
+    for image in conn.image.images():
+        if image.id not in images_before and image.owner == conn.current_project_id:
+            try:
+                conn.image.delete_image(image)
+            except openstack.exceptions.SDKException:
+                pass
     conn.close()
 
 
