@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -124,6 +125,7 @@ def unanswered(exc: Unavailable) -> bool:
 
 
 def unanswered_wait() -> float:
+    """How long after a create was sent its server may still appear (the call's timeout, with a margin)."""
     return max(15.0, 3 * float(settings.STRATUS_CLOUD_TIMEOUT))
 
 
@@ -211,25 +213,30 @@ def launch_server(ctx: Context) -> None:
     with cloud_errors("compute"):
         tags_supported = sdk_utils.supports_microversion(ctx.conn.compute, "2.52")
     server = find_server(ctx, ctx.op.target_id) or find_launched(ctx, tag, tags_supported)
-    if server is None and (ctx.op.result or {}).get("create_unanswered"):
-        # The last create timed out: Nova may still be making that server. Look for it a while before creating.
-        ctx.step(_("Looking for the instance the interrupted attempt may have created"), progress=5)
-        try:
-            server = ctx.wait_for(
-                lambda: find_launched(ctx, tag, tags_supported),
-                what=_("the instance from the interrupted attempt"),
-                timeout=unanswered_wait(),
-            )
-        except WaitTimeout:
-            server = None
+    sent_at = (ctx.op.result or {}).get("create_sent_at")
+    if server is None and sent_at:
+        # An earlier attempt sent a create and never saw the answer (its worker died, or the call timed out):
+        # Nova may still be making that server. Look for its tag until that create must have ended.
+        remaining = float(sent_at) + unanswered_wait() - time.time()
+        if remaining > 0:
+            ctx.step(_("Looking for the instance the interrupted attempt may have created"), progress=5)
+            try:
+                server = ctx.wait_for(
+                    lambda: find_launched(ctx, tag, tags_supported),
+                    what=_("the instance from the interrupted attempt"),
+                    timeout=remaining,
+                )
+            except WaitTimeout:
+                server = None
     if server is None:
+        ctx.set_result(create_sent_at=time.time())  # written before the call: a crash mid-call leaves it
         ctx.step(_("Creating the instance"), progress=5)
         try:
             with cloud_errors("compute"):
                 server = ctx.conn.compute.create_server(**launch_attrs(ctx, tag, tags_supported))
-        except Unavailable as exc:
-            if unanswered(exc):
-                ctx.set_result(create_unanswered=True)
+        except CloudError as exc:
+            if not (isinstance(exc, Unavailable) and unanswered(exc)):
+                ctx.set_result(create_sent_at=None)  # Nova answered: it made nothing
             raise
     else:
         ctx.step(_("Found the instance an earlier attempt created"), progress=5)

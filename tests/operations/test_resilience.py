@@ -17,14 +17,19 @@ from tests.operations.conftest import make_server, servers_tagged, wait_op, wait
 pytestmark = [pytest.mark.worker, pytest.mark.devcloud_only]
 
 
+@pytest.mark.parametrize("moment", ["while-waiting", "during-the-create-call"])
 def test_it_completes_a_launch_with_one_server_after_the_worker_is_killed(
-    worker_factory, member_creds, sdk, boot, devcloud, clear_faults
+    moment, worker_factory, member_creds, sdk, boot, devcloud, clear_faults
 ):  # noqa: ANN001
     worker = worker_factory("w1")
-    # Hold the launch in its waiting phase: every GET of one server stalls, so the kill lands after the create.
-    devcloud.control(
-        "faults", {"service": "compute", "method": "GET", "path": r"/servers/[0-9a-f-]{36}$", "stall": 30, "count": 3}
-    )
+    if moment == "while-waiting":
+        # Every GET of the new server stalls, so the kill lands after the create, while the launch waits.
+        fault = {"service": "compute", "method": "GET", "path": r"/servers/[0-9a-f-]{36}$", "stall": 30, "count": 3}
+    else:
+        # Nova takes 3 s to answer the create: the worker dies with the call in flight, and Nova still makes
+        # the server afterwards. The resumed launch must find it rather than create a second one.
+        fault = {"service": "compute", "method": "POST", "path": r"/servers$", "stall": 3, "count": 1}
+    devcloud.control("faults", fault)
     op = dispatch(
         creds=member_creds,
         kind="server.launch",
@@ -32,11 +37,18 @@ def test_it_completes_a_launch_with_one_server_after_the_worker_is_killed(
         target_name="ops-crash-1",
         params={"name": "ops-crash-1", "source_type": "image", "networks": "none", **boot},
     )
-    wait_until(lambda: Operation.objects.get(id=op.id).target_id, what="the server to be created", timeout=60)
+    if moment == "while-waiting":
+        wait_until(lambda: Operation.objects.get(id=op.id).target_id, what="the server to be created", timeout=60)
+    else:
+        wait_until(
+            lambda: any(st["text"] == "Creating the instance" for st in Operation.objects.get(id=op.id).steps),
+            what="the create call to be sent",
+            timeout=60,
+        )
+        assert not Operation.objects.get(id=op.id).target_id
     assert Operation.objects.get(id=op.id).state == State.RUNNING
     worker.kill()
-    devcloud.control("faults", method="DELETE")
-    assert len(servers_tagged(sdk, f"op-{op.id}")) == 1
+    devcloud.control("faults", method="DELETE")  # (a create already stalled in devcloud still completes)
 
     # A worker starts again under the same node name: it re-queues what its previous incarnation left running.
     worker_factory("w1")
