@@ -212,8 +212,14 @@ def test_hostile_text_goes_to_the_cloud_and_back_as_text(
                     for free in ("description", "metadata", "user_data"):
                         if free in form.fields:
                             body[free] = f"x={hostile_text}" if free == "metadata" else hostile_text
+                    if "public_key" in form.fields:  # key material: a valid key type followed by script
+                        body["public_key"] = (
+                            f'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 <script>alert("stratus-{token}")</script>'
+                        )
                     response = client.post(form.action, body)
                     assert response.status_code < 500, f"POST {form.action} -> {response.status_code}"
+                    for pattern in DANGEROUS_HTML:
+                        assert not pattern.search(response.content.decode()), f"POST {form.action} echoed raw HTML"
                     posted.append(form.action)
         new_ops = Operation.objects.exclude(id__in=ops_before)
         if new_ops.exists():
