@@ -228,7 +228,7 @@ def server_list(request: HttpRequest) -> HttpResponse:
             flux=flux,
             seen=[s.id for s in page.servers],
             insert=insert,
-            at=[s.id for s in page.servers if page.since and s.updated_raw == page.since],
+            at=[s.fingerprint for s in page.servers if page.since and s.updated_raw == page.since],
         ),
         "first_url": "?" + urlencode(filters.query(marker="")),
         "next_url": "?" + urlencode(filters.query(marker=page.next_marker)) if page.has_next else "",
@@ -307,9 +307,10 @@ def filters_panel(request: HttpRequest) -> HttpResponse:
 def poll(request: HttpRequest) -> HttpResponse:
     """Live rows: Nova's `changes-since` for what changed; out-of-band swaps of just those rows; 286 when calm.
 
-    The poll URL carries the cursor (`since`, Nova's clock), the rows already shown at that second (`at`, as
-    Nova's timestamps have second precision), the rows on the page (`seen`) and those in a Nova transition
-    (`flux`). Rows with an operation in progress are looked up again on every poll (a database read).
+    The poll URL carries the cursor (`since`, Nova's clock); the fingerprints of the rows already shown as they
+    were at that second (`at`: Nova's timestamps have second precision, and a row can change twice in one);
+    the rows on the page (`seen`) and those in a Nova transition (`flux`). Rows with an operation in progress
+    are looked up again on every poll (a database read).
     """
     since = (request.GET.get("since") or "").strip()
     flux = {i for i in (request.GET.get("flux") or "").split(",") if i}
@@ -322,7 +323,7 @@ def poll(request: HttpRequest) -> HttpResponse:
         # Nothing was on the page: look at the newest servers instead.
         changed = selectors.list_servers(_creds(request), selectors.ServerFilters()).servers
     # Only what is new since the last answer (a server shown at the cursor's second is not sent again).
-    fresh = [s for s in changed if s.updated_raw > since or (s.updated_raw == since and s.id not in at)]
+    fresh = [s for s in changed if s.updated_raw > since or (s.updated_raw == since and s.fingerprint not in at)]
     seen_set = set(seen)
     updates = [s for s in fresh if s.id in seen_set and not s.deleted]
     removed = [s.id for s in fresh if s.id in seen_set and s.deleted]
@@ -338,7 +339,7 @@ def poll(request: HttpRequest) -> HttpResponse:
     new_seen = [s.id for s in reversed(added)] + [i for i in seen if i not in removed]
     ops = _active_operations(request, new_seen)
     new_since = max([since, *(s.updated_raw for s in changed)])
-    new_at = {s.id for s in changed if s.updated_raw == new_since} | (at if new_since == since else set())
+    new_at = {s.fingerprint for s in changed if s.updated_raw == new_since} | (at if new_since == since else set())
     keep_polling = bool(flux) or bool(ops) or _watching(request)
     context = {
         "updates": [rows_by_id[s.id] for s in updates],
