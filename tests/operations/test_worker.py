@@ -11,7 +11,7 @@ from tests.operations.conftest import server_gone, servers_tagged, wait_op
 pytestmark = [pytest.mark.worker]
 
 
-def test_it_launches_and_deletes_a_server(worker, member_creds, sdk, boot):  # noqa: ANN001
+def test_it_launches_and_deletes_a_server(worker, member_client, member_creds, sdk, boot):  # noqa: ANN001
     op = dispatch(
         creds=member_creds,
         kind="server.launch",
@@ -34,6 +34,13 @@ def test_it_launches_and_deletes_a_server(worker, member_creds, sdk, boot):  # n
     delete = wait_op(delete.id)
     assert delete.state == State.SUCCEEDED, delete.message
     assert server_gone(sdk, server.id)
+
+    # The Activity page shows both, newest first, as succeeded.
+    page = member_client.get("/activity/").content.decode()
+    assert page.index("Delete ops-launch-1") < page.index("Launch ops-launch-1")
+    for op_id in (op.id, delete.id):
+        row = page[page.index(f'id="op-{op_id}"') :]
+        assert '<span class="badge succeeded">Succeeded</span>' in row[: row.index("</tr>")]
 
 
 def test_a_bulk_action_makes_one_followed_operation_per_target(worker, member_client, member_creds, sdk, boot):  # noqa: ANN001
