@@ -154,3 +154,20 @@ def test_retry_runs_a_failed_operation_again(worker, stratus, sdk, boot, transac
     assert response["Location"] == f"/activity/{new.id}/"
     assert wait_op(new.id).state == State.SUCCEEDED
     assert sdk.compute.get_server(server.id).status == "SHUTOFF"
+
+
+def test_an_htmx_action_wakes_the_tracker_with_its_start_toast(member_client):  # noqa: ANN001
+    """A view that dispatches from htmx sets HX-Trigger (notify_tracker); the woken tracker shows the message
+    the view queued as a toast, and starts polling."""
+    from django.http import HttpResponse
+
+    from apps.operations.views import notify_tracker
+
+    assert notify_tracker(HttpResponse())["HX-Trigger"] == "stratus:operations"
+    page = member_client.get("/overview/").content.decode()
+    assert 'hx-trigger="stratus:operations from:body"' in page
+    failed = _row(_creds(member_client), kind="server.start", target_name="web-9", state=State.FAILED)
+    member_client.post(f"/activity/{failed.id}/retry/")  # queues "Start web-9: started again…" (no worker here)
+    woken = member_client.get("/activity/tracker/?messages=1", HTTP_HX_REQUEST="true").content.decode()
+    assert "Start web-9: started again…" in woken and 'hx-swap-oob="beforeend:#toasts"' in woken
+    assert "every 2s" in woken and "1 operation in progress" in woken
