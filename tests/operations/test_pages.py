@@ -89,6 +89,10 @@ def test_it_shows_an_operation_with_its_steps(member_client):  # noqa: ANN001
     assert "req-1234" in page
     assert "Retry" in page
     assert f"openstack server stop {op.target_id}" in page
+    assert f"/activity/?target={op.target_id}" in page
+    other = _row(creds, target_name="web-2")
+    history = member_client.get(f"/activity/?target={op.target_id}").content.decode()
+    assert f"op-{op.id}" in history and f"op-{other.id}" not in history
 
 
 def test_another_project_gets_404(stratus, member_client, admin_client):  # noqa: ANN001
