@@ -395,7 +395,16 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @require_GET
 def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
     creds = _creds(request)
-    server = selectors.get_server(creds, server_id)
+    try:
+        server = selectors.get_server(creds, server_id)
+    except NotFound:
+        if _htmx(request) and request.headers.get("HX-Target") == "server-head":
+            # Deleted while the page was open: the live header takes the user back to the list, once.
+            messages.info(request, _("This instance no longer exists."))
+            response = HttpResponse(status=200)
+            response["HX-Redirect"] = reverse("instances:list")
+            return response
+        raise
     tab = request.GET.get("tab", "overview")
     if tab not in ("overview", "log", "actions"):
         tab = "overview"

@@ -194,3 +194,11 @@ def test_the_launch_page_offers_available_volumes_and_preselects_from_the_url(me
         assert f"--volume {volume.id}" in page
     finally:
         demo_conn.block_storage.delete_volume(volume)
+
+
+def test_a_deleted_instance_sends_its_live_header_back_to_the_list(member_client):
+    gone = "00000000-0000-0000-0000-00000000dead"
+    live = member_client.get(f"/instances/{gone}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="server-head")
+    assert live["HX-Redirect"] == "/instances/"
+    page = member_client.get(f"/instances/{gone}/")
+    assert page.status_code == 404
