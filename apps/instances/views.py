@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
-from apps.cloud.errors import BadRequest, NotFound, OverQuota
+from apps.cloud.errors import BadRequest, NotFound, OverQuota, Unavailable
 from apps.instances import forms, selectors, services
 from apps.instances.cli import action_command, launch_command
 
@@ -317,11 +317,17 @@ def poll(request: HttpRequest) -> HttpResponse:
     at = {i for i in (request.GET.get("at") or "").split(",") if i}
     seen = [i for i in (request.GET.get("seen") or "").split(",") if i]
     insert = request.GET.get("insert") == "1"
-    if since:
-        changed = selectors.changed_servers(_creds(request), since=since)
-    else:
-        # Nothing was on the page: look at the newest servers instead.
-        changed = selectors.list_servers(_creds(request), selectors.ServerFilters()).servers
+    try:
+        if since:
+            changed = selectors.changed_servers(_creds(request), since=since)
+        else:
+            # Nothing was on the page: look at the newest servers instead.
+            changed = selectors.list_servers(_creds(request), selectors.ServerFilters()).servers
+    except Unavailable as exc:
+        # Say it once and stop polling (286) rather than a toast every two seconds; a reload resumes.
+        response = render(request, "instances/list.html#poll-paused", {"error": exc})
+        response.status_code = 286
+        return response
     # Only what is new since the last answer (a server shown at the cursor's second is not sent again).
     fresh = [s for s in changed if s.updated_raw > since or (s.updated_raw == since and s.fingerprint not in at)]
     seen_set = set(seen)

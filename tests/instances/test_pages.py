@@ -202,3 +202,21 @@ def test_a_deleted_instance_sends_its_live_header_back_to_the_list(member_client
     assert live["HX-Redirect"] == "/instances/"
     page = member_client.get(f"/instances/{gone}/")
     assert page.status_code == 404
+
+
+def test_the_poll_stops_with_one_message_when_nova_fails(member_client, devcloud, demo_conn):
+    from tests.instances.conftest import boot
+
+    server = boot(demo_conn, "t-outage")
+    devcloud.control(
+        "faults", {"service": "compute", "method": "GET", "path": "servers/detail", "status": 503, "count": 1}
+    )
+    try:
+        response = member_client.get(
+            "/instances/poll/", {"since": "2000-01-01T00:00:00Z", "seen": server.id}, HTTP_HX_REQUEST="true"
+        )
+    finally:
+        devcloud.control("faults", method="DELETE")
+    assert response.status_code == 286
+    text = response.content.decode()
+    assert "Live updates paused" in text and 'hx-swap-oob="beforeend"' in text
