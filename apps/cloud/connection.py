@@ -161,3 +161,38 @@ def service_connection() -> openstack.connection.Connection | None:
         _local.service_connection = conn
         _local.service_cloud = name
     return conn
+
+
+# The highest compute microversion Stratus understands (Nova 2025.x offers 2.100).
+COMPUTE_MICROVERSION_MAX = "2.100"
+
+
+def get_json(
+    creds: Credentials,
+    service: str,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    microversion_max: str | None = None,
+) -> dict[str, Any]:
+    """GET a service's JSON through the authenticated adapter, skipping openstacksdk's resource objects.
+
+    For pages that only read a few fields of many records (building an SDK resource costs milliseconds each).
+    `service` is "compute", "image", "placement" or "block_storage"; compute is asked at the highest
+    microversion both sides speak. Errors leave as typed CloudErrors naming the service.
+    """
+    from openstack import exceptions as sdk_exceptions
+    from openstack import utils as sdk_utils
+
+    from apps.cloud.errors import cloud_errors
+
+    conn = connection_for(creds)
+    proxy = getattr(conn, service)
+    with cloud_errors(service):
+        kwargs: dict[str, Any] = {}
+        if service == "compute":
+            wanted = microversion_max or getattr(settings, "STRATUS_COMPUTE_MICROVERSION_MAX", None)
+            kwargs["microversion"] = sdk_utils.maximum_supported_microversion(proxy, wanted or COMPUTE_MICROVERSION_MAX)
+        response = proxy.get(path, params=params or {}, raise_exc=False, **kwargs)
+        sdk_exceptions.raise_from_response(response)
+        return response.json()

@@ -337,7 +337,7 @@ _ACTION_VM_STATES = {
     "stop": {"active", "error"},
     "reboot_soft": {"active"},
     "reboot_hard": {"active", "stopped", "paused", "suspended", "error"},
-    "pause": {"active", "rescued"},
+    "pause": {"active"},
     "unpause": {"paused"},
     "suspend": {"active"},
     "resume": {"suspended"},
@@ -345,7 +345,7 @@ _ACTION_VM_STATES = {
     "confirm_resize": {"resized"},
     "revert_resize": {"resized"},
     "rebuild": {"active", "stopped", "error"},
-    "snapshot": {"active", "stopped", "paused", "suspended", "shelved", "shelved_offloaded"},
+    "snapshot": {"active", "stopped", "paused", "suspended"},
 }
 
 

@@ -1,12 +1,15 @@
-"""Reads for the overview page: quota usage from Nova's limits, servers by status, key pairs."""
+"""Reads for the overview page: quota usage from Nova's limits, servers by status, key pairs.
+
+Three Nova calls, read as plain JSON (no per-server SDK objects): `/limits`, `/servers/detail` (first 1,000,
+statuses only) and `/os-keypairs` (Nova's limits give no key pair usage).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 
-from apps.cloud.connection import Credentials, connection_for
-from apps.cloud.errors import cloud_errors
+from apps.cloud.connection import Credentials, get_json
 
 
 @dataclass(frozen=True)
@@ -32,18 +35,21 @@ SERVER_SAMPLE = 1000
 
 
 def get_overview(creds: Credentials) -> Overview:
-    conn = connection_for(creds)
-    with cloud_errors("compute"):
-        absolute = conn.compute.get_limits().absolute
-        servers = list(conn.compute.servers(details=True, limit=SERVER_SAMPLE, paginated=False))
-        keypair_count = sum(1 for _ in conn.compute.keypairs())
-    statuses = Counter((s.status or "UNKNOWN").upper() for s in servers)
+    absolute = get_json(creds, "compute", "/limits").get("limits", {}).get("absolute", {})
+    servers = get_json(creds, "compute", "/servers/detail", {"limit": SERVER_SAMPLE}).get("servers", [])
+    keypairs = get_json(creds, "compute", "/os-keypairs").get("keypairs", [])
+    statuses = Counter(str(s.get("status") or "UNKNOWN").upper() for s in servers)
+
+    def limit(key: str) -> int:
+        value = absolute.get(key)
+        return -1 if value is None else int(value)
+
     quotas = [
-        Quota("instances", absolute.instances_used or 0, absolute.instances),
-        Quota("cores", absolute.total_cores_used or 0, absolute.total_cores),
-        Quota("ram", absolute.total_ram_used or 0, absolute.total_ram),
-        Quota("key_pairs", keypair_count, absolute.keypairs),
-        Quota("server_groups", absolute.server_groups_used or 0, absolute.server_groups),
+        Quota("instances", int(absolute.get("totalInstancesUsed") or 0), limit("maxTotalInstances")),
+        Quota("cores", int(absolute.get("totalCoresUsed") or 0), limit("maxTotalCores")),
+        Quota("ram", int(absolute.get("totalRAMUsed") or 0), limit("maxTotalRAMSize")),
+        Quota("key_pairs", len(keypairs), limit("maxTotalKeypairs")),
+        Quota("server_groups", int(absolute.get("totalServerGroupsUsed") or 0), limit("maxServerGroups")),
     ]
     return Overview(
         quotas=quotas,

@@ -1,0 +1,41 @@
+"""The overview page: quota usage from Nova's limits and instances by status, for what is really in the cloud."""
+
+from __future__ import annotations
+
+import re
+
+import openstack
+import pytest
+
+
+@pytest.fixture
+def nova(stratus):
+    return openstack.connect(cloud=stratus.member.name)
+
+
+def test_it_shows_quota_usage_and_instances_by_status(member_client, nova):
+    absolute = nova.compute.get_limits().absolute
+    html = member_client.get("/overview/").content.decode()
+    card = re.search(r'data-quota="instances".*?<strong class="used">(\d+)</strong>.*?of (\d+)', html, re.S)
+    assert card, html[:3000]
+    assert int(card.group(1)) == absolute.instances_used
+    assert int(card.group(2)) == absolute.instances
+    servers = list(nova.compute.servers())
+    if servers:
+        for status in {s.status for s in servers}:
+            assert f'<span class="badge {status.lower()}">{status}</span>' in html
+    else:
+        assert "No instances yet." in html
+
+
+def test_it_counts_key_pairs(member_client, nova):
+    count = len(list(nova.compute.keypairs()))
+    html = member_client.get("/overview/").content.decode()
+    card = re.search(r'data-quota="key_pairs".*?<strong class="used">(\d+)</strong>', html, re.S)
+    assert card and int(card.group(1)) == count
+
+
+def test_it_is_in_vietnamese(member_client):
+    member_client.post("/i18n/setlang/", {"language": "vi", "next": "/overview/"})
+    html = member_client.get("/overview/").content.decode()
+    assert "Mức dùng hạn ngạch" in html and "Máy ảo theo trạng thái" in html
