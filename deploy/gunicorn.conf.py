@@ -5,6 +5,9 @@ as JSON lines too, like the application's. Use: gunicorn -c deploy/gunicorn.conf
 # The access line names the request id Stratus put on the answer, so it joins the application's records.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 accesslog = "-"
+# Longer than the proxy's upstream keepalive_timeout (60 s in deploy/nginx/stratus.conf): gunicorn must not close an
+# idle connection the proxy is about to reuse (gunicorn's default is 2 s; the load bench sees such resets).
+keepalive = 75
 errorlog = "-"
 loglevel = "warning"
 logconfig_dict = {
