@@ -131,6 +131,15 @@ def test_no_get_changes_anything(admin_client, project_a_client, stratus, object
 
 # --- the authorization matrix --------------------------------------------------------------------------------
 
+# The only views open to anonymous visitors. Every other view carries login_required or admin_required.
+PUBLIC = {"home", "accounts:login", "accounts:logout", "set_language", "javascript_catalog"}
+
+
+def test_every_view_but_sign_in_and_language_is_guarded():
+    unguarded = sorted(f"{r.name} ({r.route})" for r in routes() if r.access is None and r.name not in PUBLIC)
+    assert not unguarded, f"views without login_required/admin_required: {unguarded}"
+
+
 MEMBER_OK = (200, 286, 302, 400, 404, 405, 409, 410)  # 286: htmx stop polling; 410: a key shown once
 
 
