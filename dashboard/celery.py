@@ -13,7 +13,13 @@ _path = list(sys.path)
 app = Celery("dashboard")
 # Celery's Django fixup puts the working directory first on sys.path. Run from an app directory (as
 # `../../manage.py makemessages` is), that shadows the `apps` package with the app's own apps.py: undo it.
-if len(sys.path) == len(_path) + 1 and sys.path[0] == os.getcwd() and sys.path[1:] == _path:
+_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if (
+    len(sys.path) == len(_path) + 1
+    and sys.path[0] == os.getcwd()
+    and sys.path[1:] == _path
+    and os.path.abspath(os.getcwd()) != _root
+):
     sys.path.pop(0)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests import cloudharness
 from tests.cloudharness import ROOT, CloudCreds, TestCloud, real_cloud, start_devcloud
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,10 +25,11 @@ CHROMIUM = "/usr/bin/chromium"
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCloud]:
     spec = os.environ.get("STRATUS_TEST_CLOUD")
     if spec:
-        yield real_cloud(spec)
+        cloudharness.ACTIVE = real_cloud(spec)
+        yield cloudharness.ACTIVE
         return
     state = tmp_path_factory.mktemp("devcloud") / "state"
-    c = start_devcloud(state)
+    c = cloudharness.ACTIVE = start_devcloud(state)
     try:
         yield c
     finally:
@@ -110,9 +112,9 @@ class Worker:
         log = open(self.log_path, "a")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "celery",
+                # The installed `celery` script, as the Procfile and systemd run it (not `python -m`, which would
+                # put the working directory on sys.path and hide import-path problems).
+                str(Path(sys.executable).parent / "celery"),
                 "-A",
                 "dashboard",
                 "worker",
