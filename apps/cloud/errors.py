@@ -98,6 +98,37 @@ def _nova_message(exc: Exception) -> str:
     return _clean(message)
 
 
+def _expired(service: str) -> AuthExpired:
+    return AuthExpired(str(_("Your session has expired. Please sign in again.")), service=service)
+
+
+def _failing(service: str, name: str, status: int, **extra: str | None) -> Unavailable:
+    message = _("The %(service)s service is not working right now (HTTP %(status)s).")
+    return Unavailable(str(message) % {"service": name, "status": status}, service=service, **extra)
+
+
+def _unreachable(service: str, name: str, exc: BaseException) -> Unavailable:
+    message = _("The %(service)s service cannot be reached.") % {"service": name}
+    return Unavailable(str(message), service=service, detail=str(exc))
+
+
+def _http(exc: Exception, service: str, name: str) -> CloudError:
+    """An HTTP answer from the service: keep its own message, typed by status."""
+    status = getattr(exc, "status_code", 0) or 0
+    text = _nova_message(exc)
+    request_id = getattr(exc, "request_id", None)
+    if status == 401:
+        return _expired(service)
+    if status >= 500:
+        return _failing(service, name, status, request_id=request_id, detail=text)
+    kind = {404: NotFound, 409: Conflict, 400: BadRequest, 413: OverQuota}.get(status, CloudError)
+    if status == 403:
+        kind = OverQuota if "quota" in text.lower() else Forbidden
+    if status == 404 and not text:
+        text = str(_("Not found."))
+    return kind(text, service=service, request_id=request_id)
+
+
 def translate(exc: BaseException, service: str = "cloud") -> CloudError:
     """Map an openstacksdk or keystoneauth exception to a typed CloudError."""
     from keystoneauth1 import exceptions as ks
@@ -106,81 +137,24 @@ def translate(exc: BaseException, service: str = "cloud") -> CloudError:
     if isinstance(exc, CloudError):
         return exc
     name = str(SERVICE_NAMES.get(service, service))
-    request_id = getattr(exc, "request_id", None)
     if isinstance(exc, sdk.HttpException):
-        status = exc.status_code or 0
-        text = _nova_message(exc)
-        if status == 401:
-            return AuthExpired(str(_("Your session has expired. Please sign in again.")), service=service)
-        if status == 404:
-            return NotFound(text or str(_("Not found.")), service=service, request_id=request_id)
-        if status == 403 and "quota" in text.lower():
-            return OverQuota(text, service=service, request_id=request_id)
-        if status == 413:
-            return OverQuota(text, service=service, request_id=request_id)
-        if status == 403:
-            return Forbidden(text, service=service, request_id=request_id)
-        if status == 409:
-            return Conflict(text, service=service, request_id=request_id)
-        if status == 400:
-            return BadRequest(text, service=service, request_id=request_id)
-        if status in (502, 503, 504) or status >= 500:
-            return Unavailable(
-                str(
-                    _("The %(service)s service is not working right now (HTTP %(status)s).")
-                    % {"service": name, "status": status}
-                ),
-                service=service,
-                request_id=request_id,
-                detail=text,
-            )
-        return CloudError(text, service=service, request_id=request_id)
-    if isinstance(exc, (ks.ConnectTimeout, ks.ConnectFailure)) and "timed out" in str(exc).lower():
-        return Timeout(
-            str(_("The %(service)s service did not answer in time.") % {"service": name}),
-            service=service,
-            detail=str(exc),
-        )
-    if isinstance(exc, (ks.ConnectTimeout,)) or type(exc).__name__ in ("ReadTimeout", "Timeout", "ConnectTimeout"):
-        return Timeout(
-            str(_("The %(service)s service did not answer in time.") % {"service": name}),
-            service=service,
-            detail=str(exc),
-        )
-    if isinstance(exc, (ks.ConnectFailure, ks.DiscoveryFailure, sdk.SDKException)) and not isinstance(
-        exc, sdk.HttpException
-    ):
-        if isinstance(exc, ks.Unauthorized):
-            return AuthExpired(str(_("Your session has expired. Please sign in again.")), service=service)
-        return Unavailable(
-            str(_("The %(service)s service cannot be reached.") % {"service": name}), service=service, detail=str(exc)
-        )
+        return _http(exc, service, name)
+    timed_out = isinstance(exc, ks.ConnectTimeout) or type(exc).__name__ in ("ReadTimeout", "Timeout")
+    if timed_out or (isinstance(exc, ks.ConnectFailure) and "timed out" in str(exc).lower()):
+        message = _("The %(service)s service did not answer in time.") % {"service": name}
+        return Timeout(str(message), service=service, detail=str(exc))
     if isinstance(exc, ks.Unauthorized):
-        return AuthExpired(str(_("Your session has expired. Please sign in again.")), service=service)
+        return _expired(service)
     if isinstance(exc, ks.EndpointNotFound):
-        return Unavailable(
-            str(_("The %(service)s service is not in this cloud's catalog.") % {"service": name}), service=service
-        )
+        message = _("The %(service)s service is not in this cloud's catalog.") % {"service": name}
+        return Unavailable(str(message), service=service)
     if isinstance(exc, ks.HttpError):
         status = getattr(exc, "http_status", 0) or 0
         if status >= 500:
-            return Unavailable(
-                str(
-                    _("The %(service)s service is not working right now (HTTP %(status)s).")
-                    % {"service": name, "status": status}
-                ),
-                service=service,
-                detail=str(exc),
-            )
+            return _failing(service, name, status, detail=str(exc))
         return CloudError(str(exc), service=service)
-    if isinstance(exc, ks.ClientException):
-        return Unavailable(
-            str(_("The %(service)s service cannot be reached.") % {"service": name}), service=service, detail=str(exc)
-        )
-    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-        return Unavailable(
-            str(_("The %(service)s service cannot be reached.") % {"service": name}), service=service, detail=str(exc)
-        )
+    if isinstance(exc, (ks.ClientException, sdk.SDKException, ConnectionError, TimeoutError, OSError)):
+        return _unreachable(service, name, exc)
     raise exc
 
 
