@@ -30,7 +30,8 @@ if "pytest" in sys.modules and (
     )
     os.environ["STRATUS_TEST_STATE_PID"] = str(os.getpid())
     os.environ["STRATUS_CELERY_QUEUE"] = f"stratus-test-{os.getpid()}"
-    os.environ.setdefault("STRATUS_CLOUD_TIMEOUT", "5")
+    # devcloud answers in milliseconds; a real cloud under test (STRATUS_TEST_CLOUD) may take seconds per call.
+    os.environ.setdefault("STRATUS_CLOUD_TIMEOUT", "30" if os.environ.get("STRATUS_TEST_CLOUD") else "5")
 if "pytest" in sys.modules:
     # Playwright's sync API runs an event loop in the test thread; the Django calls made there are synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -3,6 +3,11 @@
 STRATUS_TEST_CLOUD="<admin cloud>,<member cloud>" names two clouds in the clouds.yaml that
 OS_CLIENT_CONFIG_FILE points at (e.g. "realcloud-admin,realcloud-demo"). Unset: each pytest process starts
 its own devcloud on a free loopback port with a fresh state directory, and talks to it over real HTTP.
+
+Tests name the cloud's resources through TestCloud (`image_name`, `small_flavor`, `large_flavor`,
+`second_project`), never devcloud's own names: devcloud's are fixed, a real cloud's are discovered from the cloud
+(STRATUS_TEST_IMAGE and STRATUS_TEST_FLAVOR override the image and the small flavor; STRATUS_TEST_RESIZE=1 or 0
+says whether servers can be resized, by default yes when the cloud has more than one hypervisor).
 """
 
 from __future__ import annotations
@@ -18,6 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# The cloud this pytest process tests (set by the session's `cloud` fixture), for helpers called without fixtures.
+ACTIVE: TestCloud | None = None
+
+
+def active() -> TestCloud:
+    assert ACTIVE is not None, "no cloud yet: use the `stratus` fixture"
+    return ACTIVE
 
 
 def free_port() -> int:
@@ -47,6 +61,13 @@ class TestCloud:
     member: CloudCreds
     base_url: str = ""  # devcloud's root URL (for /devcloud/ control calls)
     process: subprocess.Popen | None = None
+    image_name: str = "cirros-0.6.3-x86_64-disk"  # a small public image every flavor below can boot
+    small_flavor: str = "m1.nano"  # the smallest flavor: what tests boot their servers with
+    large_flavor: str = "m1.xlarge"  # the flavor with the most vCPUs (over-quota and sorting tests)
+    second_project: str | None = "demo-2"  # another project the member belongs to; None: the cloud has none
+    # Two flavors a server of small_flavor can be resized to, in turn; None: the cloud cannot resize (one compute
+    # host, and Nova's allow_resize_to_same_host is off by default).
+    resize_flavors: tuple[str, str] | None = ("m1.micro", "m1.tiny")
 
     def control(self, path: str, body: dict | None = None, method: str = "POST") -> dict:
         """Call devcloud's admin-only control API (fault injection). devcloud only."""
@@ -166,10 +187,68 @@ def real_cloud(spec: str) -> TestCloud:
         )
 
     admin, member = creds(admin_name), creds(member_name)
-    return TestCloud(
+    cloud = TestCloud(
         is_devcloud=False,
         auth_url=admin.auth_url,
         clouds_yaml=Path(os.environ.get("OS_CLIENT_CONFIG_FILE", "clouds.yaml")),
         admin=admin,
         member=member,
     )
+    discover(cloud)
+    return cloud
+
+
+# Well-known names first (devstack's and realcloud's seeds), so that every pytest process picks the same ones
+# even while other tests create and delete flavors of their own; otherwise the smallest or largest flavor.
+_SMALL_FLAVORS = ("m1.nano", "cirros256", "m1.tiny")
+_LARGE_FLAVORS = ("m1.xlarge", "m1.large", "m1.medium")
+
+
+def discover(cloud: TestCloud) -> None:
+    """Fill a real cloud's image, flavors and second project from the cloud itself (as the member sees them)."""
+    import openstack
+
+    conn = openstack.connect(cloud=cloud.member.name)
+    try:
+        image_name = os.environ.get("STRATUS_TEST_IMAGE")
+        if not image_name:
+            images = [i for i in conn.image.images() if i.status == "active" and i.visibility == "public"]
+            if not images:
+                raise RuntimeError(f"{cloud.member.name} has no active public image; set STRATUS_TEST_IMAGE")
+            image = next((i for i in images if "cirros" in (i.name or "")), None) or min(
+                images, key=lambda i: i.size or 0
+            )
+            image_name = image.name
+        flavors = [f for f in conn.compute.flavors() if f.is_public]
+        by_name = {f.name: f for f in flavors}
+        small = os.environ.get("STRATUS_TEST_FLAVOR") or next((n for n in _SMALL_FLAVORS if n in by_name), None)
+        if not small:
+            small = min(flavors, key=lambda f: (f.ram, f.disk, f.vcpus)).name
+        large = (
+            next((n for n in _LARGE_FLAVORS if n in by_name), None) or max(flavors, key=lambda f: (f.vcpus, f.ram)).name
+        )
+        projects = [p["name"] for p in _auth_projects(cloud.member) if p["name"] != cloud.member.project_name]
+        others = sorted((f for f in flavors if f.name != small), key=lambda f: (f.ram, f.disk, f.vcpus))
+        resize = os.environ.get("STRATUS_TEST_RESIZE")
+        if resize is None:
+            admin = openstack.connect(cloud=cloud.admin.name)
+            try:
+                resize = "1" if len(list(admin.compute.hypervisors())) > 1 else "0"
+            finally:
+                admin.close()
+        if resize == "1" and len(others) >= 2:
+            cloud.resize_flavors = (others[0].name, others[1].name)
+        else:
+            cloud.resize_flavors = None
+    finally:
+        conn.close()
+    cloud.image_name, cloud.small_flavor, cloud.large_flavor = image_name, small, large
+    cloud.second_project = sorted(projects)[0] if projects else None
+
+
+def _auth_projects(creds: CloudCreds) -> list[dict]:
+    req = urllib.request.Request(
+        creds.auth_url.rstrip("/") + "/auth/projects", headers={"X-Auth-Token": password_token(creds)}
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())["projects"]

@@ -7,11 +7,13 @@ import time
 from openstack.compute.v2.server import Server
 from openstack.connection import Connection
 
+from tests.cloudharness import active
+
 
 def launch(conn: Connection, name: str) -> Server:
-    images = [i for i in conn.image.images() if i.status == "active"]
-    image = next((i for i in images if "cirros" in (i.name or "")), images[0])
-    flavor = min(conn.compute.flavors(), key=lambda f: (f.ram, f.disk))
+    cloud = active()
+    image = conn.image.find_image(cloud.image_name, ignore_missing=False)
+    flavor = conn.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
     return conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id, networks="none")
 
 

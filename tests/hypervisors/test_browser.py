@@ -9,12 +9,16 @@ import openstack
 import pytest
 from playwright.sync_api import expect
 
+from tests.cloudharness import active
 from tests.hypervisors.helpers import RESOURCES, admin_conn, eventually, placement_totals
 
 pytestmark = pytest.mark.browser
 
-FLAVOR = "ds2G"  # 2 vCPUs, 2 GB RAM, 10 GB disk
-IMAGE = "cirros-0.6.3-x86_64-disk"
+
+def _flavor() -> str:
+    """A flavor with more than one of everything (devcloud: ds2G, 2 vCPUs, 2 GB RAM, 10 GB disk)."""
+    cloud = active()
+    return "ds2G" if cloud.is_devcloud else cloud.large_flavor
 
 
 @pytest.fixture
@@ -28,8 +32,8 @@ def _member_conn(stratus) -> openstack.connection.Connection:  # noqa: ANN001
 
 
 def _launch(conn: openstack.connection.Connection, name: str, **extra: object):  # noqa: ANN202
-    image = conn.image.find_image(IMAGE, ignore_missing=False)
-    flavor = conn.compute.find_flavor(FLAVOR, ignore_missing=False)
+    image = conn.image.find_image(active().image_name, ignore_missing=False)
+    flavor = conn.compute.find_flavor(_flavor(), ignore_missing=False)
     return conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id, networks="none", **extra)
 
 
@@ -76,7 +80,7 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
         server_row = page.locator(f'.hv-servers tr[data-server="{server.id}"]')
         expect(server_row).to_contain_text(server.name)
         expect(server_row).to_contain_text("demo")
-        expect(server_row).to_contain_text(FLAVOR)
+        expect(server_row).to_contain_text(_flavor())
         expect(page.locator(".traits")).to_contain_text("COMPUTE_NODE")
         page.screenshot(path="/tmp/hypervisors-detail.png", full_page=True)
     finally:

@@ -6,9 +6,12 @@ from collections.abc import Iterator
 import openstack
 import pytest
 
+from tests.cloudharness import active
 
-def cloud_conn(name: str = "devcloud-demo"):
-    return openstack.connect(cloud=name)
+
+def cloud_conn(name: str | None = None):
+    """openstacksdk as the member of the cloud under test (or as the clouds.yaml cloud `name`)."""
+    return openstack.connect(cloud=name or active().member.name)
 
 
 def wait_until(check, *, timeout: float = 30, what: str = "the condition"):
@@ -41,9 +44,10 @@ def demo_conn(stratus) -> Iterator:
     )
 
 
-def boot(conn, name: str, *, image: str = "cirros-0.6.3-x86_64-disk", flavor: str = "m1.nano", wait: bool = True):
-    img = conn.image.find_image(image)
-    fl = conn.compute.find_flavor(flavor)
+def boot(conn, name: str, *, image: str | None = None, flavor: str | None = None, wait: bool = True):
+    """Boot `name` from the cloud's test image and small flavor (no network), by default waiting for ACTIVE."""
+    img = conn.image.find_image(image or active().image_name)
+    fl = conn.compute.find_flavor(flavor or active().small_flavor)
     server = conn.compute.create_server(name=name, image_id=img.id, flavor_id=fl.id, networks="none")
     if wait:
         server = conn.compute.wait_for_server(server, status="ACTIVE", interval=0.2, wait=60)

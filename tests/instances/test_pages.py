@@ -6,9 +6,11 @@ import time
 
 import openstack
 
+from tests.cloudharness import active
+
 
 def _conn():
-    return openstack.connect(cloud="devcloud-demo")
+    return openstack.connect(cloud=active().member.name)
 
 
 def test_it_renders_the_empty_list_or_table(member_client):
@@ -37,7 +39,7 @@ def test_a_list_render_costs_one_nova_call_and_at_most_one_glance_call(member_cl
     from tests.instances.conftest import boot
 
     servers = [boot(demo_conn, f"t-count-{i}", wait=False) for i in range(3)]
-    image = demo_conn.image.find_image("cirros-0.6.3-x86_64-disk")
+    image = demo_conn.image.find_image(devcloud.image_name)
     member_client.get("/instances/")  # version discovery happens once per process, not per page
     cache.delete(f"instances:image-name:{demo_conn.current_project_id}:{image.id}")
     devcloud.control("requests/reset")
@@ -49,7 +51,7 @@ def test_a_list_render_costs_one_nova_call_and_at_most_one_glance_call(member_cl
     assert all("/servers/" not in c or c.startswith("GET /compute/v2.1/servers/detail?") for c in calls), calls
     assert any(c.startswith("GET /image/v2/images?id=in") for c in calls), calls
     body = response.content.decode()
-    assert "cirros-0.6.3-x86_64-disk" in body
+    assert devcloud.image_name in body
     for s in servers:
         assert f'id="server-{s.id}"' in body
 
@@ -119,9 +121,9 @@ def test_filters_sorting_and_paging_live_in_the_url(member_client, demo_conn):
     none = member_client.get("/instances/", {"q": "t-page-", "status": "SHUTOFF"}).content.decode()
     assert "No instance matches these filters." in none
     panel = member_client.get("/instances/", {"filters": "1"}).content.decode()
-    assert 'name="flavor"' in panel and "m1.nano" in panel and 'name="az"' in panel
+    assert 'name="flavor"' in panel and active().small_flavor in panel and 'name="az"' in panel
     assert 'name="host"' not in panel  # admins only
-    nano = demo_conn.compute.find_flavor("m1.nano")
+    nano = demo_conn.compute.find_flavor(active().small_flavor)
     by_flavor = member_client.get("/instances/", {"q": "t-page-", "flavor": nano.id}).content.decode()
     assert ">t-page-1<" in by_flavor
     assert "openstack server list --long" in by_flavor
@@ -130,7 +132,7 @@ def test_filters_sorting_and_paging_live_in_the_url(member_client, demo_conn):
 def test_an_admin_sees_host_and_hypervisor(admin_client, stratus):
     import openstack
 
-    admin = openstack.connect(cloud="devcloud-admin")
+    admin = openstack.connect(cloud=stratus.admin.name)
     from tests.instances.conftest import boot
 
     server = boot(admin, "t-admin")
@@ -182,7 +184,7 @@ def test_a_stale_page_marker_goes_back_to_the_first_page(member_client):
 def test_the_launch_page_offers_available_volumes_and_preselects_from_the_url(member_client, demo_conn):
     from tests.instances.conftest import wait_until
 
-    image = demo_conn.image.find_image("cirros-0.6.3-x86_64-disk")
+    image = demo_conn.image.find_image(active().image_name)
     volume = demo_conn.block_storage.create_volume(size=1, image_id=image.id, name="t-boot-vol")
     try:
         wait_until(lambda: demo_conn.block_storage.get_volume(volume.id).status == "available", what="the volume")

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 import openstack
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.cloudharness import CloudCreds, TestCloud, admin_token, password_token
+from tests.cloudharness import CloudCreds, TestCloud, active, admin_token, password_token
 
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 PARAM_RE = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
@@ -231,15 +231,10 @@ class Objects:
 
 
 def smallest_boot(conn: openstack.connection.Connection) -> tuple[str, str]:
-    """(image id, flavor id): the smallest active image and the smallest flavor that can boot it."""
-    images = [i for i in conn.image.images() if i.status == "active" and (i.disk_format or "") != "ari"]
-    image = min(images, key=lambda i: i.size or 0)
-    flavors = [
-        f
-        for f in conn.compute.flavors()
-        if (f.disk or 0) >= (image.min_disk or 0) and (f.ram or 0) >= (image.min_ram or 0)
-    ]
-    flavor = min(flavors, key=lambda f: ((f.ram or 0), (f.vcpus or 0), (f.disk or 0)))
+    """(image id, flavor id): the cloud's test image and small flavor (see tests/cloudharness.py)."""
+    cloud = active()
+    image = conn.image.find_image(cloud.image_name, ignore_missing=False)
+    flavor = conn.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
     return image.id, flavor.id
 
 

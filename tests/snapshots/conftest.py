@@ -10,6 +10,8 @@ from typing import Any
 import openstack
 import pytest
 
+from tests.cloudharness import active
+
 
 def wait_until(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
@@ -32,10 +34,11 @@ def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
 @pytest.fixture
 def server(sdk) -> Iterator[Any]:  # noqa: ANN001
     """A small ACTIVE server of the member's project; deleted afterwards."""
-    flavor = sorted(sdk.compute.flavors(), key=lambda f: (f.ram, f.vcpus))[0]
-    image = next(i for i in sdk.image.images() if i.status == "active" and (i.min_disk or 0) <= flavor.disk)
+    cloud = active()
+    flavor = sdk.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
+    image = sdk.image.find_image(cloud.image_name, ignore_missing=False)
     created = sdk.compute.create_server(
-        name=f"snap-src-{uuid.uuid4().hex[:6]}", flavor_id=flavor.id, image_id=image.id, networks="auto"
+        name=f"snap-src-{uuid.uuid4().hex[:6]}", flavor_id=flavor.id, image_id=image.id, networks="none"
     )
     created = sdk.compute.wait_for_server(created, status="ACTIVE", interval=0.2, wait=120)
     yield created

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.cloudharness import active
 from tests.snapshots.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -49,7 +50,7 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
     launched = f"from-{name}"
     page.get_by_label("Instance name").fill(launched)
     expect(page.locator("#id_snapshot_id option:checked")).to_have_text(name)
-    page.get_by_label("m1.nano").check()
+    page.get_by_label(active().small_flavor).check()
     page.get_by_role("button", name="Launch", exact=True).click()
     page.wait_for_url(re.compile(r".*/instances/$"))
     new_server = wait_until(
