@@ -129,3 +129,28 @@ def test_without_a_worker_operations_wait_as_pending_and_the_page_says_so(member
         assert objects.conn.compute.get_server(server.id).status == "ACTIVE"  # nothing happened behind its back
     finally:
         objects.cleanup()
+
+
+@pytest.mark.devcloud_only
+def test_a_failing_compute_service_is_named_on_every_detail_page(member_client, stratus, devcloud):
+    """The pages that show one object (an instance, a snapshot, a key pair, a flavor...), with real ids."""
+    from tests.security.helpers import make_objects, routes
+
+    objects = make_objects(stratus.member, "fault")
+    objects.ids["flavor"] = objects.conn.compute.find_flavor(stratus.small_flavor, ignore_missing=False).id
+    # POST-only views answer 405 to a GET; assert_clear_failure only requires "no 500, no trace" of them.
+    urls = sorted({r.url(objects.ids) for r in routes() if r.access == "member" and r.params})
+    devcloud.control("faults", {"service": "compute", "status": 503, "count": 100000})
+    try:
+        reported = [
+            url
+            for url in urls
+            if assert_clear_failure(
+                member_client, url, [SERVICE_TEXT["compute"]], "is not working right now (HTTP 503)"
+            )
+        ]
+    finally:
+        devcloud.control("faults", method="DELETE")
+        objects.cleanup()
+    server_page = f"/instances/{objects.ids['server']}/"
+    assert server_page in reported, reported
