@@ -40,7 +40,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCloud]:
 def devcloud(cloud: TestCloud) -> TestCloud:
     """The cloud, when the test needs devcloud itself (fault injection): skipped against a real cloud."""
     if not cloud.is_devcloud:
-        pytest.skip("needs devcloud's fault injection; cannot run against a real cloud")
+        pytest.skip("needs devcloud's control API (fault injection, request log); cannot run against a real cloud")
     return cloud
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+import uuid
 
 import pytest
 from django.test import Client
@@ -73,7 +74,8 @@ def test_it_signs_in_with_an_application_credential(stratus, db):
         ).read()
     )
     user_id = info["token"]["user"]["id"]
-    body = json.dumps({"application_credential": {"name": "stratus-test-appcred"}}).encode()
+    name = f"stratus-test-appcred-{uuid.uuid4().hex[:8]}"  # a real cloud keeps what an earlier run left
+    body = json.dumps({"application_credential": {"name": name}}).encode()
     req = urllib.request.Request(
         f"{stratus.auth_url}/users/{user_id}/application_credentials",
         data=body,
@@ -90,6 +92,12 @@ def test_it_signs_in_with_an_application_credential(stratus, db):
         "/auth/login/", {"method": "application_credential", "credential_id": cred["id"], "secret": "x"}
     )
     assert "The application credential ID or secret is not right." in bad.content.decode()
+    gone = urllib.request.Request(
+        f"{stratus.auth_url}/users/{user_id}/application_credentials/{cred['id']}",
+        method="DELETE",
+        headers={"X-Auth-Token": password_token(stratus.member)},
+    )
+    urllib.request.urlopen(gone, timeout=10).read()
 
 
 def test_sign_out_revokes_the_token(member_client, stratus):

@@ -12,6 +12,7 @@ from django.test import Client
 
 from apps.cloud.connection import Credentials
 from apps.operations.models import FINAL_STATES, Operation
+from tests.cloudharness import active
 from tests.conftest import sign_in_client
 
 
@@ -55,10 +56,11 @@ def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
 
 @pytest.fixture
 def boot(sdk) -> dict[str, str]:  # noqa: ANN001
-    """A small flavor and a bootable image."""
-    flavors = sorted(sdk.compute.flavors(), key=lambda f: (f.ram, f.vcpus))
-    images = [i for i in sdk.image.images() if i.status == "active" and (i.min_disk or 0) <= flavors[0].disk]
-    return {"flavor_id": flavors[0].id, "image_id": images[0].id}
+    """The cloud's small flavor and test image (see tests/cloudharness.py)."""
+    cloud = active()
+    flavor = sdk.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
+    image = sdk.image.find_image(cloud.image_name, ignore_missing=False)
+    return {"flavor_id": flavor.id, "image_id": image.id}
 
 
 def wait_op(op_id, *, timeout: float = 120, states=FINAL_STATES) -> Operation:  # noqa: ANN001
