@@ -62,7 +62,7 @@ def launch_command(form: LaunchForm) -> str:
         parts.append(f"--key-name {shell_quote(v('key_name'))}")
     if v("availability_zone"):
         parts.append(f"--availability-zone {shell_quote(v('availability_zone'))}")
-    if form.choices.has_network_service:
+    if form.choices.picks_networks:
         nets = form.data.getlist("network") if form.is_bound and hasattr(form.data, "getlist") else []
         parts.extend([f"--nic net-id={shell_quote(n)}" for n in nets] or ["--nic auto"])
     else:

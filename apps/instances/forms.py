@@ -110,7 +110,7 @@ class LaunchForm(forms.Form):
         self.fields["flavor_id"].choices = [(f.id, f.name) for f in choices.flavors]
         self.fields["key_name"].choices = [("", _("No key pair"))] + [(k, k) for k in choices.keypairs]
         self.fields["availability_zone"].choices = [("", _("Any zone"))] + [(z, z) for z in choices.zones]
-        if choices.has_network_service:
+        if choices.picks_networks:
             self.fields["network"].choices = list(choices.networks)
             self.fields["network"].help_text = _("Choose none to let the cloud decide (auto).")
         else:
@@ -232,7 +232,7 @@ class LaunchForm(forms.Form):
 
     def networks_value(self) -> Any:
         value = self.cleaned_data.get("network")
-        if self.choices.has_network_service:
+        if self.choices.picks_networks:
             return list(value) if value else "auto"
         return value or "none"
 

@@ -584,6 +584,13 @@ class LaunchChoices:
     quota: Quota
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def picks_networks(self) -> bool:
+        """The form lists networks to attach. Not when the project sees none, even with a network service: then
+        Nova's "auto" needs Neutron's auto-allocated topology, which many clouds lack (Nova refuses the boot), so
+        the choice is none or auto, none first, as without a network service."""
+        return self.has_network_service and bool(self.networks)
+
 
 def _has_service(creds: Credentials, service_type: str) -> bool:
     return any(s.get("type") == service_type for s in creds.body.get("catalog", []))
