@@ -107,6 +107,10 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
 
     page, admin = admin_page, admin_conn(stratus)
     services = sorted(admin.compute.services(binary="nova-compute"), key=lambda s: s.host)
+    if len(services) < 2:
+        pytest.skip(
+            f"needs two compute hosts, the cloud has {len(services)}: disabling the only one would fail every launch"
+        )
     target = services[0]
     zone = target.availability_zone
     reason = "maintenance: disk swap"
