@@ -12,13 +12,18 @@ says whether servers can be resized, by default yes when the cloud has more than
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,3 +257,20 @@ def _auth_projects(creds: CloudCreds) -> list[dict]:
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read())["projects"]
+
+
+@contextmanager
+def project_lock(cloud: TestCloud) -> Iterator[None]:
+    """Against a real cloud, one test at a time across the pytest processes for tests that clean up the member's
+    project by name (xdist workers share that project there: the instances tests remove every `t-…` and
+    `<script>…` server in it); devcloud: every process has its own cloud, nothing to wait for."""
+    if cloud.is_devcloud:
+        yield
+        return
+    key = hashlib.sha256(f"{cloud.auth_url} {cloud.member.project_name}".encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"stratus-test-project-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests import cloudharness
-from tests.cloudharness import ROOT, CloudCreds, TestCloud, real_cloud, start_devcloud
+from tests.cloudharness import ROOT, CloudCreds, TestCloud, project_lock, real_cloud, start_devcloud
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -51,6 +51,13 @@ def stratus(cloud: TestCloud) -> TestCloud:
     settings.OS_REGION_NAME = cloud.member.region_name
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(cloud.clouds_yaml)
     return cloud
+
+
+@pytest.fixture
+def project_locked(stratus: TestCloud) -> Iterator[None]:
+    """No other test that cleans up the member's project by name runs meanwhile (see cloudharness.project_lock)."""
+    with project_lock(stratus):
+        yield
 
 
 def sign_in_client(client: Client, creds: CloudCreds) -> Client:

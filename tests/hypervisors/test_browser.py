@@ -88,7 +88,8 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
         member.compute.wait_for_delete(server, wait=60, interval=0.3)
     page.goto(live_server.url + "/admin/hypervisors/")
     eventually(lambda: _summary_equals_placement(page, admin), what="the summary to drop the deleted server")
-    assert _shown_summary(page)["VCPU"]["used"] <= before["VCPU"]["used"]
+    if stratus.is_devcloud:  # a real cloud's usage also moves with the tests running beside this one
+        assert _shown_summary(page)["VCPU"]["used"] <= before["VCPU"]["used"]
 
     page.get_by_role("link", name="Capacity").click()
     expect(page.locator(".heat-cell")).to_have_count(3 * len(list(admin.compute.hypervisors())))

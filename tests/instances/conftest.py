@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import openstack
 import pytest
 
-from tests.cloudharness import active
+from tests.cloudharness import active, project_lock
 
 
 def cloud_conn(name: str | None = None):
@@ -29,6 +29,11 @@ def wait_until(check, *, timeout: float = 30, what: str = "the condition"):
 @pytest.fixture
 def demo_conn(stratus) -> Iterator:
     """openstacksdk as the member (project demo); deletes at the end every server a test named `t-…`."""
+    with project_lock(stratus):
+        yield from _demo_conn()
+
+
+def _demo_conn() -> Iterator:
     conn = cloud_conn()
     yield conn
     for server in conn.compute.servers():

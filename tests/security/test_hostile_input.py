@@ -186,8 +186,9 @@ def remove_marked(objects: Objects, admin_conn, token: str) -> None:  # noqa: AN
 
 @pytest.mark.worker
 def test_hostile_text_goes_to_the_cloud_and_back_as_text(
-    transactional_db, stratus, objects_a: Objects, project_a_client, admin_client, worker_factory
+    transactional_db, stratus, project_locked, objects_a: Objects, project_a_client, admin_client, worker_factory
 ):
+    # project_locked: its `<script>…` server is in the member's project, which the instances tests clean up by name.
     from apps.operations.models import Operation
 
     token = uuid.uuid4().hex[:8]

@@ -12,14 +12,14 @@ def _requests(stratus) -> dict:  # noqa: ANN001
 
 
 def test_it_lists_the_projects_snapshots_in_two_calls_and_polls_while_saving(
-    member_client, stratus, sdk, server
+    member_client, devcloud, sdk, server
 ) -> None:  # noqa: ANN001, E501
     name = f"snap-{uuid.uuid4().hex[:6]}"
     image_id = snapshot_of(sdk, server, name)
     member_client.get("/snapshots/")  # warm: version discovery is cached per process
-    stratus.control("requests/reset")
+    devcloud.control("requests/reset")
     html = member_client.get("/snapshots/").content.decode()
-    counted = _requests(stratus)
+    counted = _requests(devcloud)
     assert name in html and server.name in html
     if sdk.image.get_image(image_id).status != "active":
         assert 'hx-trigger="every 2s"' in html
