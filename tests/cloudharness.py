@@ -260,14 +260,15 @@ def _auth_projects(creds: CloudCreds) -> list[dict]:
 
 
 @contextmanager
-def project_lock(cloud: TestCloud) -> Iterator[None]:
+def project_lock(cloud: TestCloud, prefix: str = "t-") -> Iterator[None]:
     """Against a real cloud, one test at a time across the pytest processes for tests that clean up the member's
     project by name (xdist workers share that project there: the instances tests remove every `t-…` and
-    `<script>…` server in it); devcloud: every process has its own cloud, nothing to wait for."""
+    `<script>…` server in it, the operations tests every `ops-…` one: `prefix` names the family); devcloud: every
+    process has its own cloud, nothing to wait for."""
     if cloud.is_devcloud:
         yield
         return
-    key = hashlib.sha256(f"{cloud.auth_url} {cloud.member.project_name}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{cloud.auth_url} {cloud.member.project_name} {prefix}".encode()).hexdigest()[:16]
     with open(Path(tempfile.gettempdir()) / f"stratus-test-project-{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

@@ -12,7 +12,7 @@ from django.test import Client
 
 from apps.cloud.connection import Credentials
 from apps.operations.models import FINAL_STATES, Operation
-from tests.cloudharness import active
+from tests.cloudharness import active, project_lock
 from tests.conftest import sign_in_client
 
 
@@ -27,12 +27,18 @@ def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
     """The member's own openstacksdk connection (clouds.yaml), to check the cloud's state independently.
 
     The servers and snapshot images a test leaves behind are deleted afterwards: the project's quota is shared
-    by every test that runs on this cloud."""
+    by every test that runs on this cloud. Only `ops-…` ones: on a real cloud other tests share the project (and
+    one operations test runs at a time there, see project_lock)."""
+    with project_lock(stratus, "ops-"):
+        yield from _sdk(stratus)
+
+
+def _sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
     conn = openstack.connect(cloud=stratus.member.name)
     servers_before = {s.id for s in conn.compute.servers()}
     images_before = {i.id for i in conn.image.images()}
     yield conn
-    left = [s for s in conn.compute.servers() if s.id not in servers_before]
+    left = [s for s in conn.compute.servers() if s.id not in servers_before and (s.name or "").startswith("ops-")]
     for server in left:
         try:
             if server.is_locked:
@@ -46,7 +52,11 @@ def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
         except openstack.exceptions.SDKException:
             pass
     for image in conn.image.images():
-        if image.id not in images_before and image.owner == conn.current_project_id:
+        if (
+            image.id not in images_before
+            and image.owner == conn.current_project_id
+            and (image.name or "").startswith("ops-")
+        ):
             try:
                 conn.image.delete_image(image)
             except openstack.exceptions.SDKException:
