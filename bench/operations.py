@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import Stack, dump  # noqa: E402
+from bench.stack import Stack, children, dump, rss_peak_kb  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -142,6 +142,11 @@ def main() -> None:
             "alone_overhead_ms_median": ms(statistics.median(alone_overhead)) if alone_overhead else None,
             "alone_queue_ms_median": ms(statistics.median(alone_queue)) if alone_queue else None,
             "token_in_worker_log": bool(re.search(re.escape(creds.token), worker_log)),
+            "worker_peak_rss_mb": round(
+                max(rss_peak_kb(pid) for pid in [stack.procs["worker"].pid, *children(stack.procs["worker"].pid)])
+                / 1024,
+                1,
+            ),
         }
     finally:
         stack.stop()
@@ -175,6 +180,7 @@ def main() -> None:
             f"{data['in_worker_overhead_ms_median']} / {data['in_worker_overhead_ms_p95']} ms",
         ),
         ("token found in the worker log", "yes" if data["token_in_worker_log"] else "no"),
+        ("peak RSS of the worker process after the run", f"{data['worker_peak_rss_mb']} MB"),
     ]
     print("| measure | value |")
     print("| --- | --- |")
