@@ -126,6 +126,10 @@ def get_flavor_detail(*, creds: Credentials, flavor_id: str) -> FlavorDetail:
                 FlavorAccess(project_id=e["tenant_id"], project_name=names.get(e["tenant_id"], "")) for e in entries
             )
         with cloud_errors("compute"):
-            servers = conn.compute.servers(details=False, all_projects=True, flavor=flavor.id, limit=1000)
-            server_count = sum(1 for _ in servers)
+            # One page, counted as it comes (a hint, capped at 1000): openstacksdk's paging of this list gave up
+            # with "Endless pagination loop detected" against a real Nova 34, which made the page a 503.
+            response = conn.compute.get(
+                "/servers", params={"all_tenants": "True", "flavor": flavor.id, "limit": 1000}, raise_exc=True
+            )
+            server_count = len(response.json().get("servers", []))
     return FlavorDetail(flavor=flavor, access=access, server_count=server_count)

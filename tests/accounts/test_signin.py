@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 
@@ -81,7 +82,10 @@ def test_it_signs_in_with_an_application_credential(stratus, db):
         data=body,
         headers={"X-Auth-Token": user_token, "Content-Type": "application/json"},
     )
-    cred = json.loads(urllib.request.urlopen(req, timeout=10).read())["application_credential"]
+    try:
+        cred = json.loads(urllib.request.urlopen(req, timeout=10).read())["application_credential"]
+    except urllib.error.HTTPError as e:  # say why Keystone refused
+        raise AssertionError(f"Keystone: {e.code} {e.read()[:500]!r}") from e
     client = Client()
     response = client.post(
         "/auth/login/", {"method": "application_credential", "credential_id": cred["id"], "secret": cred["secret"]}
