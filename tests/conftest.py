@@ -245,3 +245,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state.name.startswith("stratus-test-"):
         embedded_redis.stop(state / "redis")
         shutil.rmtree(state, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which cloud the cloud-facing tests talk to."""
+    spec = os.environ.get("STRATUS_TEST_CLOUD")
+    if spec:
+        where = os.environ.get("OS_CLIENT_CONFIG_FILE", "clouds.yaml")
+        return f"cloud under test: {spec} (real cloud, from {where}); devcloud-only tests skip and say why"
+    return "cloud under test: devcloud (a fresh one per pytest process, over HTTP)"
