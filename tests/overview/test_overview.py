@@ -14,8 +14,12 @@ def nova(stratus):
 
 
 def test_it_shows_quota_usage_and_instances_by_status(member_client, nova):
-    absolute = nova.compute.get_limits().absolute
-    html = member_client.get("/overview/").content.decode()
+    for _ in range(5):  # on a shared cloud other tests' servers come and go: compare a quiet moment
+        before = nova.compute.get_limits().absolute
+        html = member_client.get("/overview/").content.decode()
+        absolute = nova.compute.get_limits().absolute
+        if before.instances_used == absolute.instances_used:
+            break
     card = re.search(r'data-quota="instances".*?<strong class="used">(\d+)</strong>.*?of (\d+)', html, re.S)
     assert card, html[:3000]
     assert int(card.group(1)) == absolute.instances_used
