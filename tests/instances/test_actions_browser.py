@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 def _act(page, label: str, *, expect_status: str, toast: str, timeout: float = 30000) -> None:
     page.locator(".server-actions").get_by_role("button", name=label, exact=True).click()
-    expect(page.locator(".toast").last).to_contain_text(toast)
+    # The start toast; the end toast may already follow it (devcloud moves in 0.2 s), so not necessarily last.
+    expect(page.locator(".toast", has_text=toast).first).to_be_visible()
     expect(page.locator("#server-head [data-role=status]")).to_have_text(expect_status, timeout=timeout)
     expect(page.locator("#server-head [data-role=task]")).to_have_count(0, timeout=timeout)
     expect(page.locator("#server-head [data-role=op]")).to_have_count(0, timeout=timeout)
@@ -85,7 +86,7 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(
     if stratus.resize_flavors:
         first, second = (demo_conn.compute.find_flavor(n, ignore_missing=False) for n in stratus.resize_flavors)
         _form_action(page, "Resize", lambda p: p.get_by_label("New flavor").select_option(value=first.id), "Resize")
-        expect(page.locator(".toast").last).to_contain_text("Resizing t-shape")
+        expect(page.locator(".toast", has_text="Resizing t-shape").first).to_be_visible()
         expect(page.locator("#server-head [data-role=status]")).to_have_text("VERIFY_RESIZE", timeout=30000)
         _act(page, "Confirm resize", expect_status="ACTIVE", toast="Confirming the resize of t-shape")
         assert demo_conn.compute.get_server(server.id).flavor["original_name"] == first.name
@@ -104,7 +105,7 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(
         expect(page.locator(".field.invalid .error")).to_contain_text("too small for the image")
     page.get_by_label("Image").select_option(label=stratus.image_name)
     page.get_by_role("button", name="Rebuild", exact=True).click()
-    expect(page.locator(".toast").last).to_contain_text("Rebuilding t-shape")
+    expect(page.locator(".toast", has_text="Rebuilding t-shape").first).to_be_visible()
     wait_until(lambda: "rebuild" in [a.action for a in demo_conn.compute.server_actions(server.id)], what="the rebuild")
     expect(page.locator("#server-head [data-role=status]")).to_have_text("ACTIVE", timeout=30000)
     expect(page.locator("#server-head [data-role=op]")).to_have_count(0, timeout=30000)
@@ -112,7 +113,7 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(
     _form_action(
         page, "Create snapshot", lambda p: p.get_by_label("Snapshot name").fill("t-shape-snap"), "Create snapshot"
     )
-    expect(page.locator(".toast").last).to_contain_text("Creating a snapshot of t-shape")
+    expect(page.locator(".toast", has_text="Creating a snapshot of t-shape").first).to_be_visible()
     snap = wait_until(
         lambda: next((i for i in demo_conn.image.images() if i.name == "t-shape-snap" and i.status == "active"), None),
         what="the snapshot image",
@@ -120,7 +121,7 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(
     demo_conn.image.delete_image(snap)
 
     page.locator(".server-actions").get_by_role("button", name="Delete", exact=True).click()
-    expect(page.locator(".toast").last).to_contain_text("Deleting t-shape")
+    expect(page.locator(".toast", has_text="Deleting t-shape").first).to_be_visible()
     page.wait_for_url(f"{live_server.url}/instances/")
     wait_until(lambda: demo_conn.compute.find_server(server.id) is None, what="the server to be deleted")
     expect(page.locator(f"#server-{server.id}")).to_have_count(0, timeout=30000)

@@ -26,7 +26,7 @@ def test_member_bulk_deletes_five_instances(member_page, live_server, worker, de
     first = page.locator(f"#server-{servers[0].id}")
     first.get_by_text("Actions").click()
     first.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.locator(".toast").last).to_contain_text("Stopping t-bulk-0")
+    expect(page.locator(".toast", has_text="Stopping t-bulk-0").first).to_be_visible()
     expect(page.locator(f"#server-{servers[0].id} [data-role=status]")).to_have_text("SHUTOFF", timeout=30000)
     assert demo_conn.compute.get_server(servers[0].id).status == "SHUTOFF"
     for s in servers:
@@ -34,7 +34,7 @@ def test_member_bulk_deletes_five_instances(member_page, live_server, worker, de
     page.get_by_label("With selected:").select_option(label="Delete")
     page.screenshot(path="/tmp/instances-bulk.png", full_page=True)
     page.get_by_role("button", name="Apply to selected").click()
-    expect(page.locator(".toast").last).to_contain_text("Delete: 5 instances queued.")
+    expect(page.locator(".toast", has_text="Delete: 5 instances queued.").first).to_be_visible()
     # Rows leave the table as Nova deletes them (live updates, no reload).
     expect(rows).to_have_count(0, timeout=45000)
     wait_until(
