@@ -187,8 +187,8 @@ def get_json(
     from apps.cloud.errors import cloud_errors
 
     conn = connection_for(creds)
-    proxy = getattr(conn, service)
     with cloud_errors(service):
+        proxy = getattr(conn, service)  # first use discovers the service's versions: it can fail here
         kwargs: dict[str, Any] = {}
         if service == "compute":
             wanted = microversion_max or getattr(settings, "STRATUS_COMPUTE_MICROVERSION_MAX", None)

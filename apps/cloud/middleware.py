@@ -26,7 +26,9 @@ class CloudErrorMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, CloudError):
-            return None
+            exception = _escaped_cloud_error(exception)
+            if exception is None:
+                return None
         if isinstance(exception, AuthExpired):
             from apps.accounts.session import sign_out_locally
 
@@ -52,3 +54,22 @@ class CloudErrorMiddleware:
             response["HX-Reswap"] = "beforeend"
             return response
         return render(request, "errors/cloud.html", context, status=exception.status)
+
+
+def _escaped_cloud_error(exc: Exception) -> CloudError | None:
+    """A safety net: an openstacksdk/keystoneauth error that left a selector without `cloud_errors()` still
+    becomes a page naming the service (guessed from the message), never a 500."""
+    from keystoneauth1 import exceptions as ks
+    from openstack import exceptions as sdk
+
+    from apps.cloud.errors import SERVICE_NAMES, translate
+
+    if not isinstance(exc, (sdk.SDKException, ks.ClientException)):
+        return None
+    text = str(exc).lower()
+    service = next((key for key in SERVICE_NAMES if key != "cloud" and key in text), "cloud")
+    log.warning("cloud error outside cloud_errors() on %s", type(exc).__name__)
+    try:
+        return translate(exc, service)
+    except Exception:  # noqa: BLE001 - translate() re-raises what it does not know
+        return None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
+import openstack.connection
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
@@ -206,7 +207,11 @@ def _mv(version: tuple[int, int]) -> str:
 
 
 def _get(proxy: Any, service: str, url: str, microversion: str | None = None, **params: Any) -> dict[str, Any]:
+    """`proxy` may be a Connection: the proxy is then looked up inside the error translation (openstacksdk
+    discovers the service's versions on first use, and a failing service fails right there)."""
     with cloud_errors(service):
+        if isinstance(proxy, openstack.connection.Connection):
+            proxy = getattr(proxy, service)
         response = proxy.get(url, params=params or None, microversion=microversion)
         sdk_exceptions.raise_from_response(response)
         return response.json()
@@ -227,7 +232,7 @@ def _cached_placement(conn: Any, creds: Credentials, url: str, microversion: str
             hit = None
         if hit is not None:
             return hit
-    data = _get(conn.placement, "placement", url, microversion)
+    data = _get(conn, "placement", url, microversion)
     if ttl > 0:
         try:
             cache.set(key, data, ttl)
@@ -358,7 +363,7 @@ def _hypervisor_list(conn: Any, version: tuple[int, int]) -> list[dict[str, Any]
     items: list[dict[str, Any]] = []
     url = "/os-hypervisors/detail"
     while True:
-        body = _get(conn.compute, "compute", url, _mv(version), **params)
+        body = _get(conn, "compute", url, _mv(version), **params)
         page = body.get("hypervisors") or []
         items.extend(page)
         if version < (2, 33) or len(page) < PAGE_LIMIT or not body.get("hypervisors_links"):
@@ -367,7 +372,7 @@ def _hypervisor_list(conn: Any, version: tuple[int, int]) -> list[dict[str, Any]
 
 
 def _compute_services(conn: Any, version: tuple[int, int], **query: Any) -> list[ComputeService]:
-    body = _get(conn.compute, "compute", "/os-services", _mv(min(version, (2, 69))), **query)
+    body = _get(conn, "compute", "/os-services", _mv(min(version, (2, 69))), **query)
     return [_service_from(s) for s in body.get("services") or []]
 
 
@@ -550,7 +555,7 @@ def get_hypervisor(*, creds: Credentials, hypervisor_id: str) -> HypervisorDetai
     version = compute_microversion(conn)
     if version >= UUID_IDS and not UUID_RE.match(hypervisor_id):
         raise NotFound(gettext("Hypervisor %(id)s could not be found.") % {"id": hypervisor_id}, service="compute")
-    raw = _get(conn.compute, "compute", f"/os-hypervisors/{hypervisor_id}", _mv(version)).get("hypervisor") or {}
+    raw = _get(conn, "compute", f"/os-hypervisors/{hypervisor_id}", _mv(version)).get("hypervisor") or {}
     host = (raw.get("service") or {}).get("host") or raw.get("hypervisor_hostname") or ""
     services = _compute_services(conn, version, binary="nova-compute", host=host) if host else []
     service = services[0] if services else None
@@ -564,7 +569,7 @@ def get_hypervisor(*, creds: Credentials, hypervisor_id: str) -> HypervisorDetai
         uuid = _provider_uuids(conn, creds, [raw]).get(str(raw.get("id", "")), "")
         if uuid:
             inv_body, use_body, trait_body = _parallel(
-                lambda url: _get(conn.placement, "placement", url, PLACEMENT_TRAITS),
+                lambda url: _get(conn, "placement", url, PLACEMENT_TRAITS),
                 [
                     f"/resource_providers/{uuid}/inventories",
                     f"/resource_providers/{uuid}/usages",
