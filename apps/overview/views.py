@@ -4,15 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.accounts.decorators import login_required
+from apps.operations.selectors import recent_operations
 from apps.overview import selectors
-
-
-def _recent_operations(request: HttpRequest) -> list:
-    try:
-        from apps.operations.selectors import recent_operations
-    except ImportError:
-        return []
-    return recent_operations(creds=request.creds, limit=8)  # type: ignore[attr-defined]
 
 
 @login_required
@@ -21,5 +14,5 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "overview/index.html",
-        {"overview": overview, "recent": _recent_operations(request)},
+        {"overview": overview, "recent": recent_operations(creds=request.creds, limit=8)},  # type: ignore[attr-defined],
     )
