@@ -73,6 +73,10 @@ class TestCloud:
     # Two flavors a server of small_flavor can be resized to, in turn; None: the cloud cannot resize (one compute
     # host, and Nova's allow_resize_to_same_host is off by default).
     resize_flavors: tuple[str, str] | None = ("m1.micro", "m1.tiny")
+    # Whether an instance's VNC console draws its screen and echoes typing (devcloud's does; a real cloud's guests
+    # do when they are real VMs: STRATUS_TEST_CONSOLE_DRAWS=1; realcloud's fake VNC is a 1×1 screen that never
+    # draws). Without it, console tests check the connection and where it goes, not the pixels.
+    console_draws: bool = True
 
     def control(self, path: str, body: dict | None = None, method: str = "POST") -> dict:
         """Call devcloud's admin-only control API (fault injection). devcloud only."""
@@ -198,6 +202,7 @@ def real_cloud(spec: str) -> TestCloud:
         clouds_yaml=Path(os.environ.get("OS_CLIENT_CONFIG_FILE", "clouds.yaml")),
         admin=admin,
         member=member,
+        console_draws=os.environ.get("STRATUS_TEST_CONSOLE_DRAWS", "0") == "1",
     )
     discover(cloud)
     return cloud

@@ -9,8 +9,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.decorators import login_required
 from apps.cloud.errors import CloudError, Forbidden, NotFound
@@ -93,3 +94,21 @@ def fresh_token(request: HttpRequest, server_id: str) -> JsonResponse:
     if console.mode != services.DIRECT:
         return JsonResponse({"error": "", "nova_url": console.nova_url, "status": status}, status=409)
     return JsonResponse({"url": console.ws_url, "status": status})
+
+
+@never_cache
+@require_GET
+@login_required
+def server_status(request: HttpRequest, server_id: str) -> JsonResponse:
+    """What the open console page polls: the instance's status, so it can close the console when it stops (a
+    hypervisor's VNC server does not always hang up: a paused guest's stays open, a fake driver's never closes)."""
+    try:
+        server = services.get_server(creds=request.creds, server_id=server_id)  # type: ignore[attr-defined]
+    except CloudError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    message = ""
+    if not server.running:
+        message = _("The instance is no longer running (status %(status)s): its console closed.") % {
+            "status": server.status or "?"
+        }
+    return JsonResponse({"status": server.status, "running": server.running, "message": message})

@@ -13,6 +13,8 @@ const SCALE_KEY = "stratus-console-scale";
 
 let rfb = null;
 let connected = false;
+let statusTimer = null;
+const STATUS_EVERY_MS = 5000;
 
 function setState(state, label) {
   stateEl.dataset.state = state;
@@ -54,6 +56,7 @@ function connect(url) {
     connected = true;
     setState("connected", screen.dataset.labelConnected);
     rfb.focus();
+    watchStatus();
   });
   rfb.addEventListener("disconnect", onDisconnect);
   rfb.addEventListener("securityfailure", () => showMessage(screen.dataset.msgSecurity));
@@ -63,11 +66,57 @@ function onDisconnect() {
   if (connected) {
     setState("disconnected", screen.dataset.labelDisconnected);
     showMessage(screen.dataset.msgClosed);
+    checkStatus(); // say why, when the instance stopped
   } else {
     setState("refused", screen.dataset.labelRefused);
     if (messageEl.hidden) showMessage(screen.dataset.msgRefused);
   }
   connected = false;
+}
+
+function showStatus(status) {
+  const badge = document.getElementById("server-status");
+  if (badge && status) {
+    badge.textContent = status;
+    badge.className = "badge " + status.toLowerCase();
+  }
+}
+
+// While the console is open, ask every few seconds whether the instance still runs: a VNC server does not always
+// hang up when its instance stops or pauses, and a frozen screen says nothing.
+function watchStatus() {
+  if (!statusTimer) statusTimer = setInterval(checkStatus, STATUS_EVERY_MS);
+}
+
+function stopWatching() {
+  clearInterval(statusTimer);
+  statusTimer = null;
+}
+
+async function checkStatus() {
+  let data = null;
+  try {
+    const response = await fetch(screen.dataset.statusUrl, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    if (!response.ok) return;
+    data = await response.json();
+  } catch (err) {
+    return;
+  }
+  showStatus(data.status);
+  if (data.running === false) {
+    stopWatching();
+    if (rfb) {
+      rfb.removeEventListener("disconnect", onDisconnect);
+      rfb.disconnect();
+      rfb = null;
+    }
+    connected = false;
+    setState("disconnected", screen.dataset.labelDisconnected);
+    showMessage(data.message);
+  }
 }
 
 async function reconnect() {
@@ -86,11 +135,7 @@ async function reconnect() {
   } catch (err) {
     ok = false;
   }
-  const badge = document.getElementById("server-status");
-  if (badge && data.status) {
-    badge.textContent = data.status;
-    badge.className = "badge " + data.status.toLowerCase();
-  }
+  showStatus(data.status);
   if (ok && data.url) {
     connect(data.url);
   } else if (data.nova_url) {
@@ -142,6 +187,7 @@ window.addEventListener("pageshow", (ev) => {
   if (ev.persisted) reconnect();
 });
 window.addEventListener("pagehide", () => {
+  stopWatching();
   if (rfb) rfb.disconnect();
 });
 

@@ -19,10 +19,8 @@ from tests.consoles.servers import launch, wait_for_status
 def service_cloud(cloud: TestCloud) -> str:
     if cloud.is_devcloud:
         return "devcloud-service"
-    name = os.environ.get("STRATUS_TEST_SERVICE_CLOUD", "")
-    if not name:
-        pytest.skip("direct console mode needs STRATUS_TEST_SERVICE_CLOUD (a service cloud in clouds.yaml)")
-    return name
+    # Direct mode needs credentials that may read console auth tokens: the admin cloud under test unless told.
+    return os.environ.get("STRATUS_TEST_SERVICE_CLOUD") or cloud.admin.name
 
 
 @pytest.fixture
@@ -66,3 +64,30 @@ def servers(cloud: TestCloud) -> Iterator[Servers]:
     yield Servers(*ready)
     for conn, s in made:
         conn.compute.delete_server(s.id, ignore_missing=True)
+
+
+def nova_vnc_target(cloud: TestCloud, server: openstack.compute.v2.server.Server) -> str:
+    """Where Nova says this instance's VNC server is ("host:port"), asked as the admin with a console of its own."""
+    from apps.consoles.services import nova_console_token
+
+    admin = openstack.connect(cloud=cloud.admin.name)
+    try:
+        console = admin.compute.create_console(server.id, console_type="novnc", console_protocol="vnc")
+        info = admin.compute.validate_console_auth_token(nova_console_token(console["url"]))
+        return f"{info.host}:{info.port}"
+    finally:
+        admin.close()
+
+
+def assert_relayed(cloud: TestCloud, server: openstack.compute.v2.server.Server, desktop: str | None, log: str) -> None:
+    """The proxy connected this console to the VNC server Nova names for `server` (never one the request named).
+
+    `log` is the proxy's log ("console connect: ... server=<name> (<id>) vnc=<host>:<port>"). devcloud runs one RFB
+    server per instance and names its desktop after the instance, so there the desktop name proves it too; a real
+    cloud's desktop name is its hypervisor's (realcloud's fake VNC serves every instance on one port). `desktop`
+    None: not known (a browser test)."""
+    assert f"server={server.name} ({server.id}) vnc={nova_vnc_target(cloud, server)}" in log
+    if desktop is not None:
+        assert desktop, "the RFB handshake named no desktop"
+        if cloud.is_devcloud:
+            assert desktop == server.name

@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 
 from apps.consoles import services, tokens
 from tests.cloudharness import ROOT, free_port
+from tests.consoles.conftest import assert_relayed
 from tests.consoles.wsclient import Refused, WebSocketClient, rfb_handshake
 
 ORIGIN = "http://testserver"
@@ -50,7 +51,7 @@ def test_it_parses_nova_console_urls() -> None:
     assert services.nova_console_token("https://nova/vnc_auto.html") == ""
 
 
-def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
     url = page_ws_url(member_client, servers.a.id)
     assert url.startswith(f"ws://127.0.0.1:{console_proxy}/?token=")
     ws = WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client))
@@ -59,7 +60,7 @@ def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_p
     finally:
         ws.close()
     assert width > 0 and height > 0
-    assert name == servers.a.name  # the target comes from Nova's token for this server, never from the request
+    assert_relayed(stratus, servers.a, name, caplog.text)  # the target comes from Nova's token for this server
 
 
 def test_a_used_token_is_refused(member_client, console_proxy, servers) -> None:  # noqa: ANN001
@@ -83,7 +84,7 @@ def test_an_expired_token_is_refused(member_client, console_proxy, servers, sett
     assert refused.value.status == 403
 
 
-def test_a_token_for_one_server_cannot_reach_another(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_a_token_for_one_server_cannot_reach_another(member_client, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
     url_a = page_ws_url(member_client, servers.a.id)
     with pytest.raises(Refused):
         WebSocketClient(with_server(url_a, servers.b.id), origin=ORIGIN, cookie=cookie(member_client))
@@ -93,7 +94,7 @@ def test_a_token_for_one_server_cannot_reach_another(member_client, console_prox
     url_b = page_ws_url(member_client, servers.b.id)
     ws = WebSocketClient(url_b, origin=ORIGIN, cookie=cookie(member_client))
     try:
-        assert rfb_handshake(ws)[2] == servers.b.name
+        assert_relayed(stratus, servers.b, rfb_handshake(ws)[2], caplog.text)
     finally:
         ws.close()
 
@@ -141,15 +142,16 @@ def test_it_says_when_the_instance_is_not_running(member_client, console_proxy, 
     assert reconnect.status_code == 409 and "not running" in reconnect.json()["error"]
 
 
-def test_reconnect_gets_a_fresh_token(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_reconnect_gets_a_fresh_token(member_client, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
     assert member_client.get(f"/console/{servers.a.id}/token/").status_code == 405
     first = token_url(member_client, servers.a.id)
     second = token_url(member_client, servers.a.id)
     assert first != second
     for url in (second, first):
+        caplog.clear()
         ws = WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client))
         try:
-            assert rfb_handshake(ws)[2] == servers.a.name
+            assert_relayed(stratus, servers.a, rfb_handshake(ws)[2], caplog.text)
         finally:
             ws.close()
 
@@ -208,13 +210,14 @@ def test_manage_py_consoleproxy_relays_consoles(member_client, stratus, servers,
         settings.STRATUS_CONSOLE_PROXY_PORT = port
         ws = WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN, cookie=cookie(member_client))
         try:
-            assert rfb_handshake(ws)[2] == servers.a.name
+            desktop = rfb_handshake(ws)[2]
         finally:
             ws.close()
     finally:
         proc.terminate()
         proc.wait(10)
     assert f"console connect: user={stratus.member.username}" in log.read_text()
+    assert_relayed(stratus, servers.a, desktop, log.read_text())
 
 
 def test_it_links_to_the_instance_and_its_console_log(member_client, console_proxy, servers) -> None:  # noqa: ANN001
@@ -257,3 +260,13 @@ def test_unusable_service_credentials_fall_back_to_passthrough(admin_client, str
     settings.STRATUS_SERVICE_CLOUD = stratus.member.name
     text = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
     assert "The service credentials cannot read console tokens" in text
+
+
+def test_the_open_page_can_ask_whether_the_instance_still_runs(member_client, servers) -> None:  # noqa: ANN001
+    running = member_client.get(f"/console/{servers.a.id}/status/")
+    assert running.json() == {"status": "ACTIVE", "running": True, "message": ""}
+    stopped = member_client.get(f"/console/{servers.stopped.id}/status/").json()
+    assert stopped["running"] is False
+    assert stopped["message"] == "The instance is no longer running (status SHUTOFF): its console closed."
+    assert member_client.get(f"/console/{servers.foreign.id}/status/").status_code == 404
+    assert member_client.post(f"/console/{servers.a.id}/status/").status_code == 405

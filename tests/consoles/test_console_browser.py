@@ -10,6 +10,7 @@ import openstack
 import pytest
 from playwright.sync_api import expect
 
+from tests.consoles.conftest import assert_relayed
 from tests.consoles.servers import launch, wait_for_status
 
 pytestmark = pytest.mark.browser
@@ -46,14 +47,19 @@ def wait_for_frame(page, *, lit_at_least: int = 200, not_hash: int | None = None
     return frame(page)
 
 
-def test_a_member_uses_the_console(member_page, live_server, console_proxy, servers, stratus) -> None:  # noqa: ANN001
+def test_a_member_uses_the_console(member_page, live_server, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
     page = member_page
     page.goto(f"{live_server.url}/console/{servers.a.id}/")
     expect(page.get_by_role("heading", name=f"Console: {servers.a.name}")).to_be_visible()
     state = page.locator("#console-state")
     expect(state).to_have_text("Connected")
-    first = wait_for_frame(page)  # the instance's boot log, drawn by its VNC server, through the proxy
-    assert first["width"] > 0 and first["lit"] >= 200
+    # Through the proxy to the VNC server Nova names for this instance; noVNC sized its canvas from the handshake.
+    assert_relayed(stratus, servers.a, None, caplog.text)
+    assert frame(page)["width"] > 0
+    draws = stratus.console_draws  # devcloud's console draws a boot log and echoes typing; see TestCloud
+    if draws:
+        first = wait_for_frame(page)  # the instance's boot log, drawn by its VNC server, through the proxy
+        assert first["lit"] >= 200
     expect(page.get_by_role("button", name="Send Ctrl-Alt-Del")).to_be_enabled()
     page.screenshot(path="/tmp/console-direct.png")
 
@@ -61,25 +67,32 @@ def test_a_member_uses_the_console(member_page, live_server, console_proxy, serv
     page.locator("#console-screen canvas").click()
     page.keyboard.type("echo hello from stratus")
     page.keyboard.press("Enter")
-    typed = wait_for_frame(page, not_hash=first["hash"])
-    page.screenshot(path="/tmp/console-typed.png")
+    if draws:
+        typed = wait_for_frame(page, not_hash=first["hash"])
+        page.screenshot(path="/tmp/console-typed.png")
 
     # Paste as keystrokes, from the toolbar.
     page.get_by_text("Paste text").click()
     page.get_by_label("Text to type into the console (also sent as the VNC clipboard)").fill("uname -a\n")
     page.get_by_role("button", name="Type it").click()
-    pasted = wait_for_frame(page, not_hash=typed["hash"])
+    if draws:
+        pasted = wait_for_frame(page, not_hash=typed["hash"])
 
     # Ctrl-Alt-Del reaches the instance (devcloud's console redraws its boot log).
     page.get_by_role("button", name="Send Ctrl-Alt-Del").click()
-    wait_for_frame(page, not_hash=pasted["hash"])
+    if draws:
+        wait_for_frame(page, not_hash=pasted["hash"])
+    expect(state).to_have_text("Connected")
 
     # Reconnect asks for a fresh one-time token and connects again, without reloading the page.
     page.evaluate("window.stratusMarker = 'same page'")
+    caplog.clear()
     page.get_by_role("link", name="Reconnect").click()
     expect(state).to_have_text("Connected")
-    wait_for_frame(page)
+    if draws:
+        wait_for_frame(page)
     assert page.evaluate("window.stratusMarker") == "same page"
+    assert "console connect:" in caplog.text  # a second connection, with the fresh token
     # (Full screen needs a real display; headless Chromium only checks that the button is there.)
     expect(page.get_by_role("button", name="Full screen")).to_be_visible()
 
@@ -128,10 +141,12 @@ def test_the_console_says_when_the_instance_stops(member_page, live_server, cons
         state = page.locator("#console-state")
         expect(state).to_have_text("Connected")
         conn.compute.stop_server(server)  # someone stops it from the CLI
-        expect(state).to_have_text("Disconnected")
+        # The page notices (its VNC server hangs up, or the page's status check sees it) and says why.
+        expect(state).to_have_text("Disconnected", timeout=60_000)  # a real cloud takes its time to stop
         expect(page.locator("#console-message")).to_have_text(
-            "The console connection closed. Reconnect to open it again."
+            "The instance is no longer running (status SHUTOFF): its console closed.", timeout=15_000
         )
+        expect(page.locator("#server-status")).to_have_text("SHUTOFF")
         wait_for_status(conn, server.id, "SHUTOFF")
         page.get_by_role("link", name="Reconnect").click()
         expect(state).to_have_text("Refused")
@@ -143,12 +158,13 @@ def test_the_console_says_when_the_instance_stops(member_page, live_server, cons
         conn.compute.delete_server(server.id, ignore_missing=True)
 
 
-def test_an_admin_sees_the_console_mode(admin_page, live_server, console_proxy, servers, settings) -> None:  # noqa: ANN001
+def test_an_admin_sees_the_console_mode(admin_page, live_server, console_proxy, servers, settings, stratus) -> None:  # noqa: ANN001
     page = admin_page
     page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
     expect(page.locator(".console-mode")).to_have_text("Direct: Stratus console proxy")
     expect(page.locator("#console-state")).to_have_text("Connected")
-    wait_for_frame(page)
+    if stratus.console_draws:
+        wait_for_frame(page)
     page.screenshot(path="/tmp/console-admin-direct.png")
 
     settings.STRATUS_SERVICE_CLOUD = ""  # no service credentials: Nova's own noVNC page is embedded
