@@ -1,7 +1,8 @@
 """`/devcloud/`: devcloud's own admin-only control API (JSON), for tests, demos and benchmarks.
 
 - `POST /devcloud/faults` {"service", "method"?, "path"? (regex searched in the path after the service
-  prefix), "status" | "stall" (seconds), "count" (default 1)} makes the next `count` matching calls fail
+  prefix), "query"? (regex searched in the query string, `k=v&…` decoded), "status" | "stall" (seconds),
+  "count" (default 1)} makes the next `count` matching calls fail
   with `status` in that service's error shape, or sleep `stall` seconds before being served normally.
   `GET /devcloud/faults` lists the armed faults; `DELETE /devcloud/faults` clears them.
 - `POST /devcloud/build-failures` {"count", "message"}: the next `count` new servers go to ERROR
@@ -108,6 +109,8 @@ def _fault_hook(req: Request) -> Response | None:
                 continue
             if fault["path"] and not re.search(fault["path"], req.path[len(SERVICES[service]) :]):
                 continue
+            if fault.get("query") and not re.search(fault["query"], _query_text(req)):
+                continue
             fault["remaining"] -= 1
             hit = dict(fault)
             break
@@ -119,6 +122,10 @@ def _fault_hook(req: Request) -> Response | None:
         return None
     message = hit.get("message") or f"devcloud injected fault ({hit['status']})"
     return error_response(service, hit["status"], message, req.context.get("request_id", ""))
+
+
+def _query_text(req: Request) -> str:
+    return "&".join(f"{k}={v}" for k, values in req.query.items() for v in values)
 
 
 def _count_hook(req: Request, resp: Response) -> None:
@@ -190,7 +197,8 @@ def _seconds(value: Any, name: str) -> float:
 
 
 def _fault_view(f: dict[str, Any]) -> dict[str, Any]:
-    return {k: f[k] for k in ("id", "service", "method", "path", "status", "stall", "count", "remaining", "message")}
+    keys = ("id", "service", "method", "path", "query", "status", "stall", "count", "remaining", "message")
+    return {k: f[k] for k in keys}
 
 
 @router.route("POST", "/devcloud/faults")
@@ -203,14 +211,16 @@ def add_fault(req: Request) -> Response:
     method = body.get("method")
     if method is not None and (not isinstance(method, str) or not method.isalpha()):
         raise _bad("'method' must be an HTTP method name")
-    path = body.get("path")
-    if path is not None:
-        if not isinstance(path, str):
-            raise _bad("'path' must be a regular expression string")
+    path, query = body.get("path"), body.get("query")
+    for name, pattern in (("path", path), ("query", query)):
+        if pattern is None:
+            continue
+        if not isinstance(pattern, str):
+            raise _bad(f"'{name}' must be a regular expression string")
         try:
-            re.compile(path)
+            re.compile(pattern)
         except re.error as e:
-            raise _bad(f"'path' is not a valid regular expression: {e}")
+            raise _bad(f"'{name}' is not a valid regular expression: {e}")
     status, stall = body.get("status"), body.get("stall")
     if (status is None) == (stall is None):
         raise _bad("give exactly one of 'status' or 'stall'")
@@ -227,6 +237,7 @@ def add_fault(req: Request) -> Response:
         "service": service,
         "method": method.upper() if method else None,
         "path": path,
+        "query": query,
         "status": status,
         "stall": stall,
         "count": count,
@@ -319,7 +330,8 @@ _DOCS = {
     "GET /devcloud": "this description (no token needed)",
     "GET /devcloud/health": "liveness (no token needed)",
     "POST /devcloud/faults": 'arm a fault: {"service": "compute|identity|image|volume|placement", "method"?: "GET", '
-    '"path"?: regex searched in the path after the service prefix, "status": 400-599 | "stall": seconds, '
+    '"path"?: regex searched in the path after the service prefix, "query"?: regex searched in the '
+    'query string, "status": 400-599 | "stall": seconds, '
     '"count"?: N (default 1), "message"?: text}',
     "GET /devcloud/faults": "armed faults with their remaining counts",
     "DELETE /devcloud/faults": "disarm every fault",

@@ -253,7 +253,36 @@ def discover(cloud: TestCloud) -> None:
     finally:
         conn.close()
     cloud.image_name, cloud.small_flavor, cloud.large_flavor = image_name, small, large
-    cloud.second_project = sorted(projects)[0] if projects else None
+    cloud.second_project = sorted(projects)[0] if projects else ensure_second_project(cloud)
+
+
+SECOND_PROJECT = "stratus-test-2"
+
+
+def ensure_second_project(cloud: TestCloud) -> str:
+    """Give the member a role on a second project (created by the admin, kept for the next runs), so the
+    project switch is tested on a cloud whose member has one project only."""
+    import openstack
+    from openstack import exceptions
+
+    admin = openstack.connect(cloud=cloud.admin.name)
+    try:
+        domain = admin.identity.find_domain(cloud.member.project_domain_name, ignore_missing=False)
+        project = admin.identity.find_project(SECOND_PROJECT, domain_id=domain.id)
+        if project is None:
+            try:
+                project = admin.identity.create_project(
+                    name=SECOND_PROJECT, domain_id=domain.id, description="Stratus tests: the member's second project"
+                )
+            except exceptions.ConflictException:  # another pytest process made it first
+                project = admin.identity.find_project(SECOND_PROJECT, domain_id=domain.id, ignore_missing=False)
+        user_domain = admin.identity.find_domain(cloud.member.user_domain_name, ignore_missing=False)
+        user = admin.identity.find_user(cloud.member.username, domain_id=user_domain.id, ignore_missing=False)
+        role = admin.identity.find_role("member", ignore_missing=False)
+        admin.identity.assign_project_role_to_user(project, user, role)  # a PUT: idempotent
+        return SECOND_PROJECT
+    finally:
+        admin.close()
 
 
 def _auth_projects(creds: CloudCreds) -> list[dict]:
@@ -262,6 +291,30 @@ def _auth_projects(creds: CloudCreds) -> list[dict]:
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read())["projects"]
+
+
+@contextmanager
+def cloud_lock(spec: str, *, exclusive: bool) -> Iterator[None]:
+    """Against a real cloud (`spec`: STRATUS_TEST_CLOUD), a readers-writer lock across the pytest processes: every
+    test holds it shared, and a test that changes what every other test relies on (it disables the only compute
+    service, lowers the project's quota) holds it alone — it waits for the running tests to end, and no test
+    starts until it is done. A turnstile keeps a waiting exclusive test from being starved by shared ones."""
+    where = os.environ.get("OS_CLIENT_CONFIG_FILE", "")
+    key = hashlib.sha256(f"{spec} {where}".encode()).hexdigest()[:16]
+    base = Path(tempfile.gettempdir()) / f"stratus-test-cloud-{key}"
+    with open(f"{base}.turnstile", "w") as turnstile, open(f"{base}.lock", "w") as lock:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            if not exclusive:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            if exclusive:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
 @contextmanager

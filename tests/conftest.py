@@ -16,7 +16,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests import cloudharness
-from tests.cloudharness import ROOT, CloudCreds, TestCloud, project_lock, real_cloud, start_devcloud
+from tests.cloudharness import ROOT, CloudCreds, TestCloud, cloud_lock, project_lock, real_cloud, start_devcloud
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -224,6 +224,19 @@ def admin_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
     page.set_default_timeout(15000)
     sign_in_page(page, live_server.url, stratus.admin)
     return page
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201 - a hook wrapper
+    """Against a real cloud, tests marked `cloud_exclusive` run alone across the pytest processes (see
+    cloudharness.cloud_lock); the lock covers setup and teardown, where module fixtures launch and delete servers.
+    devcloud: every pytest process has its own cloud, nothing to share."""
+    spec = os.environ.get("STRATUS_TEST_CLOUD")
+    if not spec:
+        yield
+        return
+    with cloud_lock(spec, exclusive=item.get_closest_marker("cloud_exclusive") is not None):
+        yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

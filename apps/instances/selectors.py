@@ -17,7 +17,7 @@ from typing import Any
 from django.core.cache import cache
 
 from apps.cloud.connection import Credentials, connection_for
-from apps.cloud.errors import cloud_errors
+from apps.cloud.errors import Unavailable, cloud_errors
 
 MAX_MICROVERSION = "2.100"
 PAGE_SIZES = (20, 50, 100)
@@ -370,6 +370,7 @@ class ServerPage:
     has_next: bool
     next_marker: str
     since: str  # changes-since cursor for live updates (Nova's own clock)
+    sorted_as_asked: bool = True  # False: Nova could not sort by the column asked; newest first instead
 
     @property
     def in_flux_ids(self) -> list[str]:
@@ -421,12 +422,27 @@ def _image_ids(raw: list[dict[str, Any]]) -> set[str]:
     return {str(s["image"].get("id") or "") for s in raw if isinstance(s.get("image"), dict)}
 
 
+# Columns a server still being scheduled (a Nova "build request") may have empty: Nova 2025.2 answers 500 when it
+# sorts two such servers by one of them ('<' between None and None).
+NULLABLE_SORT_KEYS = {"updated_at", "key_name", "availability_zone"}
+
+
 def list_servers(creds: Credentials, filters: ServerFilters) -> ServerPage:
     query = filters.nova_query()
     query["limit"] = filters.limit + 1  # one more than shown tells whether there is a next page
     if filters.marker:
         query["marker"] = filters.marker
-    raw = _compute_get(creds, "/servers/detail", query).get("servers", [])
+    sorted_as_asked = True
+    try:
+        raw = _compute_get(creds, "/servers/detail", query).get("servers", [])
+    except Unavailable:
+        if query["sort_key"] not in NULLABLE_SORT_KEYS:
+            raise
+        # Nova could not sort by that column while servers are being built: newest first instead, and say so.
+        query.update(sort_key="created_at", sort_dir="desc")
+        query.pop("marker", None)
+        raw = _compute_get(creds, "/servers/detail", query).get("servers", [])
+        sorted_as_asked = False
     has_next = len(raw) > filters.limit
     raw = raw[: filters.limit]
     names = image_names(creds, _image_ids(raw))
@@ -438,16 +454,16 @@ def list_servers(creds: Credentials, filters: ServerFilters) -> ServerPage:
         has_next=has_next,
         next_marker=servers[-1].id if has_next and servers else "",
         since=since,
+        sorted_as_asked=sorted_as_asked,
     )
 
 
 def changed_servers(creds: Credentials, *, since: str, limit: int = 200) -> list[Server]:
-    """Servers of the project changed since `since` (Nova's `changes-since`; includes recently deleted ones)."""
-    raw = _compute_get(
-        creds,
-        "/servers/detail",
-        {"changes-since": since, "limit": limit, "sort_key": "updated_at", "sort_dir": "desc"},
-    ).get("servers", [])
+    """Servers of the project changed since `since` (Nova's `changes-since`; includes recently deleted ones).
+
+    In Nova's default order (newest first): asking Nova to sort by `updated_at` fails with a 500 while two or
+    more servers are still build requests (their `updated_at` is null; seen on Nova 2025.2)."""
+    raw = _compute_get(creds, "/servers/detail", {"changes-since": since, "limit": limit}).get("servers", [])
     live = [s for s in raw if str(s.get("status") or "").upper() != "DELETED"]
     names = image_names(creds, _image_ids(live))
     return [_server(s, names) for s in raw]

@@ -231,7 +231,7 @@ def server_list(request: HttpRequest) -> HttpResponse:
             at=[s.fingerprint for s in page.servers if page.since and s.updated_raw == page.since],
         ),
         "first_url": "?" + urlencode(filters.query(marker="")),
-        "next_url": "?" + urlencode(filters.query(marker=page.next_marker)) if page.has_next else "",
+        "next_url": "?" + urlencode(_next_query(filters, page)) if page.has_next else "",
         "show_filters": filters.active or request.GET.get("filters") == "1",
         "filter_options": _filter_options(request) if (filters.active or request.GET.get("filters") == "1") else None,
         "list_cli": _list_cli(filters),
@@ -240,6 +240,12 @@ def server_list(request: HttpRequest) -> HttpResponse:
     if _htmx(request) and request.headers.get("HX-Target") == "server-table":
         return render(request, "instances/list.html#server-table", context)
     return render(request, "instances/list.html", context)
+
+
+def _next_query(filters: selectors.ServerFilters, page: selectors.ServerPage) -> dict[str, str]:
+    if page.sorted_as_asked:
+        return filters.query(marker=page.next_marker)
+    return filters.query(marker=page.next_marker, sort="created", dir="desc")  # the order the page was shown in
 
 
 def _sort_links(filters: selectors.ServerFilters) -> dict[str, dict[str, Any]]:

@@ -103,15 +103,12 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
     page.get_by_role("button", name="English").click()
 
 
+@pytest.mark.cloud_exclusive  # on a real cloud with one compute host, every other launch would fail meanwhile
 def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server, stratus, worker, fresh) -> None:  # noqa: ANN001
     from apps.operations.models import Operation
 
     page, admin = admin_page, admin_conn(stratus)
     services = sorted(admin.compute.services(binary="nova-compute"), key=lambda s: s.host)
-    if len(services) < 2:
-        pytest.skip(
-            f"needs two compute hosts, the cloud has {len(services)}: disabling the only one would fail every launch"
-        )
     target = services[0]
     zone = target.availability_zone
     reason = "maintenance: disk swap"
@@ -142,12 +139,19 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
         expect(hv_row.locator(".status-cell")).to_contain_text("disabled")
         expect(hv_row.locator(".status-cell")).to_contain_text(reason)
 
-        # Launch into the disabled host's zone: the scheduler must place every server elsewhere.
-        for i in range(3):
-            launched.append(_launch(member, f"hv-dis-{i}-{uuid.uuid4().hex[:4]}", availability_zone=zone))
-        for server in launched:
-            member.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.3)
-            assert admin.compute.get_server(server.id).compute_host != target.host
+        if len(services) > 1:
+            # Launch into the disabled host's zone: the scheduler must place every server elsewhere.
+            for i in range(3):
+                launched.append(_launch(member, f"hv-dis-{i}-{uuid.uuid4().hex[:4]}", availability_zone=zone))
+            for server in launched:
+                member.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.3)
+                assert admin.compute.get_server(server.id).compute_host != target.host
+        else:
+            # The cloud's only compute host is disabled: Nova's scheduler finds no host for a new server.
+            launched.append(_launch(member, f"hv-dis-0-{uuid.uuid4().hex[:4]}", availability_zone=zone))
+            member.compute.wait_for_server(launched[0], status="ERROR", failures=[], wait=120, interval=0.5)
+            fault = admin.compute.get_server(launched[0].id).fault or {}
+            assert "No valid host" in fault.get("message", ""), fault
 
         # The capacity view crosses out the disabled host and shows where the new servers went.
         page.goto(live_server.url + "/admin/hypervisors/capacity/")

@@ -224,3 +224,25 @@ def test_the_poll_stops_with_one_message_when_nova_fails(member_client, devcloud
     assert response.status_code == 286
     text = response.content.decode()
     assert "Live updates paused" in text and 'hx-swap-oob="beforeend"' in text
+
+
+def test_a_sort_nova_cannot_do_falls_back_to_newest_first(member_client, devcloud, demo_conn):
+    """Real Nova (2025.2) answers 500 when it sorts servers that are still being scheduled by a column they have
+    empty (updated_at, key_name, availability_zone). devcloud has no such state, so the 500 is injected."""
+    from tests.instances.conftest import boot
+
+    for i in range(2):
+        boot(demo_conn, f"t-sort-{i}")
+    devcloud.control(
+        "faults",
+        {"service": "compute", "path": "/servers/detail", "query": "sort_key=updated_at", "status": 500},
+    )
+    note = "Nova could not sort by that column while instances are being built"
+    by_name = member_client.get("/instances/", {"q": "t-sort-", "sort": "name", "dir": "asc"}).content.decode()
+    assert note not in by_name and by_name.index(">t-sort-0<") < by_name.index(">t-sort-1<")  # the fault waits
+    response = member_client.get("/instances/", {"q": "t-sort-", "sort": "updated", "dir": "asc"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert note in body and ">t-sort-0<" in body and ">t-sort-1<" in body  # in Nova's default order instead
+    again = member_client.get("/instances/", {"q": "t-sort-", "sort": "updated", "dir": "asc"}).content.decode()
+    assert note not in again and again.index(">t-sort-0<") < again.index(">t-sort-1<")
