@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,11 +37,54 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCloud]:
         c.stop()
 
 
+class CloudCalls:
+    """The cloud calls this process makes while `recording()` (the dashboard's, through keystoneauth), on devcloud
+    and on a real cloud alike: `"GET compute /servers/detail?limit=21&…"` (service type, URL relative to the
+    service's endpoint, query sorted)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.on = False
+
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        self.calls.clear()
+        self.on = True
+        try:
+            yield self.calls
+        finally:
+            self.on = False
+
+
+@pytest.fixture
+def cloud_calls(monkeypatch: pytest.MonkeyPatch) -> CloudCalls:
+    import threading
+    from urllib.parse import urlencode, urlsplit
+
+    from keystoneauth1 import session as ks_session
+
+    log, original = CloudCalls(), ks_session.Session.request
+    lock = threading.Lock()
+
+    def request(self, url, method, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if log.on:  # a page's calls: the Django test client renders in this thread (and its helper threads)
+            service = (kwargs.get("endpoint_filter") or {}).get("service_type") or "-"
+            target = "/" + url.lstrip("/") if service != "-" else urlsplit(url).path
+            params = kwargs.get("params") or {}
+            query = urlencode(sorted(params.items()) if isinstance(params, dict) else params, doseq=True)
+            with lock:
+                log.calls.append(f"{method} {service} {target}" + (f"?{query}" if query else ""))
+        return original(self, url, method, *args, **kwargs)
+
+    monkeypatch.setattr(ks_session.Session, "request", request)
+    return log
+
+
 @pytest.fixture
 def devcloud(cloud: TestCloud) -> TestCloud:
     """The cloud, when the test needs devcloud itself (fault injection): skipped against a real cloud."""
     if not cloud.is_devcloud:
-        pytest.skip("needs devcloud's control API (fault injection, request log); cannot run against a real cloud")
+        pytest.skip("needs devcloud's fault injection (a failing or slow service on demand); not on a real cloud")
     return cloud
 
 

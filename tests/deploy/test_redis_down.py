@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-
 from tests.cloudharness import free_port
 from tests.deploy.procs import Person, deployment_env, manage, start_web
 from tests.deploy.test_faults import list_pages
@@ -15,21 +13,20 @@ from tests.security.helpers import Objects, boot_server, connect
 QUEUE_DOWN = "The task queue (Redis) cannot be reached"
 
 
-@pytest.mark.devcloud_only
-def test_reads_work_and_writes_say_why_without_redis(devcloud, tmp_path, db):
+def test_reads_work_and_writes_say_why_without_redis(stratus, tmp_path, db):
     env = deployment_env(
-        devcloud,
+        stratus,
         tmp_path / "state",
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
         DATABASE_URL=f"sqlite:///{tmp_path / 'web.sqlite3'}",
     )
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     web, base = start_web(env, tmp_path)
-    objects = Objects(conn=connect(devcloud.member))
+    objects = Objects(conn=connect(stratus.member))
     try:
         server = boot_server(objects, "redis-down-probe")
         person = Person(base)
-        person.sign_in(devcloud.member.username, devcloud.member.password)
+        person.sign_in(stratus.member.username, stratus.member.password)
         for url in list_pages():
             response = person.get(url)
             assert response.status_code in (200, 286, 405), f"GET {url} -> {response.status_code}"

@@ -7,24 +7,18 @@ import uuid
 from tests.snapshots.conftest import snapshot_of, wait_image
 
 
-def _requests(stratus) -> dict:  # noqa: ANN001
-    return stratus.control("requests", method="GET")
-
-
 def test_it_lists_the_projects_snapshots_in_two_calls_and_polls_while_saving(
-    member_client, devcloud, sdk, server
+    member_client, cloud_calls, sdk, server
 ) -> None:  # noqa: ANN001, E501
     name = f"snap-{uuid.uuid4().hex[:6]}"
     image_id = snapshot_of(sdk, server, name)
     member_client.get("/snapshots/")  # warm: version discovery is cached per process
-    devcloud.control("requests/reset")
-    html = member_client.get("/snapshots/").content.decode()
-    counted = _requests(devcloud)
+    with cloud_calls.recording() as calls:
+        html = member_client.get("/snapshots/").content.decode()
     assert name in html and server.name in html
     if sdk.image.get_image(image_id).status != "active":
         assert 'hx-trigger="every 2s"' in html
-    calls = [r for r in counted["recent"] if "/identity/" not in str(r)]
-    assert len(calls) <= 2, calls
+    assert 1 <= len(calls) <= 2 and calls[0].startswith("GET image /images?"), calls
 
     wait_image(sdk, image_id)
     html = member_client.get("/snapshots/").content.decode()
