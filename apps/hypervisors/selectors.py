@@ -221,10 +221,26 @@ def _cache_ttl() -> int:
     return int(getattr(settings, "STRATUS_PLACEMENT_CACHE_SECONDS", 5))
 
 
+def _placement_key(creds: Credentials, url: str, microversion: str | None = None) -> str:
+    return f"hv:placement:{creds.auth_url}:{creds.region}:{microversion}:{url}"
+
+
+def _cached_many(creds: Credentials, urls: list[str]) -> dict[str, Any]:
+    """The cached Placement answers among these URLs, in one round trip to the cache."""
+    if _cache_ttl() <= 0 or not urls:
+        return {}
+    keys = {_placement_key(creds, url): url for url in urls}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception:  # the cache is an optimisation: a Redis hiccup must not break the page
+        return {}
+    return {keys[k]: v for k, v in found.items()}
+
+
 def _cached_placement(conn: Any, creds: Credentials, url: str, microversion: str | None = None) -> dict[str, Any]:
     """A Placement GET, shared by every admin for a few seconds (Placement data is cloud-wide, not per user)."""
     ttl = _cache_ttl()
-    key = f"hv:placement:{creds.auth_url}:{creds.region}:{microversion}:{url}"
+    key = _placement_key(creds, url, microversion)
     if ttl > 0:
         try:
             hit = cache.get(key)
@@ -450,11 +466,15 @@ def list_hypervisors(*, creds: Credentials) -> Overview:
     try:
         providers = _provider_uuids(conn, creds, raws)
         uuids = sorted(set(providers.values()))
-        found = _parallel(lambda u: _provider_part(conn, creds, u, "inventories"), uuids)
-        inventories = {u: body["inventories"] for u, body in zip(uuids, found, strict=True) if body}
-        if not use_stats:
-            found = _parallel(lambda u: _provider_part(conn, creds, u, "usages"), uuids)
-            usages = {u: body.get("usages") or {} for u, body in zip(uuids, found, strict=True) if body}
+        parts = ["inventories"] if use_stats else ["inventories", "usages"]
+        wanted = [(u, part) for u in uuids for part in parts]
+        cached = _cached_many(creds, [f"/resource_providers/{u}/{part}" for u, part in wanted])
+        missing = [(u, part) for u, part in wanted if f"/resource_providers/{u}/{part}" not in cached]
+        fetched = dict(zip(missing, _parallel(lambda m: _provider_part(conn, creds, *m), missing), strict=True))
+        for u, part in wanted:
+            body = fetched.get((u, part)) if (u, part) in fetched else cached[f"/resource_providers/{u}/{part}"]
+            if body and isinstance(body.get(part), dict):
+                (inventories if part == "inventories" else usages)[u] = body[part]
     except CloudError as exc:
         if exc.service != "placement":
             raise

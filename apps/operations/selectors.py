@@ -7,7 +7,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -80,6 +80,20 @@ def active_operations(*, creds: Credentials, target_type: str, target_ids: list[
 def in_flux(*, creds: Credentials) -> list[Operation]:
     """What the signed-in user has in progress in this project (the tracker polls while this is not empty)."""
     return list(_project(creds).filter(user_id=creds.user_id, state__in=ACTIVE_STATES).order_by("-created_at")[:50])
+
+
+def tracker_state(*, creds: Credentials) -> tuple[int, bool]:
+    """For the tracker on every page, in one query: how many operations the user has in progress here (up to 50),
+    and whether one finished recently without being announced."""
+    since = timezone.now() - NOTIFY_WINDOW
+    mine = _project(creds).filter(user_id=creds.user_id)
+    states = list(
+        mine.filter(
+            Q(state__in=ACTIVE_STATES) | Q(state__in=FINAL_STATES, notified=False, finished_at__gte=since)
+        ).values_list("state", flat=True)[:51]
+    )
+    active = sum(1 for s in states if s in ACTIVE_STATES)
+    return min(active, 50), len(states) > active
 
 
 def has_unannounced(*, creds: Credentials) -> bool:

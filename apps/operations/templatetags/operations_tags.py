@@ -17,10 +17,11 @@ def operations_tracker(context: template.Context) -> dict[str, Any]:
     creds = getattr(request, "creds", None)
     if creds is None:
         return {"tracker_off": True}
+    active, unannounced = selectors.tracker_state(creds=creds)
     return {
-        "tracker_active": selectors.in_flux(creds=creds),
+        "tracker_active": range(active),  # the template counts it
         "tracker_finished": [],
-        "tracker_unannounced": selectors.has_unannounced(creds=creds),
+        "tracker_unannounced": unannounced,
         "tracker_oob": False,
         "tracker_messages": [],
     }
