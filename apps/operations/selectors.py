@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -82,9 +83,38 @@ def in_flux(*, creds: Credentials) -> list[Operation]:
     return list(_project(creds).filter(user_id=creds.user_id, state__in=ACTIVE_STATES).order_by("-created_at")[:50])
 
 
+# "Nothing to track" for a user in a project, remembered in the cache so most pages make no query for the tracker.
+# It is tied to a generation number that every new operation of that user and project bumps (see
+# services.wake_tracker): a page that read the database just before an operation was created cannot leave a
+# stale "calm" behind. Operations that are not new cannot wake a calm tracker: calm means none was in progress.
+CALM_SECONDS = 300
+
+
+def tracker_keys(project_id: str, user_id: str) -> tuple[str, str]:
+    base = f"ops:tracker:{project_id}:{user_id}"
+    return base + ":gen", base + ":calm"
+
+
 def tracker_state(*, creds: Credentials) -> tuple[int, bool]:
-    """For the tracker on every page, in one query: how many operations the user has in progress here (up to 50),
-    and whether one finished recently without being announced."""
+    """For the tracker on every page: how many operations the user has in progress here (up to 50), and whether
+    one finished recently without being announced. One query, none while the cache says all is calm."""
+    gen_key, calm_key = tracker_keys(creds.project_id, creds.user_id)
+    try:
+        known = cache.get_many([gen_key, calm_key])
+    except Exception:  # the cache is an optimisation: without Redis, ask the database
+        known = None
+    if known is not None and calm_key in known and known[calm_key] == known.get(gen_key, 0):
+        return 0, False
+    active, unannounced = _tracker_query(creds)
+    if known is not None and not active and not unannounced:
+        try:
+            cache.set(calm_key, known.get(gen_key, 0), CALM_SECONDS)
+        except Exception:
+            pass
+    return active, unannounced
+
+
+def _tracker_query(creds: Credentials) -> tuple[int, bool]:
     since = timezone.now() - NOTIFY_WINDOW
     mine = _project(creds).filter(user_id=creds.user_id)
     states = list(

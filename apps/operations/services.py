@@ -106,8 +106,23 @@ def _dispatch_all(ops: list[Operation]) -> list[Operation]:
 
     with transaction.atomic():
         Operation.objects.bulk_create(ops)
+        transaction.on_commit(lambda: wake_tracker(ops[0].project_id, ops[0].user_id))
         transaction.on_commit(send_all)
     return ops
+
+
+def wake_tracker(project_id: str, user_id: str) -> None:
+    """A new operation: the tracker of its user and project is no longer calm (see selectors.tracker_state)."""
+    from django.core.cache import cache
+
+    from apps.operations.selectors import tracker_keys
+
+    gen_key, _calm_key = tracker_keys(project_id, user_id)
+    try:
+        cache.add(gen_key, 0, None)
+        cache.incr(gen_key)
+    except Exception as exc:  # the calm marker then expires by itself (selectors.CALM_SECONDS)
+        log.warning("could not wake the operations tracker: %s", exc)
 
 
 def dispatch(

@@ -175,3 +175,23 @@ def test_an_htmx_action_wakes_the_tracker_with_its_start_toast(member_client):  
     woken = member_client.get("/activity/tracker/?messages=1", HTTP_HX_REQUEST="true").content.decode()
     assert "Start web-9: started again…" in woken and 'hx-swap-oob="beforeend:#toasts"' in woken
     assert "every 2s" in woken and "1 operation in progress" in woken
+
+
+def test_a_calm_tracker_costs_no_query_and_wakes_for_a_new_operation(member_client, django_assert_num_queries):  # noqa: ANN001
+    from django.core.cache import cache
+
+    from apps.operations import selectors
+
+    creds = _creds(member_client)
+    assert selectors.tracker_state(creds=creds) == (0, False)  # asked the database, then remembered "calm"
+    with django_assert_num_queries(0):
+        assert selectors.tracker_state(creds=creds) == (0, False)
+    # A page that read the database just before an operation was made writes "calm" after it: not believed.
+    gen_key, calm_key = selectors.tracker_keys(creds.project_id, creds.user_id)
+    seen_gen = cache.get(gen_key, 0)
+    op = _row(creds, state=State.RUNNING)
+    cache.set(calm_key, seen_gen, 60)
+    assert selectors.tracker_state(creds=creds) == (1, False)
+    assert "1 operation in progress" in member_client.get("/keypairs/").content.decode()
+    Operation.objects.filter(id=op.id).update(state=State.SUCCEEDED, finished_at=timezone.now())
+    assert selectors.tracker_state(creds=creds) == (0, True)  # finished, not announced yet: not calm
