@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.connection import Credentials, connection_for, get_json
 from apps.cloud.errors import cloud_errors
 
 # Our column names → Nova's flavor sort keys.
@@ -73,6 +74,24 @@ def _to_flavor(raw) -> Flavor:  # noqa: ANN001 - openstacksdk Flavor
     )
 
 
+def _flavor_from_json(raw: dict[str, Any]) -> Flavor:
+    swap = raw.get("swap")
+    return Flavor(
+        id=str(raw.get("id", "")),
+        name=raw.get("name") or "",
+        vcpus=int(raw.get("vcpus") or 0),
+        ram=int(raw.get("ram") or 0),
+        disk=int(raw.get("disk") or 0),
+        ephemeral=int(raw.get("OS-FLV-EXT-DATA:ephemeral") or 0),
+        swap=int(swap) if str(swap or "").strip() else 0,
+        rxtx_factor=raw.get("rxtx_factor"),
+        is_public=bool(raw.get("os-flavor-access:is_public", True)),
+        is_disabled=bool(raw.get("OS-FLV-DISABLED:disabled", False)),
+        description=raw.get("description") or "",
+        extra_specs=tuple(sorted((str(k), str(v)) for k, v in (raw.get("extra_specs") or {}).items())),
+    )
+
+
 def parse_sort(raw: str | None) -> tuple[str, str]:
     """`-ram` → ("ram", "desc"); unknown columns fall back to the name."""
     raw = (raw or "").strip()
@@ -88,13 +107,19 @@ def list_flavors(*, creds: Credentials, sort: str = DEFAULT_SORT, direction: str
 
     One `GET /flavors/detail` (openstacksdk follows Nova's pages past 1000), sorted by Nova itself.
     """
-    conn = connection_for(creds)
-    key = SORT_KEYS.get(sort, "name")
-    with cloud_errors("compute"):
-        # is_public=None: admins see public and private flavors; Nova ignores it for members and shows
-        # the public ones plus the private ones their project has access to.
-        raws = list(conn.compute.flavors(details=True, is_public=None, sort_key=key, sort_dir=direction))
-    return [_to_flavor(r) for r in raws]
+    # is_public=None: admins see public and private flavors; Nova ignores it for members and shows the public ones
+    # plus the private ones their project has access to. Nova's JSON is read as it is (building openstacksdk
+    # resources took most of the page's time).
+    params: dict[str, str] = {"is_public": "None", "sort_key": SORT_KEYS.get(sort, "name"), "sort_dir": direction}
+    raws: list[dict[str, Any]] = []
+    while True:
+        body = get_json(creds, "compute", "/flavors/detail", params)
+        page = body.get("flavors") or []
+        raws += page
+        marker = str(page[-1].get("id", "")) if page else ""
+        if not marker or not body.get("flavors_links") or marker == params.get("marker") or len(raws) >= 20_000:
+            return [_flavor_from_json(r) for r in raws]
+        params = {**params, "marker": marker}
 
 
 def get_flavor(*, creds: Credentials, flavor_id: str) -> Flavor:
