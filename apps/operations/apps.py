@@ -13,13 +13,14 @@ class OperationsConfig(AppConfig):
         autodiscover_modules("operations")
 
         # An operation made without dispatch() (bulk_create there wakes it itself) also wakes the user's tracker.
+        from django.db import transaction
         from django.db.models.signals import post_save
 
         from apps.operations.models import Operation
         from apps.operations.services import wake_tracker
 
         def created(sender, instance: Operation, created: bool, **kwargs) -> None:  # noqa: ANN001, ANN003
-            if created:
-                wake_tracker(instance.project_id, instance.user_id)
+            if created:  # after the commit: a page must not see the new generation before the row
+                transaction.on_commit(lambda: wake_tracker(instance.project_id))
 
         post_save.connect(created, sender=Operation, weak=False, dispatch_uid="operations.wake_tracker")

@@ -71,10 +71,19 @@ def active_operations(*, creds: Credentials, target_type: str, target_ids: list[
     """The operation in progress (pending or running) on each of these targets, newest first wins."""
     if not target_ids:
         return {}
+    gen_key, calm_key = calm_keys(creds.project_id)
+    calm, gen = _is_calm(gen_key, calm_key)
+    if calm:
+        return {}
+    # Every operation in progress in the project (few): none at all lets the next pages skip this query.
+    wanted = set(target_ids)
     found: dict[str, Operation] = {}
-    qs = _project(creds).filter(target_type=target_type, target_id__in=list(target_ids), state__in=ACTIVE_STATES)
-    for op in qs.order_by("-created_at"):
-        found.setdefault(op.target_id, op)
+    running = list(_project(creds).filter(state__in=ACTIVE_STATES).order_by("-created_at")[:500])
+    for op in running:
+        if op.target_type == target_type and op.target_id in wanted:
+            found.setdefault(op.target_id, op)
+    if not running:
+        _remember_calm(calm_key, gen)
     return found
 
 
@@ -83,34 +92,48 @@ def in_flux(*, creds: Credentials) -> list[Operation]:
     return list(_project(creds).filter(user_id=creds.user_id, state__in=ACTIVE_STATES).order_by("-created_at")[:50])
 
 
-# "Nothing to track" for a user in a project, remembered in the cache so most pages make no query for the tracker.
-# It is tied to a generation number that every new operation of that user and project bumps (see
-# services.wake_tracker): a page that read the database just before an operation was created cannot leave a
-# stale "calm" behind. Operations that are not new cannot wake a calm tracker: calm means none was in progress.
+# "Nothing in progress" remembered in the cache, so most pages make no query for the tracker (per user) or for the
+# rows' operations (per project). A calm marker holds the project's generation number, which every new operation
+# in the project bumps (services.wake_tracker): a page that read the database just before an operation was made
+# cannot leave a stale "calm" behind. Only a new operation can end a calm: calm means none was in progress.
 CALM_SECONDS = 300
 
 
-def tracker_keys(project_id: str, user_id: str) -> tuple[str, str]:
-    base = f"ops:tracker:{project_id}:{user_id}"
-    return base + ":gen", base + ":calm"
+def calm_keys(project_id: str, user_id: str = "") -> tuple[str, str]:
+    """(the project's generation key, the calm key of this user in it — or of the whole project without a user)."""
+    gen = f"ops:gen:{project_id}"
+    return gen, f"ops:calm:{project_id}:{user_id}" if user_id else f"ops:calm:{project_id}"
+
+
+def _is_calm(gen_key: str, calm_key: str) -> tuple[bool, int | None]:
+    """Whether the marker says calm, and the generation to store with a new marker (None: no cache)."""
+    try:
+        known = cache.get_many([gen_key, calm_key])
+    except Exception:  # the cache is an optimisation: without Redis, ask the database
+        return False, None
+    gen = known.get(gen_key, 0)
+    return calm_key in known and known[calm_key] == gen, gen
+
+
+def _remember_calm(calm_key: str, gen: int | None) -> None:
+    if gen is None:
+        return
+    try:
+        cache.set(calm_key, gen, CALM_SECONDS)
+    except Exception:
+        pass
 
 
 def tracker_state(*, creds: Credentials) -> tuple[int, bool]:
     """For the tracker on every page: how many operations the user has in progress here (up to 50), and whether
     one finished recently without being announced. One query, none while the cache says all is calm."""
-    gen_key, calm_key = tracker_keys(creds.project_id, creds.user_id)
-    try:
-        known = cache.get_many([gen_key, calm_key])
-    except Exception:  # the cache is an optimisation: without Redis, ask the database
-        known = None
-    if known is not None and calm_key in known and known[calm_key] == known.get(gen_key, 0):
+    gen_key, calm_key = calm_keys(creds.project_id, creds.user_id)
+    calm, gen = _is_calm(gen_key, calm_key)
+    if calm:
         return 0, False
     active, unannounced = _tracker_query(creds)
-    if known is not None and not active and not unannounced:
-        try:
-            cache.set(calm_key, known.get(gen_key, 0), CALM_SECONDS)
-        except Exception:
-            pass
+    if not active and not unannounced:
+        _remember_calm(calm_key, gen)
     return active, unannounced
 
 

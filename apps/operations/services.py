@@ -106,18 +106,18 @@ def _dispatch_all(ops: list[Operation]) -> list[Operation]:
 
     with transaction.atomic():
         Operation.objects.bulk_create(ops)
-        transaction.on_commit(lambda: wake_tracker(ops[0].project_id, ops[0].user_id))
+        transaction.on_commit(lambda: wake_tracker(ops[0].project_id))
         transaction.on_commit(send_all)
     return ops
 
 
-def wake_tracker(project_id: str, user_id: str) -> None:
-    """A new operation: the tracker of its user and project is no longer calm (see selectors.tracker_state)."""
+def wake_tracker(project_id: str) -> None:
+    """A new operation: its project (and the tracker of each user in it) is no longer calm (selectors.calm_keys)."""
     from django.core.cache import cache
 
-    from apps.operations.selectors import tracker_keys
+    from apps.operations.selectors import calm_keys
 
-    gen_key, _calm_key = tracker_keys(project_id, user_id)
+    gen_key, _calm_key = calm_keys(project_id)
     try:
         cache.add(gen_key, 0, None)
         cache.incr(gen_key)

@@ -187,7 +187,7 @@ def test_a_calm_tracker_costs_no_query_and_wakes_for_a_new_operation(member_clie
     with django_assert_num_queries(0):
         assert selectors.tracker_state(creds=creds) == (0, False)
     # A page that read the database just before an operation was made writes "calm" after it: not believed.
-    gen_key, calm_key = selectors.tracker_keys(creds.project_id, creds.user_id)
+    gen_key, calm_key = selectors.calm_keys(creds.project_id, creds.user_id)
     seen_gen = cache.get(gen_key, 0)
     op = _row(creds, state=State.RUNNING)
     cache.set(calm_key, seen_gen, 60)
@@ -195,3 +195,17 @@ def test_a_calm_tracker_costs_no_query_and_wakes_for_a_new_operation(member_clie
     assert "1 operation in progress" in member_client.get("/keypairs/").content.decode()
     Operation.objects.filter(id=op.id).update(state=State.SUCCEEDED, finished_at=timezone.now())
     assert selectors.tracker_state(creds=creds) == (0, True)  # finished, not announced yet: not calm
+
+
+def test_rows_ask_for_their_operations_only_while_the_project_has_one_in_progress(
+    member_client, django_assert_num_queries
+):  # noqa: ANN001, E501
+    from apps.operations import selectors
+
+    creds = _creds(member_client)
+    target = str(uuid.uuid4())
+    assert selectors.active_operations(creds=creds, target_type="server", target_ids=[target]) == {}
+    with django_assert_num_queries(0):  # the project is calm: no query
+        assert selectors.active_operations(creds=creds, target_type="server", target_ids=[target]) == {}
+    op = _row(creds, state=State.PENDING, target_id=target)  # made by another user of the project, say
+    assert selectors.active_operations(creds=creds, target_type="server", target_ids=[target]) == {target: op}
