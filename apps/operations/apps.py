@@ -20,7 +20,8 @@ class OperationsConfig(AppConfig):
         from apps.operations.services import wake_tracker
 
         def created(sender, instance: Operation, created: bool, **kwargs) -> None:  # noqa: ANN001, ANN003
-            if created:  # after the commit: a page must not see the new generation before the row
+            if created:  # now, and again after the commit (a page may have read before the row was visible)
+                wake_tracker(instance.project_id)
                 transaction.on_commit(lambda: wake_tracker(instance.project_id))
 
         post_save.connect(created, sender=Operation, weak=False, dispatch_uid="operations.wake_tracker")

@@ -106,6 +106,7 @@ def _dispatch_all(ops: list[Operation]) -> list[Operation]:
 
     with transaction.atomic():
         Operation.objects.bulk_create(ops)
+        wake_tracker(ops[0].project_id)  # and again after the commit: a page may read before the rows are visible
         transaction.on_commit(lambda: wake_tracker(ops[0].project_id))
         transaction.on_commit(send_all)
     return ops
