@@ -43,3 +43,35 @@ def test_it_is_in_vietnamese(member_client):
     member_client.post("/i18n/setlang/", {"language": "vi", "next": "/overview/"})
     html = member_client.get("/overview/").content.decode()
     assert "Mức dùng hạn ngạch" in html and "Máy ảo theo trạng thái" in html
+
+
+def test_recent_activity_lists_the_projects_latest_operations(member_client):
+    from apps.cloud.connection import Credentials
+    from apps.operations.models import Operation, State
+
+    creds = Credentials.from_dict(member_client.session["stratus_account"]["creds"])
+    fields = {"user_id": creds.user_id, "user_name": creds.user_name, "project_id": creds.project_id}
+    Operation.objects.create(
+        **fields,
+        project_name=creds.project_name,
+        kind="server.stop",
+        target_type="server",
+        target_id="s-1",
+        target_name="web-recent",
+        state=State.FAILED,
+    )
+    other = {**fields, "project_id": "another-project"}
+    Operation.objects.create(
+        **other,
+        project_name="other",
+        kind="server.stop",
+        target_type="server",
+        target_id="s-2",
+        target_name="not-mine",
+        state=State.SUCCEEDED,
+    )
+    html = member_client.get("/overview/").content.decode()
+    recent = re.search(r'<ul class="recent">(.*?)</ul>', html, re.S)
+    assert recent, "no recent activity list"
+    assert "Stop web-recent" in recent.group(1) and "Failed" in recent.group(1)
+    assert "not-mine" not in html  # another project's operations stay there
