@@ -507,42 +507,45 @@ def console_log(creds: Credentials, server_id: str, *, lines: int | None) -> str
     return (out or {}).get("output", "") if isinstance(out, dict) else str(out or "")
 
 
-def instance_actions(creds: Credentials, server_id: str, *, limit: int = 20) -> list[InstanceAction]:
-    """The server's action log with each action's events (one call per action shown, newest first)."""
+def instance_actions(creds: Credentials, server_id: str, *, limit: int = 50) -> list[InstanceAction]:
+    """The server's action log, newest first: one call. Nova's list has no events; `action_events` fetches one
+    action's when the person opens it (Horizon's tab shows none)."""
     conn = connection_for(creds)
-    result: list[InstanceAction] = []
     with cloud_errors("compute"):
         actions = list(conn.compute.server_actions(server_id))
-        actions.sort(key=lambda a: a.start_time or "", reverse=True)
-        for a in actions[:limit]:
-            detail = conn.compute.get_server_action(a.request_id, server_id)
-            events = tuple(
-                ActionEvent(
-                    event=str(getattr(e, "event", "") or (e.get("event") if isinstance(e, dict) else "")),
-                    result=str(getattr(e, "result", "") or (e.get("result") if isinstance(e, dict) else "") or ""),
-                    start_time=str(
-                        getattr(e, "start_time", "") or (e.get("start_time") if isinstance(e, dict) else "") or ""
-                    ),
-                    finish_time=str(
-                        getattr(e, "finish_time", "") or (e.get("finish_time") if isinstance(e, dict) else "") or ""
-                    ),
-                    traceback=str(
-                        getattr(e, "traceback", "") or (e.get("traceback") if isinstance(e, dict) else "") or ""
-                    ),
-                )
-                for e in (detail.events or [])
-            )
-            result.append(
-                InstanceAction(
-                    request_id=a.request_id,
-                    action=a.action or "",
-                    start_time=str(a.start_time or ""),
-                    user_id=a.user_id or "",
-                    message=a.message or "",
-                    events=events,
-                )
-            )
-    return result
+    actions.sort(key=lambda a: a.start_time or "", reverse=True)
+    return [
+        InstanceAction(
+            request_id=a.request_id,
+            action=a.action or "",
+            start_time=str(a.start_time or ""),
+            user_id=a.user_id or "",
+            message=a.message or "",
+        )
+        for a in actions[:limit]
+    ]
+
+
+def action_events(creds: Credentials, server_id: str, request_id: str) -> tuple[ActionEvent, ...]:
+    """One action's events (`GET /servers/{id}/os-instance-actions/{request_id}`)."""
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        detail = conn.compute.get_server_action(request_id, server_id)
+
+    def field(e: Any, name: str) -> str:
+        value = e.get(name) if isinstance(e, dict) else getattr(e, name, "")
+        return str(value or "")
+
+    return tuple(
+        ActionEvent(
+            event=field(e, "event"),
+            result=field(e, "result"),
+            start_time=field(e, "start_time"),
+            finish_time=field(e, "finish_time"),
+            traceback=field(e, "traceback"),
+        )
+        for e in (detail.events or [])
+    )
 
 
 # --- launch form data ------------------------------------------------------------------------------------------

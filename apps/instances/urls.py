@@ -12,5 +12,6 @@ urlpatterns = [
     path("launch/", views.launch, name="launch"),
     path("<str:server_id>/", views.server_detail, name="detail"),
     path("<str:server_id>/console-log.txt", views.console_log_download, name="console_log"),
+    path("<str:server_id>/actions/<str:request_id>/events/", views.action_events, name="action_events"),
     path("<str:server_id>/<str:action>/", views.server_action, name="action"),
 ]

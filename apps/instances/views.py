@@ -650,3 +650,11 @@ def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[s
         }
         for key, label, adds, limit, used in rows
     ]
+
+
+@login_required
+@require_GET
+def action_events(request: HttpRequest, server_id: str, request_id: str) -> HttpResponse:
+    """The events of one action in the Action log tab, loaded when the person opens it."""
+    events = selectors.action_events(_creds(request), server_id, request_id)
+    return render(request, "instances/detail.html#action-events", {"events": events})

@@ -64,10 +64,13 @@ def test_member_drives_an_instance_through_its_power_actions(member_page, live_s
     expect(page.locator("#server-head h1")).to_have_text("t-power-renamed", timeout=30000)
     assert demo_conn.compute.get_server(server.id).name == "t-power-renamed"
 
-    # The action log tab lists what was done, with events.
+    # The action log tab lists what was done; an action's events load when it is opened.
     page.get_by_role("link", name="Action log").click()
     expect(page.locator(".action-log")).to_contain_text("pause")
     expect(page.locator(".action-log")).to_contain_text("reboot")
+    pause = page.locator(".action-log tbody tr", has_text="pause").first
+    pause.get_by_text("Show events").click()
+    expect(pause.locator(".events-body .event").first).to_contain_text("pause")  # e.g. compute_pause_instance
     page.screenshot(path="/tmp/instances-action-log.png", full_page=True)
     page.get_by_role("link", name="Console log").click()
     expect(page.locator("#tab-body[data-tab=log]")).to_be_visible()

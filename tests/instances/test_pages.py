@@ -241,3 +241,25 @@ def test_a_sort_nova_cannot_do_falls_back_to_newest_first(member_client, devclou
     assert note in body and ">t-sort-0<" in body and ">t-sort-1<" in body  # in Nova's default order instead
     again = member_client.get("/instances/", {"q": "t-sort-", "sort": "updated", "dir": "asc"}).content.decode()
     assert note not in again and ">t-sort-0<" in again and ">t-sort-1<" in again  # sorted as asked (ties: same second)
+
+
+def test_the_action_log_costs_one_call_and_an_action_its_events_on_demand(member_client, cloud_calls, demo_conn):
+    from tests.instances.conftest import boot
+
+    server = boot(demo_conn, "t-events")
+    demo_conn.compute.stop_server(server)
+    demo_conn.compute.wait_for_server(server, status="SHUTOFF", interval=0.2, wait=60)
+    member_client.get(f"/instances/{server.id}/?tab=actions")  # version discovery is cached per process
+    with cloud_calls.recording() as calls:
+        tab = member_client.get(
+            f"/instances/{server.id}/?tab=actions", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="tab-body"
+        ).content.decode()
+    assert "stop" in tab and "create" in tab and "Show events" in tab
+    assert [c for c in calls if "os-instance-actions" in c] == [f"GET compute /servers/{server.id}/os-instance-actions"]
+    stop = next(a for a in demo_conn.compute.server_actions(server) if a.action == "stop")
+    url = f"/instances/{server.id}/actions/{stop.request_id}/events/"
+    assert f'hx-get="{url}"' in tab
+    with cloud_calls.recording() as calls:
+        events = member_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert len(calls) == 1, calls
+    assert "compute_stop_instance" in events and "<html" not in events
