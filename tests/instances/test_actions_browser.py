@@ -3,6 +3,8 @@ what Nova says afterwards."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -68,9 +70,9 @@ def test_member_drives_an_instance_through_its_power_actions(member_page, live_s
     page.get_by_role("link", name="Action log").click()
     expect(page.locator(".action-log")).to_contain_text("pause")
     expect(page.locator(".action-log")).to_contain_text("reboot")
-    pause = page.locator(".action-log tbody tr", has_text="pause").first
+    pause = page.locator(".action-log tbody tr").filter(has=page.locator("td strong", has_text=re.compile("^pause$")))
     pause.get_by_text("Show events").click()
-    expect(pause.locator(".events-body .event").first).to_contain_text("pause")  # e.g. compute_pause_instance
+    expect(pause.locator(".events-body .event").first).to_contain_text("compute_pause_instance")
     page.screenshot(path="/tmp/instances-action-log.png", full_page=True)
     page.get_by_role("link", name="Console log").click()
     expect(page.locator("#tab-body[data-tab=log]")).to_be_visible()
