@@ -196,3 +196,26 @@ def get_json(
         response = proxy.get(path, params=params or {}, raise_exc=False, **kwargs)
         sdk_exceptions.raise_from_response(response)
         return response.json()
+
+
+def get_json_list(
+    creds: Credentials,
+    path: str,
+    key: str,
+    params: dict[str, Any] | None = None,
+    *,
+    marker_of: Any = lambda item: str(item.get("id", "")),
+    cap: int = 20_000,
+) -> list[dict[str, Any]]:
+    """Every item of a paged Nova list (`{key: [...], key_links: [...]}`): follows the pages with `marker` (the
+    last item's, by `marker_of`) while Nova says there are more, stopping at a repeated marker or `cap` items."""
+    params = dict(params or {})
+    items: list[dict[str, Any]] = []
+    while True:
+        body = get_json(creds, "compute", path, params)
+        page = body.get(key) or []
+        items += page
+        marker = marker_of(page[-1]) if page else ""
+        if not marker or not body.get(f"{key}_links") or marker == params.get("marker") or len(items) >= cap:
+            return items
+        params["marker"] = marker

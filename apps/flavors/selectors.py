@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apps.cloud.connection import Credentials, connection_for, get_json
+from apps.cloud.connection import Credentials, connection_for, get_json, get_json_list
 from apps.cloud.errors import cloud_errors
 
 # Our column names → Nova's flavor sort keys.
@@ -57,24 +57,7 @@ class Project:
     name: str
 
 
-def _to_flavor(raw) -> Flavor:  # noqa: ANN001 - openstacksdk Flavor
-    return Flavor(
-        id=str(raw.id),
-        name=raw.name or "",
-        vcpus=int(raw.vcpus or 0),
-        ram=int(raw.ram or 0),
-        disk=int(raw.disk or 0),
-        ephemeral=int(raw.ephemeral or 0),
-        swap=int(raw.swap or 0) if str(raw.swap or "").strip() else 0,
-        rxtx_factor=raw.rxtx_factor,
-        is_public=bool(raw.is_public),
-        is_disabled=bool(raw.is_disabled),
-        description=raw.description or "",
-        extra_specs=tuple(sorted((str(k), str(v)) for k, v in (raw.extra_specs or {}).items())),
-    )
-
-
-def _flavor_from_json(raw: dict[str, Any]) -> Flavor:
+def _to_flavor(raw: dict[str, Any]) -> Flavor:
     swap = raw.get("swap")
     return Flavor(
         id=str(raw.get("id", "")),
@@ -105,27 +88,17 @@ def parse_sort(raw: str | None) -> tuple[str, str]:
 def list_flavors(*, creds: Credentials, sort: str = DEFAULT_SORT, direction: str = "asc") -> list[Flavor]:
     """Every flavor the user can use (members: public + private ones shared with the project; admins: all).
 
-    One `GET /flavors/detail` (openstacksdk follows Nova's pages past 1000), sorted by Nova itself.
+    One `GET /flavors/detail` (more past Nova's page size), sorted by Nova itself; Nova's JSON is read as it is
+    (building an openstacksdk resource per flavor took most of the page's time).
     """
     # is_public=None: admins see public and private flavors; Nova ignores it for members and shows the public ones
-    # plus the private ones their project has access to. Nova's JSON is read as it is (building openstacksdk
-    # resources took most of the page's time).
-    params: dict[str, str] = {"is_public": "None", "sort_key": SORT_KEYS.get(sort, "name"), "sort_dir": direction}
-    raws: list[dict[str, Any]] = []
-    while True:
-        body = get_json(creds, "compute", "/flavors/detail", params)
-        page = body.get("flavors") or []
-        raws += page
-        marker = str(page[-1].get("id", "")) if page else ""
-        if not marker or not body.get("flavors_links") or marker == params.get("marker") or len(raws) >= 20_000:
-            return [_flavor_from_json(r) for r in raws]
-        params = {**params, "marker": marker}
+    # plus the private ones their project has access to.
+    params = {"is_public": "None", "sort_key": SORT_KEYS.get(sort, "name"), "sort_dir": direction}
+    return [_to_flavor(r) for r in get_json_list(creds, "/flavors/detail", "flavors", params)]
 
 
 def get_flavor(*, creds: Credentials, flavor_id: str) -> Flavor:
-    conn = connection_for(creds)
-    with cloud_errors("compute"):
-        return _to_flavor(conn.compute.get_flavor(flavor_id))
+    return _to_flavor(get_json(creds, "compute", f"/flavors/{flavor_id}").get("flavor") or {})
 
 
 def list_projects(*, creds: Credentials) -> list[Project]:

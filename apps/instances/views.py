@@ -19,6 +19,7 @@ from apps.accounts.decorators import login_required
 from apps.cloud.errors import BadRequest, NotFound, OverQuota, Unavailable
 from apps.instances import forms, selectors, services
 from apps.instances.cli import action_command, launch_command
+from apps.operations.selectors import active_operations, in_flux, tracker_state
 
 WATCH_KEY = "instances_watch_until"
 LOG_LINES = (50, 200, 1000)
@@ -108,10 +109,6 @@ def _console_url(server_id: str) -> str:
 
 
 def _active_operations(request: HttpRequest, ids: list[str]) -> dict[str, Any]:
-    try:
-        from apps.operations.selectors import active_operations
-    except ImportError:
-        return {}
     return active_operations(creds=_creds(request), target_type="server", target_ids=ids)
 
 
@@ -120,11 +117,9 @@ def _watching(request: HttpRequest) -> bool:
     (a launch has no row to watch until Nova creates the server)."""
     if float(request.session.get(WATCH_KEY, 0) or 0) > time.time():
         return True
-    try:
-        from apps.operations.selectors import in_flux
-    except ImportError:
-        return False
-    return any(op.target_type == "server" for op in in_flux(creds=_creds(request)))
+    creds = _creds(request)
+    active, _unannounced = tracker_state(creds=creds)  # no query while the user has nothing in progress
+    return bool(active) and any(op.target_type == "server" for op in in_flux(creds=creds))
 
 
 def _watch(request: HttpRequest) -> None:

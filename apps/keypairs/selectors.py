@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
 
-from apps.cloud.connection import Credentials, connection_for, get_json
+from apps.cloud.connection import Credentials, connection_for, get_json_list
 from apps.cloud.errors import cloud_errors
 
 
@@ -30,19 +30,15 @@ class KeypairDetail:
 
 def list_keypairs(*, creds: Credentials) -> list[Keypair]:
     """One `GET /os-keypairs` (Nova's list gives name, type and fingerprint; the creation time is on the detail)."""
-    items: list[Keypair] = []
-    params: dict[str, str] = {}
-    while True:  # Nova pages key pairs from 2.35 (keypairs_links past its page size)
-        body = get_json(creds, "compute", "/os-keypairs", params)
-        page = [entry.get("keypair") or {} for entry in body.get("keypairs") or []]
-        items += [
-            Keypair(name=k.get("name", ""), type=k.get("type") or "ssh", fingerprint=k.get("fingerprint") or "")
-            for k in page
-        ]
-        marker = page[-1].get("name", "") if page else ""
-        if not marker or not body.get("keypairs_links") or marker == params.get("marker") or len(items) >= 20_000:
-            return sorted(items, key=lambda k: k.name.lower())
-        params = {"marker": marker}
+    entries = get_json_list(  # Nova pages key pairs from 2.35
+        creds, "/os-keypairs", "keypairs", marker_of=lambda e: (e.get("keypair") or {}).get("name", "")
+    )
+    keypairs = [e.get("keypair") or {} for e in entries]
+    items = [
+        Keypair(name=k.get("name", ""), type=k.get("type") or "ssh", fingerprint=k.get("fingerprint") or "")
+        for k in keypairs
+    ]
+    return sorted(items, key=lambda k: k.name.lower())
 
 
 def get_keypair(*, creds: Credentials, name: str) -> KeypairDetail:

@@ -147,12 +147,3 @@ def _tracker_query(creds: Credentials) -> tuple[int, bool]:
     )
     active = sum(1 for s in states if s in ACTIVE_STATES)
     return min(active, 50), len(states) > active
-
-
-def has_unannounced(*, creds: Credentials) -> bool:
-    since = timezone.now() - NOTIFY_WINDOW
-    return (
-        _project(creds)
-        .filter(user_id=creds.user_id, state__in=FINAL_STATES, notified=False, finished_at__gte=since)
-        .exists()
-    )
