@@ -137,7 +137,7 @@ if not REDIS_URL:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "dashboard.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "stratus",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -145,7 +145,7 @@ CACHES = {
 }
 
 # Sessions in the database: they hold the Keystone token server-side and survive a Redis outage.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "dashboard.sessions"
 SESSION_COOKIE_NAME = "stratus_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

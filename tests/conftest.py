@@ -68,7 +68,11 @@ def cloud_calls(monkeypatch: pytest.MonkeyPatch) -> CloudCalls:
 
     def request(self, url, method, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if log.on:  # a page's calls: the Django test client renders in this thread (and its helper threads)
-            service = (kwargs.get("endpoint_filter") or {}).get("service_type") or "-"
+            endpoint_filter = kwargs.get("endpoint_filter") or {}
+            service = endpoint_filter.get("service_type") or "-"
+            if service != "-" and urlsplit(url).netloc:  # an absolute URL on the service's endpoint
+                base = self.get_endpoint(kwargs.get("auth"), **endpoint_filter) or ""
+                url = url[len(base.rstrip("/")) :] if url.startswith(base.rstrip("/")) else url
             target = "/" + url.lstrip("/") if service != "-" else urlsplit(url).path
             params = kwargs.get("params") or {}
             query = urlencode(sorted(params.items()) if isinstance(params, dict) else params, doseq=True)

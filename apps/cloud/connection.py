@@ -182,20 +182,49 @@ def get_json(
     microversion both sides speak. Errors leave as typed CloudErrors naming the service.
     """
     from openstack import exceptions as sdk_exceptions
-    from openstack import utils as sdk_utils
 
     from apps.cloud.errors import cloud_errors
 
     conn = connection_for(creds)
     with cloud_errors(service):
-        proxy = getattr(conn, service)  # first use discovers the service's versions: it can fail here
-        kwargs: dict[str, Any] = {}
-        if service == "compute":
-            wanted = microversion_max or getattr(settings, "STRATUS_COMPUTE_MICROVERSION_MAX", None)
-            kwargs["microversion"] = sdk_utils.maximum_supported_microversion(proxy, wanted or COMPUTE_MICROVERSION_MAX)
-        response = proxy.get(path, params=params or {}, raise_exc=False, **kwargs)
+        proxy = getattr(conn, service)
+        endpoint, microversion = _target(conn, proxy, service, microversion_max)
+        response = proxy.get(endpoint + path, params=params or {}, raise_exc=False, microversion=microversion)
         sdk_exceptions.raise_from_response(response)
         return response.json()
+
+
+def _remembered(conn: Any, key: tuple[Any, ...], find: Any) -> Any:
+    """A fact about this connection's cloud, found on first use and then kept with the connection: each lookup
+    through keystoneauth copies the whole catalog, about half a millisecond a call."""
+    memo = conn.__dict__.setdefault("_stratus_memo", {})
+    if key not in memo:
+        memo[key] = find()
+    return memo[key]
+
+
+def service_endpoint(conn: Any, service: str) -> str:
+    """The service's endpoint URL (its first use discovers the service's versions and can fail)."""
+    return _remembered(conn, ("endpoint", service), lambda: getattr(conn, service).get_endpoint().rstrip("/"))
+
+
+def compute_max_microversion(conn: Any) -> str | None:
+    """The highest compute microversion the cloud offers (None: microversions unsupported)."""
+    return _remembered(conn, ("max",), lambda: getattr(conn.compute.get_endpoint_data(), "max_microversion", None))
+
+
+def _target(conn: Any, proxy: Any, service: str, microversion_max: str | None) -> tuple[str, str | None]:
+    """Where to send a GET and at which microversion: compute at the highest both sides speak, capped."""
+    from openstack import utils as sdk_utils
+
+    endpoint = service_endpoint(conn, service)
+    if service != "compute":
+        return endpoint, None
+    wanted = microversion_max or getattr(settings, "STRATUS_COMPUTE_MICROVERSION_MAX", None) or COMPUTE_MICROVERSION_MAX
+    version = _remembered(
+        conn, ("microversion", wanted), lambda: sdk_utils.maximum_supported_microversion(proxy, wanted)
+    )
+    return endpoint, version
 
 
 def get_json_list(

@@ -29,7 +29,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from openstack import exceptions as sdk_exceptions
 
-from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.connection import Credentials, compute_max_microversion, connection_for, service_endpoint
 from apps.cloud.errors import CloudError, NotFound, cloud_errors
 
 log = logging.getLogger(__name__)
@@ -193,8 +193,7 @@ def _parse_version(value: Any) -> tuple[int, int] | None:
 def compute_microversion(conn: Any, *, capped: bool = True) -> tuple[int, int]:
     """The compute microversion to use: the server's maximum, capped by STRATUS_COMPUTE_MICROVERSION_MAX."""
     with cloud_errors("compute"):
-        data = conn.compute.get_endpoint_data()
-    server_max = _parse_version(getattr(data, "max_microversion", None)) or (2, 1)
+        server_max = _parse_version(compute_max_microversion(conn)) or (2, 1)
     cap = _parse_version(getattr(settings, "STRATUS_COMPUTE_MICROVERSION_MAX", None)) if capped else None
     return min(server_max, cap) if cap else server_max
 
@@ -211,6 +210,7 @@ def _get(proxy: Any, service: str, url: str, microversion: str | None = None, **
     discovers the service's versions on first use, and a failing service fails right there)."""
     with cloud_errors(service):
         if isinstance(proxy, openstack.connection.Connection):
+            url = service_endpoint(proxy, service) + url
             proxy = getattr(proxy, service)
         response = proxy.get(url, params=params or None, microversion=microversion)
         sdk_exceptions.raise_from_response(response)
@@ -266,11 +266,18 @@ def _provider_part(conn: Any, creds: Credentials, uuid: str, part: str) -> dict[
     return body if isinstance(body.get(part), dict) else None
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
 def _parallel(fn: Any, items: list[Any]) -> list[Any]:
+    """fn over items, at most PARALLEL at once, in one thread pool per process (started on first use, so in
+    the process that serves: a pool does not survive a fork)."""
+    global _pool
     if len(items) <= 1:
         return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
-        return list(pool.map(fn, items))
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="stratus-cloud")
+    return list(_pool.map(fn, items))
 
 
 # --- parsing ---------------------------------------------------------------------------------------------
@@ -455,8 +462,12 @@ def list_hypervisors(*, creds: Credentials) -> Overview:
     """
     conn = connection_for(creds)
     version = compute_microversion(conn)
-    raws = _hypervisor_list(conn, version)
-    services = {s.host: s for s in _compute_services(conn, version, binary="nova-compute")}
+    # The two Nova calls at once: the page waits for the slower, not for both.
+    raws, listed = _parallel(
+        lambda call: call(),
+        [lambda: _hypervisor_list(conn, version), lambda: _compute_services(conn, version, binary="nova-compute")],
+    )
+    services = {s.host: s for s in listed}
     zones = {host: s.zone for host, s in services.items()}
     use_stats = version < STATS_REMOVED
     placement_error: CloudError | None = None

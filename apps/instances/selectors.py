@@ -16,10 +16,10 @@ from typing import Any
 
 from django.core.cache import cache
 
-from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.connection import COMPUTE_MICROVERSION_MAX, Credentials, connection_for, get_json
 from apps.cloud.errors import Unavailable, cloud_errors
 
-MAX_MICROVERSION = "2.100"
+MAX_MICROVERSION = COMPUTE_MICROVERSION_MAX
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
 NAME_CACHE_SECONDS = 120
@@ -314,20 +314,9 @@ def _server(d: dict[str, Any], image_names: dict[str, str]) -> Server:
 
 
 def _compute_get(creds: Credentials, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """GET on Nova at the highest microversion both sides speak, parsed as plain JSON.
-
-    openstacksdk's Server resources cost ~25 ms each to build; the list reads Nova's JSON directly through the
-    same authenticated adapter (same endpoint, same token, same error translation).
-    """
-    from openstack import exceptions as sdk_exceptions
-    from openstack import utils as sdk_utils
-
-    conn = connection_for(creds)
-    with cloud_errors("compute"):
-        version = sdk_utils.maximum_supported_microversion(conn.compute, MAX_MICROVERSION)
-        response = conn.compute.get(path, params=params or {}, microversion=version, raise_exc=False)
-        sdk_exceptions.raise_from_response(response)
-        return response.json()
+    """GET on Nova at the highest microversion both sides speak, parsed as plain JSON (openstacksdk's Server
+    resources cost ~25 ms each to build)."""
+    return get_json(creds, "compute", path, params, microversion_max=MAX_MICROVERSION)
 
 
 # Which actions Nova accepts in which state (nova/compute/api.py check_instance_state), so that the UI offers

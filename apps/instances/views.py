@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,11 +20,13 @@ from apps.cloud.errors import BadRequest, NotFound, OverQuota, Unavailable
 from apps.instances import forms, selectors, services
 from apps.instances.cli import action_command, launch_command
 from apps.operations.selectors import active_operations, in_flux, tracker_state
+from dashboard.memo import fixed_reverse, per_language
 
 WATCH_KEY = "instances_watch_until"
 LOG_LINES = (50, 200, 1000)
 
 
+@per_language
 def _action_text() -> dict[str, tuple[str, str]]:
     return {
         "start": (_("Starting %(name)s…"), ""),
@@ -47,6 +49,7 @@ def _action_text() -> dict[str, tuple[str, str]]:
     }
 
 
+@per_language
 def _action_labels() -> dict[str, str]:
     return {
         "start": _("Start"),
@@ -102,10 +105,7 @@ def _htmx(request: HttpRequest) -> bool:
 
 
 def _console_url(server_id: str) -> str:
-    try:
-        return reverse("consoles:open", args=[server_id])
-    except NoReverseMatch:
-        return ""
+    return fixed_reverse("consoles:open", _PLACEHOLDER).replace(_PLACEHOLDER, server_id)
 
 
 def _active_operations(request: HttpRequest, ids: list[str]) -> dict[str, Any]:
@@ -162,7 +162,7 @@ def _row_actions(
 
 
 def _action_urls() -> dict[str, str]:
-    return {name: reverse("instances:action", args=[_PLACEHOLDER, name]) for name in ACTION_ORDER}
+    return {name: fixed_reverse("instances:action", _PLACEHOLDER, name) for name in ACTION_ORDER}
 
 
 def _rows(request: HttpRequest, servers: list[selectors.Server]) -> list[dict[str, Any]]:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+
+from dashboard.memo import fixed_reverse
 
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def nav_url(context, name: str) -> str:
-    """The URL of a navigation entry, or "" while that area does not exist (the entry is then hidden)."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
+@register.simple_tag
+def nav_url(name: str) -> str:
+    """The URL of a route without arguments (the header's and sidebar's links), remembered per process."""
+    return fixed_reverse(name)
 
 
 @register.simple_tag(takes_context=True)
