@@ -6,6 +6,7 @@ No call to Keystone is made to build one: the token body from sign-in (with its 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -100,13 +101,25 @@ class Credentials:
 
 
 def keystone_session(*, auth: Any = None, timeout: float | None = None) -> ks_session.Session:
-    return ks_session.Session(
+    sess = ks_session.Session(
         auth=auth,
         timeout=timeout if timeout is not None else settings.STRATUS_CLOUD_TIMEOUT,
-        verify=settings.OS_CACERT or True,
+        verify=settings.OS_CACERT or _ca_bundle() or True,
         discovery_cache=_DISCOVERY_CACHE,
         app_name="stratus",
     )
+    # Without a proxy to honour, requests need not read the environment on every call: it walks every variable
+    # twice looking for proxies, a fifth of a cloud call's own time. (Its CA bundle variables are read above.)
+    sess.session.trust_env = _proxy_configured()
+    return sess
+
+
+def _ca_bundle() -> str | None:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+def _proxy_configured() -> bool:
+    return any(name.lower().endswith("_proxy") for name in os.environ)
 
 
 def _build(creds: Credentials, timeout: float | None) -> openstack.connection.Connection:
