@@ -8,6 +8,7 @@ The instances list is measured at 100, 1,000 and 5,000 servers. Also: first load
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 from urllib.parse import parse_qsl, urlsplit
@@ -95,8 +96,23 @@ def replay_once(conn: openstack.connection.Connection, calls: list[str]) -> floa
     return time.perf_counter() - start
 
 
-def measure(stack: Stack, client: requests.Session, path: str, conn, rounds: int) -> dict:
-    """Page and floor rounds alternate, so that a slow spell of the machine weighs on both alike."""
+def plain_once(plain: requests.Session, base_url: str, calls: list[str]) -> float:
+    """The same calls as plain HTTP requests (the token in a header, the JSON parsed; no openstacksdk)."""
+    start = time.perf_counter()
+    for call in calls:
+        method, _, target = call.partition(" ")
+        plain.request(method, base_url + target, timeout=30).json()
+    return time.perf_counter() - start
+
+
+def measure(
+    stack: Stack, client: requests.Session, path: str, conn, rounds: int, *, plain=None, static_url: str = ""
+) -> dict:
+    """Page and floor rounds alternate, so that a slow spell of the machine weighs on both alike.
+
+    With `plain` (a requests.Session carrying the token) and `static_url`, each round also times the same calls as
+    plain HTTP and one static file from the web server: their sum is the least any server-rendered page making
+    these calls could take (one round trip to the web server plus the calls themselves, no Python at all)."""
     url = stack.web_url + path
     for _ in range(3):
         client.get(url)
@@ -105,7 +121,7 @@ def measure(stack: Stack, client: requests.Session, path: str, conn, rounds: int
     calls = recorded_calls(stack)
     if calls:
         replay_once(conn, calls)  # warm-up
-    times, floors = [], []
+    times, floors, plains, statics = [], [], [], []
     for _ in range(rounds):
         start = time.perf_counter()
         r = client.get(url)
@@ -113,9 +129,15 @@ def measure(stack: Stack, client: requests.Session, path: str, conn, rounds: int
         assert r.status_code == 200, f"{path}: {r.status_code}"
         if calls:
             floors.append(replay_once(conn, calls))
+            if plain is not None:
+                plains.append(plain_once(plain, stack.cloud.base_url, calls))
+        if static_url:
+            start = time.perf_counter()
+            client.get(stack.web_url + static_url).raise_for_status()
+            statics.append(time.perf_counter() - start)
     floor = statistics.median(floors) if floors else 0.0
     median = statistics.median(times)
-    return {
+    out = {
         "path": path,
         "status": response.status_code,
         "median_ms": round(median * 1000, 1),
@@ -126,6 +148,15 @@ def measure(stack: Stack, client: requests.Session, path: str, conn, rounds: int
         "floor_ms": round(floor * 1000, 1),
         "ratio": round(median / floor, 2) if calls and floor else None,
     }
+    if plains and statics:
+        least = statistics.median(plains) + statistics.median(statics)
+        out |= {
+            "plain_http_ms": round(statistics.median(plains) * 1000, 1),
+            "static_file_ms": round(statistics.median(statics) * 1000, 1),
+            "least_ms": round(least * 1000, 1),
+            "least_ratio": round(least / floor, 2) if floor else None,
+        }
+    return out
 
 
 def seed(stack: Stack, total: int, have: int) -> int:
@@ -192,11 +223,25 @@ def run(rounds: int, sizes: list[int]) -> dict:
             timeout=10,
         ).json()["servers"]
         server_id = servers[0]["id"] if servers else ""
+        plains = {}
+        for who, token in tokens.items():
+            plains[who] = requests.Session()
+            plains[who].headers["X-Auth-Token"] = token
+        # the smallest static file the pages link (the icon): the bare HTTP round trip to the web server
+        static_url = re.search(r'href="(/static/[^"]+\.svg)"', member.get(stack.web_url + "/keypairs/").text).group(1)
         pages = {}
         for name, path, who in PAGES:
             client = member if who == "member" else admin
             try:
-                pages[name] = measure(stack, client, path.format(server_id=server_id), conns[who], rounds)
+                pages[name] = measure(
+                    stack,
+                    client,
+                    path.format(server_id=server_id),
+                    conns[who],
+                    rounds,
+                    plain=plains[who],
+                    static_url=static_url,
+                )
             except Exception as exc:  # a page that does not exist yet is reported, not fatal
                 pages[name] = {"path": path, "error": str(exc)[:200]}
         scaling = {}
@@ -226,6 +271,20 @@ def table(result: dict) -> str:
             f"| {name} | {r['median_ms']} | {r['p95_ms']} | {r['cloud_calls']} | {r['floor_ms']} | {r['ratio']} | "
             f"{round(r['html_bytes'] / 1024, 1)} |"
         )
+    lines += [
+        "",
+        "The least a page making these calls could take: the smallest static file from the web server (one HTTP",
+        "round trip) plus the same calls as plain HTTP requests (no openstacksdk), in the same rounds:",
+        "",
+        "| page | static file ms | plain calls ms | least ms | least / floor | page / floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in result["pages"].items():
+        if "least_ms" in r:
+            lines.append(
+                f"| {name} | {r['static_file_ms']} | {r['plain_http_ms']} | {r['least_ms']} | {r['least_ratio']} | "
+                f"{r['ratio']} |"
+            )
     lines += [
         "",
         "| servers in project | instances median ms | p95 ms | cloud calls | floor ms | page / floor |",
