@@ -46,46 +46,59 @@ def sdk_connection(stack: Stack, who: str) -> openstack.connection.Connection:
         username=creds.username,
         password=creds.password,
         project_name=creds.project_name,
-        user_domain_name="Default",
-        project_domain_name="Default",
-        region_name="RegionOne",
+        user_domain_name=creds.user_domain_name,
+        project_domain_name=creds.project_domain_name,
+        region_name=creds.region_name,
     )
-    conn.compute.get_endpoint()  # authenticate and discover outside the timed part, as the dashboard does
-    conn.image.get_endpoint()
+    # authenticate and discover outside the timed part, as the dashboard does
+    conn.bench_endpoints = {}
+    for service in ("compute", "image", "placement", "block_storage"):
+        try:
+            conn.bench_endpoints[service] = getattr(conn, service).get_endpoint().rstrip("/")
+        except Exception:  # noqa: BLE001 - a cloud without this service
+            continue
     return conn
 
 
+def locate(conn: openstack.connection.Connection, url: str) -> tuple[str, str]:
+    """(service, path relative to its versioned endpoint) of an absolute URL."""
+    path = url.split("?", 1)[0]
+    for service, endpoint in sorted(conn.bench_endpoints.items(), key=lambda item: -len(item[1])):
+        if path.startswith(endpoint):
+            rest = path[len(endpoint) :] or "/"
+            if service == "image" and rest.startswith("/v2/"):  # an unversioned Glance endpoint
+                rest = rest[3:]
+            return service, rest
+    raise ValueError(f"no endpoint of the catalog serves {url}")
+
+
 def sdk_call(conn: openstack.connection.Connection, call: str) -> None:
-    """Make one recorded cloud call through openstacksdk's own proxies (resources parsed, as a page needs)."""
-    method, _, target = call.partition(" ")
-    path, _, query = target.partition("?")
+    """Make one recorded cloud call ("GET <absolute URL>") through openstacksdk's own proxies (resources parsed,
+    as a page needs); calls no proxy method covers go through the service's adapter."""
+    method, _, url = call.partition(" ")
+    query = url.partition("?")[2]
     params = {k: v for k, v in parse_qsl(query) if v != "None"}
-    parts = path.strip("/").split("/")
-    service, rest = parts[0], "/" + "/".join(parts[2:] if parts[0] == "compute" else parts[1:])
-    if service == "compute":
-        if rest == "/servers/detail":
-            list(conn.compute.servers(details=True, paginated=False, **params))
-        elif rest == "/servers":
-            list(conn.compute.servers(details=False, paginated=False, **params))
-        elif rest.startswith("/servers/") and rest.count("/") == 2:
-            conn.compute.get_server(rest.split("/")[2])
-        elif rest == "/flavors/detail":
-            list(conn.compute.flavors(details=True, paginated=False, **params))
-        elif rest == "/os-keypairs":
-            list(conn.compute.keypairs())
-        elif rest == "/limits":
-            conn.compute.get_limits()
-        elif rest == "/os-hypervisors/detail":
-            list(conn.compute.hypervisors(details=True, paginated=False, **params))
-        elif rest == "/os-services":
-            list(conn.compute.services(**params))
-        else:
-            conn.compute.request(rest + ("?" + query if query else ""), method).json()
-    elif service == "image" and rest == "/v2/images":
+    service, rest = locate(conn, url)
+    if service == "compute" and rest == "/servers/detail":
+        list(conn.compute.servers(details=True, paginated=False, **params))
+    elif service == "compute" and rest == "/servers":
+        list(conn.compute.servers(details=False, paginated=False, **params))
+    elif service == "compute" and rest.startswith("/servers/") and rest.count("/") == 2:
+        conn.compute.get_server(rest.split("/")[2])
+    elif service == "compute" and rest == "/flavors/detail":
+        list(conn.compute.flavors(details=True, paginated=False, **params))
+    elif service == "compute" and rest == "/os-keypairs":
+        list(conn.compute.keypairs())
+    elif service == "compute" and rest == "/limits":
+        conn.compute.get_limits()
+    elif service == "compute" and rest == "/os-hypervisors/detail":
+        list(conn.compute.hypervisors(details=True, paginated=False, **params))
+    elif service == "compute" and rest == "/os-services":
+        list(conn.compute.services(**params))
+    elif service == "image" and rest == "/images":
         list(conn.image.images(paginated=False, **params))
     else:
-        proxy = {"image": conn.image, "placement": conn.placement, "volume": conn.block_storage}[service]
-        proxy.request(rest + ("?" + query if query else ""), method).json()
+        getattr(conn, service).request(url, method).json()
 
 
 def replay_once(conn: openstack.connection.Connection, calls: list[str]) -> float:
@@ -96,17 +109,32 @@ def replay_once(conn: openstack.connection.Connection, calls: list[str]) -> floa
     return time.perf_counter() - start
 
 
-def plain_once(plain: requests.Session, base_url: str, calls: list[str]) -> float:
+def plain_once(plain: requests.Session, calls: list[str]) -> float:
     """The same calls as plain HTTP requests (the token in a header, the JSON parsed; no openstacksdk)."""
     start = time.perf_counter()
     for call in calls:
-        method, _, target = call.partition(" ")
-        plain.request(method, base_url + target, timeout=30).json()
+        method, _, url = call.partition(" ")
+        plain.request(method, url, timeout=30).json()
     return time.perf_counter() - start
 
 
+def devcloud_calls(stack: Stack, client: requests.Session, url: str) -> list[str]:
+    """One render's cloud calls, as devcloud received them, with absolute URLs."""
+    stack.control("requests/reset")
+    client.get(url)
+    return [f"{c.partition(' ')[0]} {stack.cloud.base_url}{c.partition(' ')[2]}" for c in recorded_calls(stack)]
+
+
 def measure(
-    stack: Stack, client: requests.Session, path: str, conn, rounds: int, *, plain=None, static_url: str = ""
+    stack: Stack,
+    client: requests.Session,
+    path: str,
+    conn,
+    rounds: int,
+    *,
+    plain=None,
+    static_url: str = "",
+    record=devcloud_calls,
 ) -> dict:
     """Page and floor rounds alternate, so that a slow spell of the machine weighs on both alike.
 
@@ -115,10 +143,8 @@ def measure(
     these calls could take (one round trip to the web server plus the calls themselves, no Python at all)."""
     url = stack.web_url + path
     for _ in range(3):
-        client.get(url)
-    stack.control("requests/reset")
-    response = client.get(url)
-    calls = recorded_calls(stack)
+        response = client.get(url)
+    calls = record(stack, client, url)
     if calls:
         replay_once(conn, calls)  # warm-up
     times, floors, plains, statics = [], [], [], []
@@ -130,7 +156,7 @@ def measure(
         if calls:
             floors.append(replay_once(conn, calls))
             if plain is not None:
-                plains.append(plain_once(plain, stack.cloud.base_url, calls))
+                plains.append(plain_once(plain, calls))
         if static_url:
             start = time.perf_counter()
             client.get(stack.web_url + static_url).raise_for_status()

@@ -49,10 +49,14 @@ class Stack:
     procs: dict = field(default_factory=dict)
 
     @classmethod
-    def start(cls, *, web_workers: int = 1, worker: bool = False) -> Stack:
+    def start(
+        cls, *, web_workers: int = 1, worker: bool = False, cloud: object = None, app: str = "dashboard.wsgi"
+    ) -> Stack:
+        """On devcloud, started here; or on `cloud`, a real cloud (tests.cloudharness.real_cloud), whose admin
+        cloud is then the service cloud."""
         tmp = Path(tempfile.mkdtemp(prefix="stratus-bench-"))
         stack = cls(tmp=tmp)
-        stack.cloud = start_devcloud(tmp / "devcloud", transition_seconds=0.2)
+        stack.cloud = cloud or start_devcloud(tmp / "devcloud", transition_seconds=0.2)
         state = tmp / "stratus"
         state.mkdir()
         stack.env = {
@@ -60,7 +64,7 @@ class Stack:
             "STRATUS_STATE_DIR": str(state),
             "OS_AUTH_URL": stack.cloud.auth_url,
             "OS_CLIENT_CONFIG_FILE": str(stack.cloud.clouds_yaml),
-            "STRATUS_SERVICE_CLOUD": "devcloud-service",
+            "STRATUS_SERVICE_CLOUD": "devcloud-service" if cloud is None else stack.cloud.admin.name,
             "DEBUG": "false",
             "PYTHONUNBUFFERED": "1",
         }
@@ -84,7 +88,7 @@ class Stack:
         stack.procs["web"] = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
-                "dashboard.wsgi",
+                app,
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
