@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -187,6 +189,7 @@ def get_json(
     params: dict[str, Any] | None = None,
     *,
     microversion_max: str | None = None,
+    conn: openstack.connection.Connection | None = None,
 ) -> dict[str, Any]:
     """GET a service's JSON through the authenticated adapter, skipping openstacksdk's resource objects.
 
@@ -198,7 +201,7 @@ def get_json(
 
     from apps.cloud.errors import cloud_errors
 
-    conn = connection_for(creds)
+    conn = conn or connection_for(creds)
     with cloud_errors(service):
         proxy = getattr(conn, service)
         endpoint, microversion = _target(conn, proxy, service, microversion_max)
@@ -238,6 +241,43 @@ def _target(conn: Any, proxy: Any, service: str, microversion_max: str | None) -
         conn, ("microversion", wanted), lambda: sdk_utils.maximum_supported_microversion(proxy, wanted)
     )
     return endpoint, version
+
+
+def get_json_many(creds: Credentials, gets: list[tuple[str, str, dict[str, Any] | None]]) -> list[dict[str, Any]]:
+    """Several `get_json(creds, service, path, params)` at once: the page waits for the slowest, not for the sum.
+
+    Each service is discovered first, in this thread (a failing service fails here, once); the GETs then share
+    this thread's connection. An error of any GET is raised (the first in `gets` order).
+    """
+    from apps.cloud.errors import cloud_errors
+
+    conn = connection_for(creds)
+    for service in dict.fromkeys(service for service, _, _ in gets):
+        with cloud_errors(service):
+            _target(conn, getattr(conn, service), service, None)
+    return at_once(*(lambda g=g: get_json(creds, g[0], g[1], g[2], conn=conn) for g in gets))
+
+
+# At most this many cloud calls of one process run at once on behalf of its pages.
+PARALLEL = 8
+_pool: ThreadPoolExecutor | None = None
+
+
+def in_parallel(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """[fn(item) for item in items], run at once (up to PARALLEL) in one thread pool per process, started on first
+    use so that it lives in the process that serves (a pool does not survive a fork). Not for fn that itself
+    runs things in parallel: a full pool would wait for itself."""
+    global _pool
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="stratus-cloud")
+    return list(_pool.map(fn, items))
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    return in_parallel(lambda call: call(), calls)
 
 
 def get_json_list(

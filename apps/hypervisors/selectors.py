@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -29,7 +28,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from openstack import exceptions as sdk_exceptions
 
-from apps.cloud.connection import Credentials, compute_max_microversion, connection_for, service_endpoint
+from apps.cloud.connection import (
+    Credentials,
+    at_once,
+    compute_max_microversion,
+    connection_for,
+    in_parallel,
+    service_endpoint,
+)
 from apps.cloud.errors import CloudError, NotFound, cloud_errors
 
 log = logging.getLogger(__name__)
@@ -39,7 +45,6 @@ STATS_REMOVED = (2, 88)  # hypervisor usage fields and /os-hypervisors/statistic
 UUID_IDS = (2, 53)  # hypervisor and service IDs are UUIDs; ?with_servers= replaces /servers
 FLAVOR_EMBEDDED = (2, 47)
 PLACEMENT_TRAITS = "1.6"
-PARALLEL = 8
 PAGE_LIMIT = 1000
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
@@ -266,20 +271,6 @@ def _provider_part(conn: Any, creds: Credentials, uuid: str, part: str) -> dict[
     return body if isinstance(body.get(part), dict) else None
 
 
-_pool: ThreadPoolExecutor | None = None
-
-
-def _parallel(fn: Any, items: list[Any]) -> list[Any]:
-    """fn over items, at most PARALLEL at once, in one thread pool per process (started on first use, so in
-    the process that serves: a pool does not survive a fork)."""
-    global _pool
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="stratus-cloud")
-    return list(_pool.map(fn, items))
-
-
 # --- parsing ---------------------------------------------------------------------------------------------
 
 
@@ -463,9 +454,8 @@ def list_hypervisors(*, creds: Credentials) -> Overview:
     conn = connection_for(creds)
     version = compute_microversion(conn)
     # The two Nova calls at once: the page waits for the slower, not for both.
-    raws, listed = _parallel(
-        lambda call: call(),
-        [lambda: _hypervisor_list(conn, version), lambda: _compute_services(conn, version, binary="nova-compute")],
+    raws, listed = at_once(
+        lambda: _hypervisor_list(conn, version), lambda: _compute_services(conn, version, binary="nova-compute")
     )
     services = {s.host: s for s in listed}
     zones = {host: s.zone for host, s in services.items()}
@@ -481,7 +471,7 @@ def list_hypervisors(*, creds: Credentials) -> Overview:
         wanted = [(u, part) for u in uuids for part in parts]
         cached = _cached_many(creds, [f"/resource_providers/{u}/{part}" for u, part in wanted])
         missing = [(u, part) for u, part in wanted if f"/resource_providers/{u}/{part}" not in cached]
-        fetched = dict(zip(missing, _parallel(lambda m: _provider_part(conn, creds, *m), missing), strict=True))
+        fetched = dict(zip(missing, in_parallel(lambda m: _provider_part(conn, creds, *m), missing), strict=True))
         for u, part in wanted:
             body = fetched.get((u, part)) if (u, part) in fetched else cached[f"/resource_providers/{u}/{part}"]
             if body and isinstance(body.get(part), dict):
@@ -599,7 +589,7 @@ def get_hypervisor(*, creds: Credentials, hypervisor_id: str) -> HypervisorDetai
     try:
         uuid = _provider_uuids(conn, creds, [raw]).get(str(raw.get("id", "")), "")
         if uuid:
-            inv_body, use_body, trait_body = _parallel(
+            inv_body, use_body, trait_body = in_parallel(
                 lambda url: _get(conn, "placement", url, PLACEMENT_TRAITS),
                 [
                     f"/resource_providers/{uuid}/inventories",

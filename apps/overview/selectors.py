@@ -1,7 +1,7 @@
 """Reads for the overview page: quota usage from Nova's limits, servers by status, key pairs.
 
-Three Nova calls, read as plain JSON (no per-server SDK objects): `/limits`, `/servers/detail` (first 1,000,
-statuses only) and `/os-keypairs` (Nova's limits give no key pair usage).
+Three Nova calls at once, read as plain JSON (no per-server SDK objects): `/limits`, `/servers/detail` (first
+1,000, statuses only) and `/os-keypairs` (Nova's limits give no key pair usage).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from apps.cloud.connection import Credentials, get_json
+from apps.cloud.connection import Credentials, get_json_many
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,17 @@ SERVER_SAMPLE = 1000
 
 
 def get_overview(creds: Credentials) -> Overview:
-    absolute = get_json(creds, "compute", "/limits").get("limits", {}).get("absolute", {})
-    servers = get_json(creds, "compute", "/servers/detail", {"limit": SERVER_SAMPLE}).get("servers", [])
-    keypairs = get_json(creds, "compute", "/os-keypairs").get("keypairs", [])
+    limits, listed, owned = get_json_many(
+        creds,
+        [
+            ("compute", "/limits", None),
+            ("compute", "/servers/detail", {"limit": SERVER_SAMPLE}),
+            ("compute", "/os-keypairs", None),
+        ],
+    )
+    absolute = limits.get("limits", {}).get("absolute", {})
+    servers = listed.get("servers", [])
+    keypairs = owned.get("keypairs", [])
     statuses = Counter(str(s.get("status") or "UNKNOWN").upper() for s in servers)
 
     def limit(key: str) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from openstack import exceptions as sdk_exceptions
 
-from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.connection import Credentials, connection_for, get_json_many
 from apps.cloud.errors import cloud_errors
 
 PAGE_SIZE = 50
@@ -134,13 +134,9 @@ def _glance_get(conn, path: str, params: dict[str, Any] | None = None) -> dict[s
         return response.json()
 
 
-def server_names(*, creds: Credentials) -> dict[str, str]:
-    """id → name of the project's servers: one `GET /servers` (Nova's brief list has exactly these)."""
-    conn = connection_for(creds)
-    with cloud_errors("compute"):
-        response = conn.compute.get("/servers", params={"limit": 1000})
-        sdk_exceptions.raise_from_response(response)
-        return {s["id"]: s.get("name") or "" for s in response.json().get("servers", [])}
+def _names(brief: dict[str, Any]) -> dict[str, str]:
+    """id → name of the project's servers, from Nova's brief list (`GET /servers`: exactly these fields)."""
+    return {s["id"]: s.get("name") or "" for s in brief.get("servers", [])}
 
 
 def list_snapshots(
@@ -153,7 +149,6 @@ def list_snapshots(
     direction: str = "desc",
     marker: str = "",
 ) -> SnapshotPage:
-    conn = connection_for(creds)
     params: dict[str, Any] = {
         "image_type": "snapshot",
         "owner": creds.project_id,
@@ -167,10 +162,11 @@ def list_snapshots(
         params["instance_uuid"] = server_id
     if marker:
         params["marker"] = marker
-    body = _glance_get(conn, "/images", params)
+    # Glance's snapshots and Nova's server names at once
+    body, brief = get_json_many(creds, [("image", "/images", params), ("compute", "/servers", {"limit": 1000})])
     raws = body.get("images", [])
     next_marker = raws[-1]["id"] if body.get("next") and raws else ""
-    servers = server_names(creds=creds)
+    servers = _names(brief)
     snapshots = [_snapshot(r, servers) for r in raws]
     if query:
         needle = query.lower()
