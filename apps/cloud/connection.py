@@ -201,7 +201,7 @@ def get_json(
 
     from apps.cloud.errors import cloud_errors
 
-    conn = conn or connection_for(creds)
+    conn = conn if conn is not None else connection_for(creds)
     with cloud_errors(service):
         proxy = getattr(conn, service)
         endpoint, microversion = _target(conn, proxy, service, microversion_max)
