@@ -7,6 +7,7 @@ of the URL patterns (and the links on those pages) reaches; the posting is drive
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import pkgutil
@@ -19,6 +20,7 @@ from django import forms as django_forms
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openstack import exceptions as sdk_exceptions
 
 import apps
 from apps.accounts import throttle
@@ -110,7 +112,8 @@ def site(db, stratus, objects_a: Objects, project_a_client: Client, admin_client
             for form in parse_page(url, html)[0]:
                 if not form.action.startswith(SKIP_ACTIONS):
                     found.setdefault(form.key, (form, client))
-    return {"forms": list(found.values()), "ids": ids, "anonymous": anonymous}
+    conns = [objects_a.conn, admin_conn]  # the member's and the admin's: key pairs belong to the user
+    return {"forms": list(found.values()), "ids": ids, "anonymous": anonymous, "conns": conns}
 
 
 def test_every_form_class_is_rendered_by_some_page(site):
@@ -141,22 +144,32 @@ def draw_value(data, form: PageForm, name: str) -> str | None:  # noqa: ANN001 -
 )
 @given(data=st.data())
 def test_no_form_answers_500_whatever_is_posted(site, data):
-    for form, client in site["forms"]:
-        action = placeholder_action(form.action, site["ids"])
-        body: dict[str, str] = {}
-        for name in form.fields:
-            if name == "csrfmiddlewaretoken":
-                continue
-            value = draw_value(data, form, name)
-            if value is not None:
-                body[name] = value
-        headers = {"HTTP_HX_REQUEST": "true"} if data.draw(st.booleans()) else {}
-        response = client.post(action, body, **headers)
-        assert response.status_code < 500, f"POST {action} {body!r} -> {response.status_code}"
-        html = response.content.decode(errors="replace")
-        for pattern in DANGEROUS_HTML:
-            assert not pattern.search(html), f"POST {action} echoed unescaped HTML"
-    throttle.reset("", "192.0.2.200")  # the sign-in form's failures from the anonymous client's address
+    keypair_names: list[str] = []
+    try:
+        for form, client in site["forms"]:
+            action = placeholder_action(form.action, site["ids"])
+            body: dict[str, str] = {}
+            for name in form.fields:
+                if name == "csrfmiddlewaretoken":
+                    continue
+                value = draw_value(data, form, name)
+                if value is not None:
+                    body[name] = value
+            if action.startswith("/keypairs/") and body.get("name"):
+                keypair_names.append(body["name"])
+            headers = {"HTTP_HX_REQUEST": "true"} if data.draw(st.booleans()) else {}
+            response = client.post(action, body, **headers)
+            assert response.status_code < 500, f"POST {action} {body!r} -> {response.status_code}"
+            html = response.content.decode(errors="replace")
+            for pattern in DANGEROUS_HTML:
+                assert not pattern.search(html), f"POST {action} echoed unescaped HTML"
+    finally:
+        throttle.reset("", "192.0.2.200")  # the sign-in form's failures from the anonymous client's address
+        # A key pair the create or import form accepted is real: on a real cloud it would outlive the run.
+        for conn in site["conns"]:
+            for name in keypair_names:
+                with contextlib.suppress(sdk_exceptions.HttpException):  # names Nova refused do not exist
+                    conn.compute.delete_keypair(name, ignore_missing=True)
 
 
 def nova_printable(text: str) -> str:
