@@ -11,6 +11,7 @@ import argparse
 import re
 import statistics
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import openstack.connection
@@ -284,19 +285,22 @@ def run(rounds: int, sizes: list[int]) -> dict:
         stack.stop()
 
 
-def table(result: dict) -> str:
-    lines = [
-        "| page | median ms | p95 ms | cloud calls | floor ms | page / floor | HTML KB |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, r in result["pages"].items():
+def page_table(pages: dict, extra: list[tuple[str, Callable[[dict], object]]]) -> list[str]:
+    """Pages' timings as a markdown table, with `extra` columns (title, value from a page's result)."""
+    titles = ["page", "median ms", "p95 ms", "cloud calls", "floor ms", "page / floor", *(t for t, _ in extra)]
+    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
+    for name, r in pages.items():
         if "error" in r:
-            lines.append(f"| {name} | – | – | – | – | – | {r['error'][:60]} |")
-            continue
-        lines.append(
-            f"| {name} | {r['median_ms']} | {r['p95_ms']} | {r['cloud_calls']} | {r['floor_ms']} | {r['ratio']} | "
-            f"{round(r['html_bytes'] / 1024, 1)} |"
-        )
+            cells = [name, *["–"] * (len(titles) - 2), r["error"][:60]]
+        else:
+            cells = [name, r["median_ms"], r["p95_ms"], r["cloud_calls"], r["floor_ms"], r["ratio"]]
+            cells += [value(r) for _, value in extra]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines
+
+
+def table(result: dict) -> str:
+    lines = page_table(result["pages"], [("HTML KB", lambda r: round(r["html_bytes"] / 1024, 1))])
     lines += [
         "",
         "The least a page making these calls could take: the smallest static file from the web server (one HTTP",

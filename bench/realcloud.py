@@ -19,7 +19,7 @@ from pathlib import Path
 import openstack
 import requests
 
-from bench.pages import PAGES, measure, sdk_connection
+from bench.pages import PAGES, measure, page_table, sdk_connection
 from bench.stack import Stack, dump, rss_peak_kb
 from tests.cloudharness import real_cloud
 
@@ -85,20 +85,11 @@ def run(spec: str, rounds: int) -> dict:
 
 
 def table(result: dict) -> str:
-    lines = [
-        f"Cloud: {result['cloud']}",
-        "",
-        "| page | median ms | p95 ms | cloud calls | floor ms | page / floor | least ms | least / floor |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, r in result["pages"].items():
-        if "error" in r:
-            lines.append(f"| {name} | – | – | – | – | – | – | {r['error'][:60]} |")
-            continue
-        lines.append(
-            f"| {name} | {r['median_ms']} | {r['p95_ms']} | {r['cloud_calls']} | {r['floor_ms']} | {r['ratio']} | "
-            f"{r.get('least_ms', '–')} | {r.get('least_ratio', '–')} |"
-        )
+    lines = [f"Cloud: {result['cloud']}", ""]
+    lines += page_table(
+        result["pages"],
+        [("least ms", lambda r: r.get("least_ms", "–")), ("least / floor", lambda r: r.get("least_ratio", "–"))],
+    )
     lines.append(f"Peak RSS of the web process: {round(result['rss']['web_kb'] / 1024, 1)} MB.")
     return "\n".join(lines)
 

@@ -19,7 +19,6 @@ from django.core.cache import cache
 from apps.cloud.connection import COMPUTE_MICROVERSION_MAX, Credentials, connection_for, get_json
 from apps.cloud.errors import Unavailable, cloud_errors
 
-MAX_MICROVERSION = COMPUTE_MICROVERSION_MAX
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
 NAME_CACHE_SECONDS = 120
@@ -315,8 +314,9 @@ def _server(d: dict[str, Any], image_names: dict[str, str]) -> Server:
 
 def _compute_get(creds: Credentials, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """GET on Nova at the highest microversion both sides speak, parsed as plain JSON (openstacksdk's Server
-    resources cost ~25 ms each to build)."""
-    return get_json(creds, "compute", path, params, microversion_max=MAX_MICROVERSION)
+    resources cost ~25 ms each to build). Not capped by STRATUS_COMPUTE_MICROVERSION_MAX: the list relies on
+    what recent microversions embed (the flavor, from 2.47)."""
+    return get_json(creds, "compute", path, params, microversion_max=COMPUTE_MICROVERSION_MAX)
 
 
 # Which actions Nova accepts in which state (nova/compute/api.py check_instance_state), so that the UI offers
