@@ -219,8 +219,11 @@ class Worker:
 
 
 @pytest.fixture
-def worker_factory(stratus: TestCloud, transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+def worker_factory(
+    request: pytest.FixtureRequest, stratus: TestCloud, transactional_db: None, tmp_path: Path
+) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
+    request.node.stratus_workers = started  # for the failure report (pytest_runtest_makereport)
 
     def make(name: str = "w1") -> Worker:
         w = Worker(stratus, tmp_path, name).start()
@@ -272,6 +275,30 @@ def admin_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
     page.set_default_timeout(15000)
     sign_in_page(page, live_server.url, stratus.admin)
     return page
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201 - a hook wrapper
+    """A failing test with a worker reports what the worker did: the operations in the database and the end of
+    the worker's log (a CI run leaves nothing else to read)."""
+    outcome = yield
+    report = outcome.get_result()
+    workers = getattr(item, "stratus_workers", None)
+    if report.when != "call" or not report.failed or not workers:
+        return
+    try:
+        from apps.operations.models import Operation
+
+        rows = [
+            f"{op.created_at:%H:%M:%S.%f} {op.kind} {op.target_name or op.target_id} {op.state}"
+            f" attempts={op.attempts} message={op.message!r} detail={op.error_detail[-300:]!r}"
+            for op in Operation.objects.order_by("created_at")
+        ]
+        report.sections.append(("operations", "\n".join(rows) or "(none)"))
+    except Exception as exc:  # the report must not fail the run
+        report.sections.append(("operations", f"could not be read: {exc}"))
+    for w in workers:
+        report.sections.append((f"worker {w.name} log (end)", "\n".join(w.log().splitlines()[-80:])))
 
 
 @pytest.hookimpl(hookwrapper=True)
