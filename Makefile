@@ -59,8 +59,11 @@ bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Refresh the translation catalogues (English source, Vietnamese) and compile them.
+# From the root (the project catalogue, locale/, holds the strings of apps without their own), then each app's
+# own catalogue again from inside the app, as tests/test_i18n.py extracts them (paths relative to the app).
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages --locale vi --ignore '.venv/*' --ignore 'devcloud/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
+	for app in apps/*/locale; do (cd $$(dirname $$app) && $(BIN)/python $(CURDIR)/manage.py makemessages --locale vi --no-obsolete) || exit 1; done
 	$(BIN)/python manage.py compilemessages --locale vi --ignore '.venv/*'
 
 clean:

@@ -11,7 +11,10 @@ from pathlib import Path
 
 from tests.cloudharness import ROOT
 
-ENTRY = re.compile(r'(?:^#, (?P<flags>.*)\n)?(?:#.*\n)*msgid (?P<id>(?:".*"\n?)+)msgstr (?P<str>(?:".*"\n?)+)', re.M)
+ENTRY = re.compile(
+    r'(?:^#, (?P<flags>.*)\n)?(?:#.*\n)*(?:msgctxt (?P<ctx>".*")\n)?msgid (?P<id>(?:".*"\n?)+)msgstr (?P<str>(?:".*"\n?)+)',
+    re.M,
+)
 
 
 def catalogues() -> list[Path]:
@@ -29,8 +32,12 @@ def unescape(text: str) -> str:
 
 
 def entries(po: Path) -> list[tuple[str, str, str]]:
+    """(msgid, msgstr, flags); a msgid with a context is keyed as gettext keys it: "context\\x04msgid"."""
     text = po.read_text(encoding="utf-8")
-    return [(unquote(m["id"]), unquote(m["str"]), m["flags"] or "") for m in ENTRY.finditer(text)]
+    return [
+        ((unquote(m["ctx"]) + "\x04" if m["ctx"] else "") + unquote(m["id"]), unquote(m["str"]), m["flags"] or "")
+        for m in ENTRY.finditer(text)
+    ]
 
 
 def test_every_catalogue_is_complete():
@@ -45,6 +52,20 @@ def test_every_catalogue_is_complete():
             if "fuzzy" in flags:
                 problems.append(f"{po.relative_to(ROOT)}: fuzzy {msgid!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_message_reads_the_same_in_every_catalogue():
+    """Django merges the catalogues into one: a msgid translated two ways shows only one of them, whichever app
+    comes first. The same English (in the same context) has one Vietnamese wording everywhere."""
+    wordings: dict[str, dict[str, str]] = {}
+    for po in catalogues():
+        for msgid, msgstr, _flags in entries(po):
+            if msgid and msgstr:
+                wordings.setdefault(msgid, {})[str(po.relative_to(ROOT))] = msgstr
+    split = {m: w for m, w in wordings.items() if len(set(w.values())) > 1}
+    assert not split, "translated differently (use one wording, or a context):\n" + "\n".join(
+        f"{m!r}: {w}" for m, w in split.items()
+    )
 
 
 def test_every_catalogue_is_compiled():

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from openstack import utils as sdk_utils
 
 from apps.cloud.errors import CloudError, NotFound, Unavailable, cloud_errors
@@ -451,7 +452,7 @@ def rebuild_server(ctx: Context) -> None:
     wait_status(ctx, server.id, {"ACTIVE"}, what=_("the rebuild to finish"), timeout=BUILD_TIMEOUT)
 
 
-@operation_handler("server.snapshot", title=_("Snapshot %(name)s"), label=_("Snapshot"))
+@operation_handler("server.snapshot", title=_("Snapshot %(name)s"), label=pgettext_lazy("operation", "Snapshot"))
 def snapshot_server(ctx: Context) -> None:
     server = require_server(ctx)
     name = ctx.params["name"]

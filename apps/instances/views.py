@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
-from apps.cloud.errors import AuthExpired, BadRequest, CloudError, NotFound, OverQuota, Unavailable
+from apps.cloud.errors import BadRequest, CloudError, NotFound, OverQuota, Unavailable
 from apps.instances import forms, selectors, services
 from apps.instances.cli import action_command, launch_command
 from apps.operations.selectors import active_operations, in_flux, tracker_state
@@ -650,13 +650,13 @@ def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[s
 @login_required
 @require_GET
 def action_events(request: HttpRequest, server_id: str, request_id: str) -> HttpResponse:
-    """The events of one action in the Action log tab, loaded when the person opens it. A failing cloud is said
-    where the events would be, with a way to try again (the tab and the rest of the page stay)."""
+    """The events of one action in the Action log tab, loaded when the person opens it. A failing service is
+    named where the events would be, with a way to try again (the tab and the rest of the page stay)."""
     try:
         events = selectors.action_events(_creds(request), server_id, request_id)
-    except AuthExpired:
-        raise
     except CloudError as exc:
+        if exc.status < 500:  # not found, forbidden, expired: the usual page, as for any other request
+            raise
         context = {"error": exc, "service_name": exc.service_name, "retry_url": request.get_full_path()}
         return render(request, "instances/detail.html#action-events-error", context)
     return render(request, "instances/detail.html#action-events", {"events": events})

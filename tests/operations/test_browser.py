@@ -103,7 +103,7 @@ def test_the_tracker_follows_an_operation_from_any_page(
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.get_by_role("heading", name="Hoạt động")).to_be_visible()
     expect(page.locator(f"#op-{op.id} .badge")).to_have_text("Thành công")
-    expect(page.locator(f"#op-{op.id}")).to_contain_text("Khởi tạo ops-ui-3")
+    expect(page.locator(f"#op-{op.id}")).to_contain_text("Khởi chạy ops-ui-3")
     page.screenshot(path="/tmp/operations-activity-vi.png", full_page=True)
     page.locator(f"#op-{op.id} a").first.click()
     expect(page.locator(".op-steps")).to_contain_text("Đang chờ máy ảo chuyển sang hoạt động")
