@@ -12,7 +12,8 @@ from pathlib import Path
 from tests.cloudharness import ROOT
 
 ENTRY = re.compile(
-    r'(?:^#, (?P<flags>.*)\n)?(?:#.*\n)*(?:msgctxt (?P<ctx>".*")\n)?msgid (?P<id>(?:".*"\n?)+)msgstr (?P<str>(?:".*"\n?)+)',
+    r'(?:^#, (?P<flags>.*)\n)?(?:#.*\n)*(?:msgctxt (?P<ctx>".*")\n)?'
+    r'msgid (?P<id>(?:".*"\n?)+)msgstr (?P<str>(?:".*"\n?)+)',
     re.M,
 )
 
