@@ -42,10 +42,14 @@ def test_member_signs_in_switches_project_and_language_and_signs_out(page, live_
         expect(page.locator(".toast")).to_contain_text(f"Now working in project {other}.", timeout=30_000)
         expect(page.locator("#project-switch option:checked")).to_have_text(other)
 
-    # Switch language.
+    # Switch language; the header keeps its one line (the project label "Dự án" had wrapped onto two).
+    label = page.locator("label[for=project-switch]")
+    one_line = label.bounding_box()["height"]
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(label).to_have_text("Dự án")
+    assert label.bounding_box()["height"] == one_line
     page.screenshot(path="/tmp/stratus-overview-vi.png", full_page=True)
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
