@@ -40,13 +40,7 @@ class CloudErrorMiddleware:
                 response["HX-Redirect"] = url
                 return response
             return HttpResponseRedirect(url)
-        log.warning(
-            "cloud error on %s: %s %s",
-            request.path,
-            type(exception).__name__,
-            exception.detail or exception.message,
-            extra={"openstack_request_id": exception.request_id},
-        )
+        log_cloud_error(request, exception)
         context = {"error": exception, "service_name": exception.service_name}
         if getattr(request, "htmx", False):
             response = render(request, "errors/cloud.html#toast", context)
@@ -54,6 +48,18 @@ class CloudErrorMiddleware:
             response["HX-Reswap"] = "beforeend"
             return response
         return render(request, "errors/cloud.html", context, status=exception.status)
+
+
+def log_cloud_error(request: HttpRequest, exception: CloudError) -> None:
+    """One log line for operators per cloud failure a request met, whether this middleware shows it or a view
+    says it in place (a paused live poll, an action's events)."""
+    log.warning(
+        "cloud error on %s: %s %s",
+        request.path,
+        type(exception).__name__,
+        exception.detail or exception.message,
+        extra={"openstack_request_id": exception.request_id},
+    )
 
 
 def _escaped_cloud_error(exc: Exception) -> CloudError | None:

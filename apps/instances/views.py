@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.decorators import login_required
 from apps.cloud.errors import BadRequest, CloudError, NotFound, OverQuota, Unavailable
+from apps.cloud.middleware import log_cloud_error
 from apps.instances import forms, selectors, services
 from apps.instances.cli import action_command, launch_command
 from apps.operations.selectors import active_operations, in_flux, tracker_state
@@ -326,6 +327,7 @@ def poll(request: HttpRequest) -> HttpResponse:
             changed = selectors.list_servers(_creds(request), selectors.ServerFilters()).servers
     except Unavailable as exc:
         # Say it once and stop polling (286) rather than a toast every two seconds; a reload resumes.
+        log_cloud_error(request, exc)
         response = render(request, "instances/list.html#poll-paused", {"error": exc})
         response.status_code = 286
         return response
@@ -657,6 +659,7 @@ def action_events(request: HttpRequest, server_id: str, request_id: str) -> Http
     except CloudError as exc:
         if exc.status < 500:  # not found, forbidden, expired: the usual page, as for any other request
             raise
+        log_cloud_error(request, exc)
         context = {"error": exc, "service_name": exc.service_name, "retry_url": request.get_full_path()}
         return render(request, "instances/detail.html#action-events-error", context)
     return render(request, "instances/detail.html#action-events", {"events": events})

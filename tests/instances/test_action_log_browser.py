@@ -13,7 +13,9 @@ from tests.instances.conftest import boot, wait_until
 
 @pytest.mark.browser
 @pytest.mark.devcloud_only
-def test_events_that_fail_to_load_say_why_and_can_be_fetched_again(member_page, live_server, devcloud, demo_conn):
+def test_events_that_fail_to_load_say_why_and_can_be_fetched_again(
+    member_page, live_server, devcloud, demo_conn, caplog
+):
     page = member_page
     server = boot(demo_conn, "t-events")
     demo_conn.compute.pause_server(server)
@@ -31,6 +33,9 @@ def test_events_that_fail_to_load_say_why_and_can_be_fetched_again(member_page, 
         expect(error).to_contain_text("HTTP 503")
         expect(pause.locator(".events-body")).not_to_contain_text("Loading")
         page.screenshot(path="/tmp/instances-action-events-error.png", full_page=True)
+        # Said in place, and logged for the operators as any other cloud failure.
+        logged = [r.getMessage() for r in caplog.records if r.name == "apps.cloud.middleware"]
+        assert any(m.startswith(f"cloud error on /instances/{server.id}/actions/") for m in logged), logged
     finally:
         devcloud.control("faults", method="DELETE")
 
