@@ -1,4 +1,4 @@
-"""Logging: Stratus' request id on every record, JSON lines in production, secrets scrubbed."""
+"""Logging: Stratus' request id on every record, JSON lines in production, secrets scrubbed in every format."""
 
 from __future__ import annotations
 
@@ -54,6 +54,13 @@ class RequestIdFilter(logging.Filter):
                         record.operation_id = task[1]
             record.request_id = request_id
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """A plain text line (the default outside production), scrubbed like the JSON one: message, traceback and all."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):

@@ -171,7 +171,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "style-src-attr": ["'unsafe-inline'"],  # width of usage bars; no inline <style>, no inline script
         "img-src": ["'self'", "data:", "blob:"],
-        "connect-src": ["'self'", "ws:", "wss:"] if not USE_TLS else ["'self'", "wss:"],
+        # The console page adds its proxy's own origin (apps/consoles/views.py); no other page opens a WebSocket.
+        "connect-src": ["'self'"],
         "frame-src": env_list("STRATUS_CSP_FRAME_SRC", ["'self'"]),
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
@@ -273,7 +274,10 @@ LOGGING = {
     "filters": {"request_id": {"()": "dashboard.logging.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "dashboard.logging.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "class": "dashboard.logging.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "console": {

@@ -118,7 +118,14 @@ def switch_project(request: HttpRequest) -> HttpResponse:
     keystone.revoke(token=old)
     messages.success(request, _("Now working in project %(name)s.") % {"name": project["name"]})
     response = redirect("overview:index")
-    response.set_cookie("stratus_project", project_id, max_age=365 * 86400, httponly=True, samesite="Lax")
+    response.set_cookie(
+        "stratus_project",
+        project_id,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,  # over TLS only, like the session cookie (production)
+    )
     return response
 
 

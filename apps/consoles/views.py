@@ -36,6 +36,12 @@ def _ws_base(request: HttpRequest) -> str:
     return f"{scheme}://{host}:{settings.STRATUS_CONSOLE_PROXY_PORT}/"
 
 
+def _ws_origin(ws_base: str) -> str:
+    """The origin (scheme, host, port) of the console proxy's URL, as a CSP source."""
+    parts = urlsplit(ws_base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _session_key(request: HttpRequest, ws_base: str) -> str | None:
     """The session key to bind the token to, when the browser sends the session cookie to the proxy (same host)."""
     page_host, _port = split_domain_port(request.get_host())
@@ -76,7 +82,11 @@ def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
         console = _open(request, server_id)
     except (NotFound, Forbidden) as exc:
         return render(request, "consoles/console.html", {**context, "missing": exc}, status=exc.status)
-    return render(request, "consoles/console.html", {**context, "console": console})
+    response = render(request, "consoles/console.html", {**context, "console": console})
+    # The page's WebSocket may reach this console proxy and nothing else (django-csp's per-response update, as its
+    # csp_update decorator sets it; the origin depends on the request when STRATUS_CONSOLE_URL is not absolute).
+    response._csp_update = {"connect-src": [_ws_origin(_ws_base(request))]}  # type: ignore[attr-defined]
+    return response
 
 
 @never_cache

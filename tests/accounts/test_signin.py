@@ -152,6 +152,22 @@ def test_it_switches_project(member_client, stratus):
     assert f"Now working in project {other}." in member_client.get("/overview/").content.decode()
 
 
+def test_the_project_cookie_is_secure_when_the_session_cookie_is(member_client, stratus, settings):
+    """Production (TLS) sends the session cookie over HTTPS only: the remembered project follows it."""
+    other = stratus.second_project
+    if not other:
+        pytest.skip(f"{stratus.member.username} has a role on one project only ({stratus.member.project_name})")
+    names = {p["name"]: p["id"] for p in member_client.session[SESSION_KEY]["projects"]}
+    settings.SESSION_COOKIE_SECURE = True
+    assert member_client.post("/auth/project/", {"project_id": names[other]}, secure=True).status_code == 302
+    cookie = member_client.cookies["stratus_project"]
+    assert cookie.value == names[other]
+    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+    settings.SESSION_COOKIE_SECURE = False
+    assert member_client.post("/auth/project/", {"project_id": names[stratus.member.project_name]}).status_code == 302
+    assert not member_client.cookies["stratus_project"]["secure"]
+
+
 def test_it_refuses_a_project_the_user_has_no_role_on(member_client, stratus):
     response = member_client.post("/auth/project/", {"project_id": "not-mine"}, follow=True)
     assert "You cannot switch to that project." in response.content.decode()

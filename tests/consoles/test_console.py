@@ -181,6 +181,21 @@ def test_the_proxy_url_follows_the_settings(member_client, console_proxy, server
     assert settings.STRATUS_CONSOLE_TOKEN_TTL <= 60
 
 
+def csp_directives(response) -> dict[str, list[str]]:  # noqa: ANN001
+    policy = response["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+def test_the_console_page_may_open_websockets_to_its_proxy(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+    page = member_client.get(f"/console/{servers.a.id}/")
+    assert csp_directives(page)["connect-src"] == ["'self'", f"ws://testserver:{console_proxy}"]
+    settings.STRATUS_CONSOLE_URL = "wss://dash.example.org/console/ws/"
+    page = member_client.get(f"/console/{servers.a.id}/")
+    assert csp_directives(page)["connect-src"] == ["'self'", "wss://dash.example.org"]
+    # Every other page: its own origin only.
+    assert csp_directives(member_client.get("/overview/"))["connect-src"] == ["'self'"]
+
+
 def test_it_says_so_when_the_token_store_is_down(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there: a real refused connection
     response = member_client.get(f"/console/{servers.a.id}/")

@@ -27,6 +27,7 @@ client = Client(HTTP_HOST="dash.example.org")
 plain = client.get("/auth/login/")
 secure = client.get("/auth/login/", secure=True)
 logging.getLogger("stratus.probe").warning("probe %s", "password=hunter2")
+logging.getLogger("stratus.probe").warning("keystone answered %s", {"X-Subject-Token": "PROBE_TOKEN_VALUE"})
 print("RESULT " + json.dumps({
     "plain_status": plain.status_code,
     "plain_location": plain.get("Location", ""),
@@ -125,7 +126,7 @@ def test_production_csp_forbids_inline_script(probe):
     assert directives["base-uri"] == ["'self'"]
     assert directives["form-action"] == ["'self'"]
     assert "'unsafe-inline'" not in directives.get("style-src", [])
-    assert "ws:" not in directives["connect-src"]  # consoles over TLS only (wss:)
+    assert directives["connect-src"] == ["'self'"], csp  # the console page adds its proxy's origin, no page any host
 
 
 def test_production_cookies_are_secure_and_httponly(probe):
@@ -140,4 +141,15 @@ def test_production_logs_are_json_lines_without_secrets(probe):
     probe_record = next(r for r in records if r["logger"] == "stratus.probe")
     assert probe_record["level"] == "WARNING"
     assert "hunter2" not in probe["stderr"]
+    assert "PROBE_TOKEN_VALUE" not in probe["stderr"] and "X-Subject-Token" in probe["stderr"]
     assert probe_record["request_id"] == "-"
+
+
+def test_text_logs_are_scrubbed_too(tmp_path):
+    """Outside JSON (STRATUS_LOG_JSON=false, the demo's and the tests' format), secrets are scrubbed just the same."""
+    result = run([sys.executable, "-c", PROBE], production_env(tmp_path, STRATUS_LOG_JSON="false"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if " stratus.probe " in line]
+    assert len(lines) == 2 and not lines[0].startswith("{"), result.stderr
+    assert "password=***" in lines[0] and "hunter2" not in result.stderr
+    assert "X-Subject-Token" in lines[1] and "PROBE_TOKEN_VALUE" not in result.stderr
