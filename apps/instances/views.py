@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -447,13 +447,23 @@ def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
     if _htmx(request):
         target = request.headers.get("HX-Target", "")
         if target == "server-head":
-            response = render(request, "instances/detail.html#server-head", context)
+            # The live header also redraws the Overview (status, power state, the actions' CLI) when the person
+            # is on that tab (the browser's address says which: tabs switch with hx-push-url).
+            context["tab"] = _shown_tab(request)
+            response = render(request, "instances/detail.html#head-poll", context)
             if not context["polling"]:
                 response.status_code = 286
             return response
         if target == "tab-body":
             return render(request, "instances/detail.html#tab-body", context)
     return render(request, "instances/detail.html", context)
+
+
+def _shown_tab(request: HttpRequest) -> str:
+    """The tab the page shows now, from the address htmx sends with a request (HX-Current-URL)."""
+    query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
+    tab = (query.get("tab") or ["overview"])[0]
+    return tab if tab in ("overview", "log", "actions") else "overview"
 
 
 def _log_lines(request: HttpRequest) -> int:
