@@ -166,9 +166,12 @@ def _action_urls() -> dict[str, str]:
     return {name: fixed_reverse("instances:action", _PLACEHOLDER, name) for name in ACTION_ORDER}
 
 
-def _rows(request: HttpRequest, servers: list[selectors.Server]) -> list[dict[str, Any]]:
+def _rows(
+    request: HttpRequest, servers: list[selectors.Server], ops: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     creds = _creds(request)
-    ops = _active_operations(request, [s.id for s in servers]) if servers else {}
+    if ops is None:
+        ops = _active_operations(request, [s.id for s in servers]) if servers else {}
     texts = {"labels": _action_labels(), "text": _action_text(), "urls": _action_urls()}
     console = _console_url(_PLACEHOLDER)
     return [
@@ -182,8 +185,22 @@ def _rows(request: HttpRequest, servers: list[selectors.Server]) -> list[dict[st
     ]
 
 
-def _poll_url(*, since: str, flux: list[str], seen: list[str], insert: bool, at: list[str] | None = None) -> str:
-    query = {"since": since, "flux": ",".join(flux), "seen": ",".join(seen), "at": ",".join(at or [])}
+def _poll_url(
+    *,
+    since: str,
+    flux: list[str],
+    seen: list[str],
+    insert: bool,
+    at: list[str] | None = None,
+    busy: list[str] | None = None,
+) -> str:
+    query = {
+        "since": since,
+        "flux": ",".join(flux),
+        "seen": ",".join(seen),
+        "at": ",".join(at or []),
+        "busy": ",".join(busy or []),
+    }
     if insert:
         query["insert"] = "1"
     return reverse("instances:poll") + "?" + urlencode(query)
@@ -225,6 +242,7 @@ def server_list(request: HttpRequest) -> HttpResponse:
             seen=[s.id for s in page.servers],
             insert=insert,
             at=[s.fingerprint for s in page.servers if page.since and s.updated_raw == page.since],
+            busy=[r["server"].id for r in rows if r["op"]],
         ),
         "first_url": "?" + urlencode(filters.query(marker="")),
         "next_url": "?" + urlencode(_next_query(filters, page)) if page.has_next else "",
@@ -311,13 +329,16 @@ def poll(request: HttpRequest) -> HttpResponse:
 
     The poll URL carries the cursor (`since`, Nova's clock); the fingerprints of the rows already shown as they
     were at that second (`at`: Nova's timestamps have second precision, and a row can change twice in one);
-    the rows on the page (`seen`) and those in a Nova transition (`flux`). Rows with an operation in progress
-    are looked up again on every poll (a database read).
+    the rows on the page (`seen`), those in a Nova transition (`flux`) and those shown with an operation in
+    progress (`busy`). The operations are looked up on every poll (a database read): a row whose operation
+    started or ended since the last answer is drawn again even when Nova reports no change (an operation often
+    ends after the server's last change: its worker sees the end state later).
     """
     since = (request.GET.get("since") or "").strip()
     flux = {i for i in (request.GET.get("flux") or "").split(",") if i}
     at = {i for i in (request.GET.get("at") or "").split(",") if i}
     seen = [i for i in (request.GET.get("seen") or "").split(",") if i]
+    shown_busy = {i for i in (request.GET.get("busy") or "").split(",") if i}
     insert = request.GET.get("insert") == "1"
     try:
         if since:
@@ -326,11 +347,7 @@ def poll(request: HttpRequest) -> HttpResponse:
             # Nothing was on the page: look at the newest servers instead.
             changed = selectors.list_servers(_creds(request), selectors.ServerFilters()).servers
     except Unavailable as exc:
-        # Say it once and stop polling (286) rather than a toast every two seconds; a reload resumes.
-        log_cloud_error(request, exc)
-        response = render(request, "instances/list.html#poll-paused", {"error": exc})
-        response.status_code = 286
-        return response
+        return _poll_paused(request, exc)
     # Only what is new since the last answer (a server shown at the cursor's second is not sent again).
     fresh = [s for s in changed if s.updated_raw > since or (s.updated_raw == since and s.fingerprint not in at)]
     seen_set = set(seen)
@@ -338,24 +355,37 @@ def poll(request: HttpRequest) -> HttpResponse:
     removed = [s.id for s in fresh if s.id in seen_set and s.deleted]
     added = [s for s in fresh if s.id not in seen_set and not s.deleted] if insert else []
     added.sort(key=lambda s: s.created.isoformat() if s.created else "")
-    rows_by_id = {r["server"].id: r for r in _rows(request, updates + added)}
+    new_seen = [s.id for s in reversed(added)] + [i for i in seen if i not in removed]
+    ops = _active_operations(request, new_seen)
+    # Rows Nova did not change whose operation started or ended since they were drawn: read them again.
+    drawn = {s.id for s in updates} | {s.id for s in added}
+    stale = [i for i in new_seen if i not in drawn and (i in ops) != (i in shown_busy)]
+    try:
+        refreshed, gone = selectors.servers_by_id(_creds(request), stale)
+    except Unavailable as exc:
+        return _poll_paused(request, exc)
+    updates += refreshed
+    removed += gone
+    new_seen = [i for i in new_seen if i not in gone]
+    rows_by_id = {r["server"].id: r for r in _rows(request, updates + added, ops)}
     for server in updates + added:
         if server.in_flux:
             flux.add(server.id)
         else:
             flux.discard(server.id)
     flux -= set(removed)
-    new_seen = [s.id for s in reversed(added)] + [i for i in seen if i not in removed]
-    ops = _active_operations(request, new_seen)
     new_since = max([since, *(s.updated_raw for s in changed)])
     new_at = {s.fingerprint for s in changed if s.updated_raw == new_since} | (at if new_since == since else set())
+    busy = [i for i in new_seen if i in ops]
     keep_polling = bool(flux) or bool(ops) or _watching(request)
     context = {
         "updates": [rows_by_id[s.id] for s in updates],
         "added": [rows_by_id[s.id] for s in reversed(added)],
         "removed": removed,
         "polling": keep_polling,
-        "poll_url": _poll_url(since=new_since, flux=sorted(flux), seen=new_seen, insert=insert, at=sorted(new_at)),
+        "poll_url": _poll_url(
+            since=new_since, flux=sorted(flux), seen=new_seen, insert=insert, at=sorted(new_at), busy=busy
+        ),
     }
     response = render(request, "instances/list.html#poll-response", context)
     if added and not seen:
@@ -363,6 +393,14 @@ def poll(request: HttpRequest) -> HttpResponse:
         response["HX-Refresh"] = "true"
     if not keep_polling:
         response.status_code = 286
+    return response
+
+
+def _poll_paused(request: HttpRequest, exc: Unavailable) -> HttpResponse:
+    """Say it once and stop polling (286) rather than a toast every two seconds; a reload resumes."""
+    log_cloud_error(request, exc)
+    response = render(request, "instances/list.html#poll-paused", {"error": exc})
+    response.status_code = 286
     return response
 
 
