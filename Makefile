@@ -19,10 +19,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# STRATUS_DEV_KEYS: a run on this machine, keys generated under $(STATE) (without it, DEBUG off means production,
+# which refuses to start without SECRET_KEY and STRATUS_FERNET_KEY).
 setup: $(VENV)/.installed
-	STRATUS_STATE_DIR=$(STATE) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	STRATUS_STATE_DIR=$(STATE) STRATUS_DEV_KEYS=true $(BIN)/python manage.py migrate --noinput --verbosity 0
 
 demo: export STRATUS_STATE_DIR = $(STATE)
+demo: export STRATUS_DEV_KEYS = true
 demo: export OS_AUTH_URL = http://127.0.0.1:$(DEVCLOUD_PORT)/identity/v3
 demo: export OS_CLIENT_CONFIG_FILE = $(STATE)/devcloud/clouds.yaml
 demo: export STRATUS_SERVICE_CLOUD = devcloud-service
@@ -56,11 +59,12 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 
 bench: setup
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	STRATUS_DEV_KEYS=true $(BIN)/python -m bench $(BENCH_ARGS)
 
 # Refresh the translation catalogues (English source, Vietnamese) and compile them.
 # From the root (the project catalogue, locale/, holds the strings of apps without their own), then each app's
 # own catalogue again from inside the app, as tests/test_i18n.py extracts them (paths relative to the app).
+messages: export STRATUS_DEV_KEYS = true
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages --locale vi --ignore '.venv/*' --ignore 'devcloud/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
 	for app in apps/*/locale; do (cd $$(dirname $$app) && $(BIN)/python $(CURDIR)/manage.py makemessages --locale vi --no-obsolete) || exit 1; done

@@ -172,7 +172,7 @@ def main() -> None:
     proxy = None
     try:
         os.environ["OS_CLIENT_CONFIG_FILE"] = str(stack.cloud.clouds_yaml)
-        for key in ("STRATUS_STATE_DIR", "REDIS_URL", "OS_AUTH_URL", "STRATUS_SERVICE_CLOUD"):
+        for key in ("STRATUS_STATE_DIR", "STRATUS_DEV_KEYS", "REDIS_URL", "OS_AUTH_URL", "STRATUS_SERVICE_CLOUD"):
             os.environ[key] = stack.env[key]
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
         import django

@@ -45,7 +45,7 @@ def main() -> None:
 
     stack = Stack.start(worker=True)
     try:
-        for key in ("STRATUS_STATE_DIR", "REDIS_URL", "OS_AUTH_URL", "OS_CLIENT_CONFIG_FILE"):
+        for key in ("STRATUS_STATE_DIR", "STRATUS_DEV_KEYS", "REDIS_URL", "OS_AUTH_URL", "OS_CLIENT_CONFIG_FILE"):
             os.environ[key] = stack.env[key]
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
         import django

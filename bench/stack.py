@@ -66,6 +66,8 @@ class Stack:
             "OS_CLIENT_CONFIG_FILE": str(stack.cloud.clouds_yaml),
             "STRATUS_SERVICE_CLOUD": "devcloud-service" if cloud is None else stack.cloud.admin.name,
             "DEBUG": "false",
+            # Keys generated in the stack's state directory (one for the web process and the worker), no TLS.
+            "STRATUS_DEV_KEYS": "true",
             "PYTHONUNBUFFERED": "1",
         }
         # One embedded Redis for the web process and the worker.

@@ -1,7 +1,9 @@
 """Stratus settings: one module, driven by environment variables (see docs/configuration.md).
 
-Defaults are safe for a laptop demo: SQLite and an embedded Redis under STRATUS_STATE_DIR, devcloud on
-127.0.0.1:5000. Production sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and the cloud.
+With DEBUG off (the default) Stratus is in production and refuses to start without SECRET_KEY and
+STRATUS_FERNET_KEY; production also sets ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and the cloud. A laptop demo or the
+tests set STRATUS_DEV_KEYS=true (the Makefile, the test harness): keys generated under STRATUS_STATE_DIR, SQLite and
+an embedded Redis there, devcloud on 127.0.0.1:5000.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.env import env, env_bool, env_float, env_int, env_list
+from dashboard.files import private_dir, secret_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 _test_state_owner = os.environ.get("STRATUS_TEST_STATE_PID")
@@ -35,25 +39,43 @@ if "pytest" in sys.modules and (
 if "pytest" in sys.modules:
     # Playwright's sync API runs an event loop in the test thread; the Django calls made there are synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The tests (and the processes they start, which inherit this) generate their keys in their state directory.
+    os.environ.setdefault("STRATUS_DEV_KEYS", "true")
 STATE_DIR = Path(env("STRATUS_STATE_DIR", str(BASE_DIR / ".state"))).resolve()
-STATE_DIR.mkdir(parents=True, exist_ok=True)
+private_dir(STATE_DIR)  # 0700: the SQLite database (sessions), generated keys, the embedded Redis' files
 
 DEBUG = env_bool("DEBUG", False)
+# Generated keys (kept in the state directory) only for a run that asks for them: DEBUG on, or STRATUS_DEV_KEYS=true
+# (`make demo`, the tests, `make bench`). Anything else is production and must bring its own keys.
+DEV_KEYS = DEBUG or env_bool("STRATUS_DEV_KEYS", False)
+# Production turns on TLS-only cookies and HSTS, JSON logs and hashed static file names unless each is set explicitly.
+PRODUCTION = not DEV_KEYS
 SECRET_KEY = env("SECRET_KEY")
-# Production: what a deployment sets (DEBUG off and its own SECRET_KEY, or STRATUS_REQUIRE_SECRET_KEY=true).
-# It turns on TLS-only cookies and HSTS, JSON logs and hashed static file names unless each is set explicitly.
-PRODUCTION = not DEBUG and (bool(SECRET_KEY) or env_bool("STRATUS_REQUIRE_SECRET_KEY", False))
+# The Fernet key (32 url-safe base64 bytes) that seals the Keystone tokens at rest: the worker's copy on an operation
+# row, and the one in the session. The same on every web and worker process.
+STRATUS_FERNET_KEY = env("STRATUS_FERNET_KEY")
+_missing = [
+    name for name, value in [("SECRET_KEY", SECRET_KEY), ("STRATUS_FERNET_KEY", STRATUS_FERNET_KEY)] if not value
+]
+if _missing and not DEV_KEYS:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_missing)} must be set: with DEBUG off Stratus runs as production and needs its own keys "
+        "(or NAME_FILE naming a file that holds one; see docs/configuration.md). For a demo or the tests on one "
+        "machine, set STRATUS_DEV_KEYS=true to generate them under STRATUS_STATE_DIR."
+    )
 if not SECRET_KEY:
-    if not DEBUG and env_bool("STRATUS_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # A per-installation key kept in the state directory: stable across restarts, never committed.
-    key_file = STATE_DIR / "secret_key"
-    if not key_file.exists():
-        from django.core.management.utils import get_random_secret_key
+    from django.core.management.utils import get_random_secret_key
 
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
-    SECRET_KEY = key_file.read_text().strip()
+    SECRET_KEY = secret_file(STATE_DIR / "secret_key", get_random_secret_key)
+if not STRATUS_FERNET_KEY:
+    STRATUS_FERNET_KEY = secret_file(STATE_DIR / "fernet_key", lambda: Fernet.generate_key().decode())
+try:
+    Fernet(STRATUS_FERNET_KEY)
+except ValueError:
+    raise ImproperlyConfigured(
+        "STRATUS_FERNET_KEY is not a Fernet key (32 url-safe base64-encoded bytes); make one with: python -c "
+        '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    ) from None
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -223,17 +245,6 @@ if STRATUS_CLOUD:
 STRATUS_CLOUD_TIMEOUT = env_float("STRATUS_CLOUD_TIMEOUT", 10.0)
 # Service credentials (a clouds.yaml cloud name) for admin-only lookups such as console auth tokens.
 STRATUS_SERVICE_CLOUD = env("STRATUS_SERVICE_CLOUD")
-
-# Operations: the Fernet key that encrypts the worker's copy of a user's token (32 url-safe base64 bytes).
-STRATUS_FERNET_KEY = env("STRATUS_FERNET_KEY")
-if not STRATUS_FERNET_KEY:
-    fernet_file = STATE_DIR / "fernet_key"
-    if not fernet_file.exists():
-        from cryptography.fernet import Fernet
-
-        fernet_file.write_bytes(Fernet.generate_key())
-        fernet_file.chmod(0o600)
-    STRATUS_FERNET_KEY = fernet_file.read_text().strip()
 
 # Console proxy (websockify): where it listens and the URL the browser uses to reach it.
 STRATUS_CONSOLE_PROXY_HOST = env("STRATUS_CONSOLE_PROXY_HOST", "127.0.0.1")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
 
 from tests.cloudharness import ROOT, TestCloud, free_port
 
@@ -25,6 +26,9 @@ def deployment_env(cloud: TestCloud, state: Path, **extra: str) -> dict[str, str
         {
             "DEBUG": "false",
             "SECRET_KEY": extra.pop("SECRET_KEY", "test-" + secrets.token_urlsafe(40)),
+            # Production refuses to start without it (dashboard/settings.py); the tests that start a worker pass
+            # theirs, shared with the web process.
+            "STRATUS_FERNET_KEY": extra.pop("STRATUS_FERNET_KEY", Fernet.generate_key().decode()),
             "STRATUS_TLS": "false",
             "STRATUS_MANIFEST_STATIC": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",

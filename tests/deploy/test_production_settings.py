@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.cloudharness import ROOT
 
@@ -51,6 +52,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "DEBUG": "false",
         "STRATUS_TLS": "true",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "STRATUS_FERNET_KEY": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "dash.example.org",
         "CSRF_TRUSTED_ORIGINS": "https://dash.example.org",
         "STRATUS_STATE_DIR": str(tmp_path / "state"),
@@ -83,12 +85,83 @@ def test_check_deploy_warns_without_tls(tmp_path):
     assert "SESSION_COOKIE_SECURE" in result.stderr + result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    env = production_env(tmp_path, STRATUS_REQUIRE_SECRET_KEY="true")
-    del env["SECRET_KEY"]
+@pytest.mark.parametrize(
+    ("unset", "debug"),
+    [
+        (["SECRET_KEY"], "false"),
+        (["STRATUS_FERNET_KEY"], "false"),
+        (["SECRET_KEY", "STRATUS_FERNET_KEY"], None),  # DEBUG not set at all: off, so production too
+    ],
+)
+def test_production_refuses_to_start_without_its_keys(tmp_path, unset, debug):
+    """DEBUG off is production: no generated keys, no silent fallback to a laptop configuration."""
+    env = production_env(tmp_path)
+    for name in unset:
+        del env[name]
+    if debug is None:
+        del env["DEBUG"]
     result = run([sys.executable, "manage.py", "check"], env)
     assert result.returncode != 0
-    assert "SECRET_KEY must be set in production" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{' and '.join(unset)} must be set: with DEBUG off Stratus runs as production" in result.stderr
+    assert "STRATUS_DEV_KEYS=true" in result.stderr  # how a demo or a test run asks for generated keys
+    state = tmp_path / "state"
+    assert not (state / "secret_key").exists() and not (state / "fernet_key").exists()
+
+
+def test_a_malformed_fernet_key_is_refused_with_a_clear_message(tmp_path):
+    result = run([sys.executable, "manage.py", "check"], production_env(tmp_path, STRATUS_FERNET_KEY="not-a-key"))
+    assert result.returncode != 0
+    assert "STRATUS_FERNET_KEY is not a Fernet key" in result.stderr
+
+
+def test_dev_keys_are_generated_private_and_keep_production_off(tmp_path):
+    """`make demo` and the tests (STRATUS_DEV_KEYS=true): keys made once under the state folder, which only its
+    owner can enter, and an SQLite database only its owner can read, even under a permissive umask."""
+    env = production_env(tmp_path, STRATUS_DEV_KEYS="true")
+    for name in ("SECRET_KEY", "STRATUS_FERNET_KEY", "DATABASE_URL", "STRATUS_TLS"):
+        del env[name]
+    state = tmp_path / "state"
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print('RESULT ' + json.dumps([settings.SECRET_KEY, settings.STRATUS_FERNET_KEY, settings.PRODUCTION, "
+        "settings.SESSION_COOKIE_SECURE]))"
+    )
+
+    def settings_seen() -> list:
+        result = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.split("RESULT ", 1)[1])
+
+    first = settings_seen()
+    assert first == settings_seen()  # made once, read back after
+    secret_key, fernet_key, production, cookie_secure = first
+    assert (state / "secret_key").read_text() == secret_key and (state / "fernet_key").read_text() == fernet_key
+    Fernet(fernet_key)
+    assert production is False and cookie_secure is False
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in [state, *state.iterdir()] if p.is_file() or p == state}
+    assert modes["state"] == "0o700", modes
+    assert modes["stratus.sqlite3"] == "0o600", modes
+    assert modes["secret_key"] == modes["fernet_key"] == "0o600", modes
+    assert not [name for name in modes if name.startswith(".")], modes  # no temporary key file left behind
 
 
 @pytest.fixture(scope="module")
