@@ -1,9 +1,20 @@
-"""Sign-in throttling per user name and per client address, kept in the cache (Redis).
+"""Sign-in throttling per (domain, user name, client address) and per client address, kept in the cache (Redis).
 
-After a few failures each further attempt waits a little longer (`delay_for`); at STRATUS_LOGIN_MAX_FAILURES
-failures for a user name, or STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS from one address (higher: many people
-may share an address), further attempts are refused for STRATUS_LOGIN_BLOCK_SECONDS. A success clears the
-user's count. If the cache is down, sign-in still works (fail open) and the event is logged.
+Two counters, each taken *before* Keystone is asked (`begin` reserves a slot with an atomic increment), so N
+parallel attempts count as N, and at most the limit of them ever reach Keystone:
+- (domain, user name, address): STRATUS_LOGIN_MAX_FAILURES failures, then that user is refused *from that
+  address*; the same user signs in from an address that has not failed, and the same name in another domain is
+  another user. So nobody can lock `admin` out by guessing its password from their own machine.
+- address (any user names): STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS (higher: many people may share an address).
+A failed sign-in keeps its slots (`failed`); a successful one forgets the user's failures from that address and
+gives the address its slot back (`succeeded`); an attempt Keystone never answered (it is down) gives both back
+(`abandoned`). A refused attempt counts nothing. The counters expire STRATUS_LOGIN_BLOCK_SECONDS after the last
+failure. No request ever waits (a sleeping request would hold a web worker: that is the attacker's win).
+
+Guessing one account from many addresses is limited only per address here; an account-wide lockout belongs to
+Keystone (`[security_compliance] lockout_failure_attempts`), which sees every client, not just this dashboard.
+
+If the cache is down, sign-in still works (fail open) and the event is logged.
 
 Behind a reverse proxy the client's address is the proxy's; STRATUS_TRUSTED_PROXIES (the number of proxies in
 front of Stratus) makes `client_address` read it from X-Forwarded-For as the nearest trusted proxy saw it.
@@ -13,11 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
+import math
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 log = logging.getLogger(__name__)
 
@@ -33,62 +46,115 @@ def client_address(request: HttpRequest) -> str:
     return address
 
 
-def _user_key(username: str) -> str:
-    return "login-fail:user:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+
+
+def _account_key(domain: str, username: str, address: str) -> str:
+    # Keystone's SQL backend compares names without regard to case (MySQL's default collation): so do we.
+    return "login-fail:account:" + _hash(domain.strip().lower(), username.strip().lower(), address)
 
 
 def _address_key(address: str) -> str:
-    return "login-fail:addr:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+    return "login-fail:addr:" + _hash(address)
 
 
-def _limits(username: str, address: str) -> dict[str, int]:
-    limits = {_user_key(username): settings.STRATUS_LOGIN_MAX_FAILURES}
+def _limits(domain: str, username: str, address: str) -> list[tuple[str, int]]:
+    """The counters an attempt takes a slot in, with their limits; the address first."""
+    limits = []
     if address:
-        limits[_address_key(address)] = getattr(
-            settings, "STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS", 4 * settings.STRATUS_LOGIN_MAX_FAILURES
-        )
+        limits.append((_address_key(address), settings.STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS))
+    limits.append((_account_key(domain, username, address), settings.STRATUS_LOGIN_MAX_FAILURES))
     return limits
 
 
-def delay_for(failures: int) -> float:
-    """Seconds a failed attempt waits before answering: none for the first two, then growing to 2 s."""
-    return 0.0 if failures < 3 else min(0.5 * (failures - 2), 2.0)
+@dataclass
+class Attempt:
+    """One sign-in attempt: whether it was refused, and the counters it holds a slot in."""
+
+    blocked: bool
+    account_key: str = ""
+    slots: list[str] = field(default_factory=list)
 
 
-def blocked(username: str, address: str) -> bool:
-    limits = _limits(username, address)
+def _take(key: str, limit: int) -> int:
+    """Add one to a counter (atomic in Redis: INCR); a slot within the limit pushes its expiry to a full block
+    from now (a refused attempt does not: knocking on a closed door does not keep it closed)."""
+    timeout = settings.STRATUS_LOGIN_BLOCK_SECONDS
+    cache.add(key, 0, timeout=timeout)
     try:
-        counts = cache.get_many(list(limits))
+        count = cache.incr(key)
+    except ValueError:  # it expired between add and incr
+        cache.add(key, 0, timeout=timeout)
+        count = cache.incr(key)
+    if count <= limit or count == 1:  # (1: INCR may have made it afresh, without an expiry)
+        cache.touch(key, timeout)
+    return count
+
+
+def _give_back(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            if cache.decr(key) <= 0:
+                cache.delete(key)
+        except ValueError:  # already expired
+            pass
+
+
+def begin(*, domain: str, username: str, address: str) -> Attempt:
+    """Reserve this attempt's slots before Keystone is asked; `blocked` when a counter is full (nothing taken)."""
+    limits = _limits(domain, username, address)
+    taken: list[str] = []
+    try:
+        for key, limit in limits:
+            count = _take(key, limit)
+            taken.append(key)
+            if count > limit:
+                _give_back(taken)
+                return Attempt(blocked=True)
     except Exception:
         log.warning("sign-in throttling is off: the cache is unreachable")
-        return False
-    return any(count >= limits[key] for key, count in counts.items())
+        return Attempt(blocked=False)
+    return Attempt(blocked=False, account_key=limits[-1][0], slots=taken)
 
 
-def failed(username: str, address: str) -> None:
-    worst = 0
+def failed(attempt: Attempt) -> None:
+    """A wrong password: the slots stay taken (they were counted before the call)."""
+    attempt.slots = []
+
+
+def succeeded(attempt: Attempt) -> None:
+    """Signed in: forget this user's failures from this address; the address gets its slot back."""
     try:
-        for key in _limits(username, address):
-            cache.add(key, 0, timeout=settings.STRATUS_LOGIN_BLOCK_SECONDS)
-            count = cache.incr(key)
-            cache.touch(key, settings.STRATUS_LOGIN_BLOCK_SECONDS)
-            worst = max(worst, count if key.startswith("login-fail:user:") else count // 4)
-    except Exception:
-        log.warning("sign-in throttling is off: the cache is unreachable")
-        return
-    time.sleep(delay_for(worst))  # slows a guesser down; a person mistyping twice never notices
-
-
-def succeeded(username: str) -> None:
-    try:
-        cache.delete(_user_key(username))
+        _give_back([key for key in attempt.slots if key != attempt.account_key])
+        if attempt.account_key:
+            cache.delete(attempt.account_key)
     except Exception:
         pass
+    attempt.slots = []
 
 
-def reset(username: str, address: str) -> None:
-    """Forget the failures of a user name and an address (operators; tests)."""
+def abandoned(attempt: Attempt) -> None:
+    """Keystone gave no verdict (unreachable, an error): the attempt counts nothing."""
     try:
-        cache.delete_many(list(_limits(username, address)))
+        _give_back(attempt.slots)
+    except Exception:
+        pass
+    attempt.slots = []
+
+
+def blocked_message() -> str:
+    minutes = max(1, math.ceil(settings.STRATUS_LOGIN_BLOCK_SECONDS / 60))
+    return ngettext(
+        "Too many failed sign-in attempts from your address. Wait %(minutes)s minute, then try again.",
+        "Too many failed sign-in attempts from your address. Wait %(minutes)s minutes, then try again.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def reset(*, address: str, domain: str = "", username: str = "") -> None:
+    """Forget the failures of an address, and of a user from it (operators; tests)."""
+    try:
+        cache.delete_many([key for key, _limit in _limits(domain, username, address)])
     except Exception:
         pass

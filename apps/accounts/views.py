@@ -40,22 +40,29 @@ def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        who = data.get("username") or data.get("credential_id") or ""
+        password_method = data["method"] != "application_credential"
+        who = (data.get("username") if password_method else data.get("credential_id")) or ""
+        domain = (data.get("domain") or "") if password_method else ""
         address = _client_address(request)
-        if throttle.blocked(who, address):
-            form.add_error(None, _("Too many failed attempts. Wait a few minutes, then try again."))
+        # Counted before Keystone is asked: parallel attempts cannot slip past the limit (see throttle).
+        attempt = throttle.begin(domain=domain, username=who, address=address)
+        if attempt.blocked:
+            form.add_error(None, throttle.blocked_message())
         else:
             try:
                 _sign_in(request, data)
             except keystone.InvalidCredentials as exc:
-                throttle.failed(who, address)
-                log.info("sign-in failed for %r from %s", who, address)
-                field = "secret" if data["method"] == "application_credential" else "password"
-                form.add_error(field, exc.message)
+                throttle.failed(attempt)
+                log.info("sign-in failed for %r (domain %r) from %s", who, domain, address)
+                form.add_error("password" if password_method else "secret", exc.message)
             except CloudError as exc:
+                throttle.abandoned(attempt)
                 form.add_error(None, _("Cannot sign in: %(reason)s") % {"reason": exc.message})
+            except BaseException:
+                throttle.abandoned(attempt)
+                raise
             else:
-                throttle.succeeded(who)
+                throttle.succeeded(attempt)
                 return redirect(_safe_next(request, next_url))
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=200)
 

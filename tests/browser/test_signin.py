@@ -68,3 +68,49 @@ def test_admin_signs_in_and_sees_the_admin_navigation(page, live_server, stratus
     expect(page.locator("header .user-name")).to_have_text("admin")
     expect(page.locator("header .badge.role")).to_have_text("admin")
     expect(page.get_by_role("heading", name="Admin")).to_be_visible()
+
+
+def test_a_person_who_keeps_mistyping_is_told_to_wait_then_signs_in_from_another_network(
+    page, browser, live_server, stratus, settings
+):
+    """Five wrong passwords from one address: the form says to wait (in English and in Vietnamese), and the same
+    person signs in at once from another network. The addresses reach Stratus as a trusted proxy would send them."""
+    from apps.accounts import throttle
+
+    settings.STRATUS_TRUSTED_PROXIES = 1
+    member = stratus.member
+    cafe, home = "198.51.100.91", "198.51.100.92"
+    try:
+        page.set_default_timeout(15000)
+        page.set_extra_http_headers({"X-Forwarded-For": cafe})
+        page.goto(live_server.url + "/auth/login/")
+        for n in range(settings.STRATUS_LOGIN_MAX_FAILURES):
+            page.get_by_label("User name", exact=True).fill(member.username)
+            page.get_by_label("Password", exact=True).fill(f"typo-{n}")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator(".field.invalid .error")).to_have_text("The user name or password is not right.")
+        page.get_by_label("User name", exact=True).fill(member.username)
+        page.get_by_label("Password", exact=True).fill(member.password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".login .alert.error")).to_have_text(
+            "Too many failed sign-in attempts from your address. Wait 5 minutes, then try again."
+        )
+        page.screenshot(path="/tmp/stratus-login-blocked.png")
+        page.get_by_role("button", name="Tiếng Việt").click()
+        page.get_by_label("Tên người dùng", exact=True).fill(member.username)
+        page.get_by_label("Mật khẩu", exact=True).fill(member.password)
+        page.locator(".login button[type=submit]").click()
+        expect(page.locator(".login .alert.error")).to_have_text(
+            "Có quá nhiều lần đăng nhập thất bại từ địa chỉ của bạn. Hãy đợi 5 phút rồi thử lại."
+        )
+        page.get_by_role("button", name="English").click()
+
+        # At home (another address) the same person signs in straight away.
+        other = browser.new_page(extra_http_headers={"X-Forwarded-For": home})
+        other.set_default_timeout(15000)
+        sign_in_page(other, live_server.url, member)
+        expect(other.locator("header .user-name")).to_have_text(member.username)
+        other.close()
+    finally:
+        for address in (cafe, home):
+            throttle.reset(address=address, domain="Default", username=member.username)

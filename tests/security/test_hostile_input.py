@@ -164,7 +164,7 @@ def test_no_form_answers_500_whatever_is_posted(site, data):
             for pattern in DANGEROUS_HTML:
                 assert not pattern.search(html), f"POST {action} echoed unescaped HTML"
     finally:
-        throttle.reset("", "192.0.2.200")  # the sign-in form's failures from the anonymous client's address
+        throttle.reset(address="192.0.2.200")  # the sign-in form's failures from the anonymous client's address
         # A key pair the create or import form accepted is real: on a real cloud it would outlive the run.
         for conn in site["conns"]:
             for name in keypair_names:
