@@ -463,9 +463,17 @@ def snapshot_server(ctx: Context) -> None:
             image_id = server.create_image(ctx.conn.compute, name, {"stratus_op": str(ctx.op.id)})
         ctx.set_result(image_id=image_id)
 
+    outcome: dict[str, bool] = {}
+
     def image_active() -> bool:
-        with cloud_errors("image"):
-            image = ctx.conn.image.get_image(image_id)
+        try:
+            with cloud_errors("image"):
+                image = ctx.conn.image.get_image(image_id)
+        except NotFound:
+            # Gone before this worker saw it active (a person may delete it as soon as the list shows it): what
+            # Nova recorded of the snapshot says whether it was saved.
+            outcome["gone"] = True
+            return snapshot_saved(ctx, server.id)
         status = (image.status or "").lower()
         if status in ("killed", "deleted", "pending_delete"):
             raise ServerFailed(
@@ -474,3 +482,33 @@ def snapshot_server(ctx: Context) -> None:
         return status == "active"
 
     ctx.wait_for(image_active, what=_("the snapshot image to become active"), timeout=BUILD_TIMEOUT)
+    if outcome.get("gone"):
+        ctx.step(_("Nova saved the snapshot; it has been deleted since"), progress=100)
+
+
+def snapshot_saved(ctx: Context, server_id: str) -> bool:
+    """Whether Nova's last createImage action on the server finished well (True), is still running (False), or
+    failed (ServerFailed). Its events are Nova's own record (os-instance-actions, microversion ≥ 2.51 for members).
+    """
+    with cloud_errors("compute"):
+        actions = [a for a in ctx.conn.compute.server_actions(server_id) if a.action == "createImage"]
+    if not actions:
+        raise ServerFailed(str(_("The snapshot image was deleted before it was saved.")), service="image")
+    latest = max(actions, key=lambda a: a.start_time or "")
+    with cloud_errors("compute"):
+        detail = ctx.conn.compute.get_server_action(latest.request_id, server_id)
+    events = list(detail.events or [])
+
+    def field(event: Any, name: str) -> str:
+        value = event.get(name) if isinstance(event, dict) else getattr(event, name, "")
+        return str(value or "")
+
+    if detail.message or any(field(e, "result").lower() == "error" for e in events):
+        raise ServerFailed(
+            str(_("The snapshot failed: %(message)s") % {"message": detail.message or "createImage"}),
+            service="compute",
+        )
+    if not events:  # a cloud that shows no events: the snapshot is over when the server has no task left
+        current = find_server(ctx, server_id)
+        return current is None or settled(current)
+    return all(field(e, "finish_time") and field(e, "result").lower() == "success" for e in events)
