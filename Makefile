@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STATE ?= $(CURDIR)/.state
 DEVCLOUD_PORT ?= 5000
-REDIS_PORT ?= 6399
 WEB_PORT ?= 8000
 CONSOLE_PORT ?= 6080
 PYTEST_WORKERS ?= 3
@@ -29,10 +28,8 @@ demo: export STRATUS_DEV_KEYS = true
 demo: export OS_AUTH_URL = http://127.0.0.1:$(DEVCLOUD_PORT)/identity/v3
 demo: export OS_CLIENT_CONFIG_FILE = $(STATE)/devcloud/clouds.yaml
 demo: export STRATUS_SERVICE_CLOUD = devcloud-service
-demo: export REDIS_URL = redis://127.0.0.1:$(REDIS_PORT)/0
 demo: export STRATUS_CONSOLE_PROXY_PORT = $(CONSOLE_PORT)
 demo: export DEVCLOUD_PORT := $(DEVCLOUD_PORT)
-demo: export REDIS_PORT := $(REDIS_PORT)
 demo: export WEB_PORT := $(WEB_PORT)
 demo: setup
 	@echo ""

@@ -254,6 +254,12 @@ STRATUS_CONSOLE_URL = env(
 )  # e.g. wss://dash.example.org/console/ ; empty: same host, proxy port
 STRATUS_CONSOLE_ALLOWED_ORIGINS = env_list("STRATUS_CONSOLE_ALLOWED_ORIGINS", [])
 STRATUS_CONSOLE_TOKEN_TTL = env_int("STRATUS_CONSOLE_TOKEN_TTL", 45)
+# Networks (CIDRs) the console proxy may connect to: the compute nodes' VNC addresses. Default: loopback (devcloud)
+# and the private ranges; never link-local (169.254.0.0/16: metadata services). Operators set their compute networks.
+STRATUS_CONSOLE_ALLOWED_NETWORKS = env_list(
+    "STRATUS_CONSOLE_ALLOWED_NETWORKS",
+    ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
 
 # Sign-in throttling.
 STRATUS_LOGIN_MAX_FAILURES = env_int("STRATUS_LOGIN_MAX_FAILURES", 5)
@@ -263,7 +269,8 @@ STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("STRATUS_LOGIN_MAX_FAILURES_PER
 STRATUS_TRUSTED_PROXIES = env_int("STRATUS_TRUSTED_PROXIES", 0)
 
 # Celery (see dashboard/celery.py). Settings follow Read the Docs' production experience.
-CELERY_BROKER_URL = REDIS_URL
+# kombu names a unix socket redis+socket:// (redis-py: unix://, as the embedded Redis' URL is).
+CELERY_BROKER_URL = "redis+socket://" + REDIS_URL[len("unix://") :] if REDIS_URL.startswith("unix://") else REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -72,7 +72,8 @@ class ConsoleRequestHandler(ProxyRequestHandler):
         target = self.target
         assert target is not None
         try:
-            tsock = websockifyserver.WebSockifyServer.socket(target.host, target.port, connect=True)
+            # The address the token plugin resolved and checked against the allowed networks, never a new lookup.
+            tsock = websockifyserver.WebSockifyServer.socket(target.address, target.port, connect=True)
         except Exception as exc:
             log.warning(
                 "console: cannot reach VNC %s:%s of server %s: %s", target.host, target.port, target.server_id, exc

@@ -7,6 +7,7 @@ so the proxy's handler calls `authorize()` instead of websockify's `lookup()`.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import logging
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ import redis
 from django.conf import settings
 from websockify.token_plugins import BasePlugin
 
-from apps.consoles.tokens import ConsoleTarget, consume_token, session_hash
+from apps.consoles.networks import allowed_address
+from apps.consoles.tokens import ConsoleTarget, ForgedTarget, consume_token, session_hash
 
 log = logging.getLogger("apps.consoles.proxy")
 
@@ -63,6 +65,10 @@ class StratusTokenPlugin(BasePlugin):
         except redis.RedisError as exc:
             log.error("console refused: the token store (Redis) is unreachable: %s", exc)
             raise Refused("the token store is unreachable") from exc
+        except ForgedTarget as exc:
+            # Someone wrote this value to Redis: a Stratus web process did not sign it for this token.
+            log.error("console refused: a forged console target in Redis (%s); peer=%s", exc, attempt.peer)
+            raise Refused("forged console target") from exc
         if target is None:
             self._refuse(attempt, "unknown, used or expired token")
         if attempt.server_id != target.server_id:
@@ -71,6 +77,10 @@ class StratusTokenPlugin(BasePlugin):
             self._refuse(attempt, "origin not allowed", target)
         if target.session_hash and not hmac.compare_digest(session_hash(attempt.session_key), target.session_hash):
             self._refuse(attempt, "not the browser session the token was issued to", target)
+        address = allowed_address(target.host, target.port)
+        if address is None:
+            log.error("console refused: VNC host %s is outside STRATUS_CONSOLE_ALLOWED_NETWORKS", target.host)
+            self._refuse(attempt, "the VNC host is outside the allowed networks", target)
         log.info(
             "console connect: user=%s (%s) project=%s server=%s (%s) vnc=%s:%s peer=%s origin=%s",
             target.user_name,
@@ -83,7 +93,7 @@ class StratusTokenPlugin(BasePlugin):
             attempt.peer,
             attempt.origin,
         )
-        return target
+        return dataclasses.replace(target, address=address)
 
     @staticmethod
     def _refuse(attempt: Attempt, reason: str, target: ConsoleTarget | None = None) -> NoReturn:

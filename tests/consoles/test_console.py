@@ -76,7 +76,7 @@ def test_an_expired_token_is_refused(member_client, console_proxy, servers, sett
     url = page_ws_url(member_client, servers.a.id)
     token = re.search(r"token=([^&]+)", url).group(1)
     deadline = time.monotonic() + 10
-    while tokens.client().exists(tokens.KEY_PREFIX + token):  # wait for Redis to expire it
+    while tokens.client().exists(tokens.key_for(token)):  # wait for Redis to expire it
         assert time.monotonic() < deadline, "the token did not expire"
         time.sleep(0.1)
     with pytest.raises(Refused) as refused:

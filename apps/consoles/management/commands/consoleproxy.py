@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.consoles.networks import allowed_networks
 from apps.consoles.proxy import ConsoleProxyServer
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         host = options["host"] or settings.STRATUS_CONSOLE_PROXY_HOST
         port = options["port"] if options["port"] is not None else settings.STRATUS_CONSOLE_PROXY_PORT
+        networks = allowed_networks()  # a mistyped STRATUS_CONSOLE_ALLOWED_NETWORKS stops the proxy here, not later
         server = ConsoleProxyServer(host, port, heartbeat=options["heartbeat"])
 
         def stop(signum: int, frame: Any) -> None:
@@ -32,7 +34,11 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"console proxy listening on {host}:{server.server_address[1]} (WebSocket only)", ending="\n")
+        self.stdout.write(
+            f"console proxy listening on {host}:{server.server_address[1]} (WebSocket only); VNC hosts allowed in "
+            + ", ".join(str(n) for n in networks),
+            ending="\n",
+        )
         self.stdout.flush()
         try:
             server.serve_forever(poll_interval=0.5)
