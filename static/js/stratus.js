@@ -51,6 +51,30 @@
     }
   });
 
+  // Navigation on a narrow screen (issue #16): the sidebar collapses behind its "Menu" button
+  // (<button data-nav-toggle aria-expanded>); the button opens and closes it, Escape closes it and gives the
+  // focus back to the button. On a wide screen the stylesheet shows the links and hides the button.
+  function setNav(nav, open) {
+    var button = nav.querySelector("[data-nav-toggle]");
+    nav.classList.toggle("open", open);
+    if (button) button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (ev) {
+    var toggle = ev.target.closest("[data-nav-toggle]");
+    if (!toggle) return;
+    var nav = toggle.closest("[data-nav]");
+    setNav(nav, !nav.classList.contains("open"));
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    var nav = document.querySelector("[data-nav].open");
+    if (!nav) return;
+    var button = nav.querySelector("[data-nav-toggle]");
+    var inside = nav.contains(document.activeElement);
+    setNav(nav, false);
+    if (inside && button) button.focus();
+  });
+
   // Select-all checkboxes for bulk actions: <input type=checkbox data-select-all="name">
   document.addEventListener("change", function (ev) {
     var all = ev.target.closest("[data-select-all]");
