@@ -10,13 +10,26 @@ PYTEST_WORKERS ?= 3
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup demo test test-cloud lint format bench messages clean
+.PHONY: setup demo test test-cloud lint format bench messages clean lock audit
 
+# Installed from the lock: every package (transitive ones too) pinned and checked against its hash.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
+
+# Re-lock after editing requirements.in or requirements-dev.in: requirements.txt is what a deployment installs
+# (runtime only), requirements-dev.txt adds the test, demo and lint tools with the same runtime pins. Both hold
+# every transitive dependency, pinned and hashed, for every platform on Python 3.11+ (uv's universal resolution).
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
+lock: $(VENV)/.installed
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt
+
+# Known vulnerabilities in the locked versions (pip-audit asks PyPI's JSON API about each pinned release).
+audit: $(VENV)/.installed
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements.txt
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements-dev.txt
 
 # STRATUS_DEV_KEYS: a run on this machine, keys generated under $(STATE) (without it, DEBUG off means production,
 # which refuses to start without SECRET_KEY and STRATUS_FERNET_KEY).
