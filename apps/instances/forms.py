@@ -58,6 +58,13 @@ def parse_metadata(text: str) -> dict[str, str]:
     return meta
 
 
+def clean_user_data(data: str) -> str:
+    """User data as Nova takes it (also when a retry asks for it again): up to 64 KiB once base64-encoded."""
+    if len(data.encode()) * 4 / 3 > USER_DATA_MAX:
+        raise forms.ValidationError(_("User data is limited to 64 KiB once encoded."))
+    return data
+
+
 class LaunchForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Instance name"),
@@ -169,10 +176,7 @@ class LaunchForm(forms.Form):
         return name
 
     def clean_user_data(self) -> str:
-        data = self.cleaned_data.get("user_data") or ""
-        if len(data.encode()) * 4 / 3 > USER_DATA_MAX:
-            raise forms.ValidationError(_("User data is limited to 64 KiB once encoded."))
-        return data
+        return clean_user_data(self.cleaned_data.get("user_data") or "")
 
     def clean_metadata(self) -> dict[str, str]:
         return parse_metadata(self.cleaned_data.get("metadata") or "")

@@ -19,7 +19,7 @@ from django.utils.translation import pgettext_lazy
 from openstack import utils as sdk_utils
 
 from apps.cloud.errors import CloudError, NotFound, Unavailable, cloud_errors
-from apps.operations.registry import Context, WaitTimeout, operation_handler
+from apps.operations.registry import Context, SecretParam, WaitTimeout, operation_handler
 
 BUILD_TIMEOUT = 1800
 ACTION_TIMEOUT = 900
@@ -208,7 +208,24 @@ def find_launched(ctx: Context, tag: str, tags_supported: bool) -> Any:
     return found[0] if found else None
 
 
-@operation_handler("server.launch", title=_("Launch %(name)s"), label=_("Launch"))
+def _clean_user_data(value: str) -> str:
+    from apps.instances.forms import clean_user_data
+
+    return clean_user_data(value)
+
+
+# Cloud-init user data may hold passwords and keys (Nova shows it to admins only): sealed on the operation row
+# while the launch runs, erased when it ends; a retry asks for it again.
+LAUNCH_SECRETS = {
+    "user_data": SecretParam(
+        label=_("User data"),
+        help_text=_("This launch had user data. Stratus erases it when an operation ends, so paste it again to retry."),
+        clean=_clean_user_data,
+    )
+}
+
+
+@operation_handler("server.launch", title=_("Launch %(name)s"), label=_("Launch"), secret_params=LAUNCH_SECRETS)
 def launch_server(ctx: Context) -> None:
     tag = f"op-{ctx.op.id}"
     with cloud_errors("compute"):

@@ -59,6 +59,8 @@ def cli_command(op: Operation) -> str:
         if p.get("description"):
             parts.append(f"--description {q(p['description'])}")
         parts.extend(f"--property {q(f'{k}={v}')}" for k, v in (p.get("metadata") or {}).items())
+        if "user_data" in (p.get("secret_params") or []):
+            parts.append("--user-data user-data.txt")  # the data itself is sealed, then erased: never shown
         parts.append(f"--tag op-{op.id} --wait {q(p.get('name', ''))}")
         return " ".join(parts)
     return ""

@@ -33,7 +33,12 @@ class Operation(models.Model):
     target_type = models.CharField(max_length=32)
     target_id = models.CharField(max_length=64, blank=True, db_index=True)
     target_name = models.CharField(max_length=255, blank=True)
+    # What the worker needs and anyone in the project may read. Parameters that may hold secrets (a handler's
+    # `secret_params`, e.g. a launch's cloud-init user data, which Nova shows only to admins) are not here: they are
+    # sealed in `sealed_params` (Fernet, like `credentials`) and erased when the operation ends; `params` then only
+    # names them under "secret_params", so a retry knows to ask for them again.
     params = models.JSONField(default=dict, blank=True)
+    sealed_params = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
     # How it went.
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)

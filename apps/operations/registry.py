@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import F
@@ -51,21 +51,38 @@ def _timed_session(conn: openstack.connection.Connection) -> None:
 
 
 @dataclass(frozen=True)
+class SecretParam:
+    """A parameter that may hold a secret: sealed on the row, erased when the operation ends, asked for again
+    by a retry (with this label and help, checked by `clean`, which raises django's ValidationError)."""
+
+    label: str | Promise
+    help_text: str | Promise = ""
+    clean: Callable[[str], str] | None = None
+
+
+@dataclass(frozen=True)
 class Handler:
     kind: str
     func: Callable[[Context], None]
     title: str | Promise  # "%(name)s" is the target's name
     label: str | Promise | None = None  # the kind in words, for filters ("Launch")
+    secret_params: dict[str, SecretParam] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, Handler] = {}
 
 
 def operation_handler(
-    kind: str, *, title: str | Promise, label: str | Promise | None = None
+    kind: str,
+    *,
+    title: str | Promise,
+    label: str | Promise | None = None,
+    secret_params: dict[str, SecretParam] | None = None,
 ) -> Callable[[Callable[[Context], None]], Callable]:
     def register(func: Callable[[Context], None]) -> Callable[[Context], None]:
-        _REGISTRY[kind] = Handler(kind=kind, func=func, title=title, label=label)
+        _REGISTRY[kind] = Handler(
+            kind=kind, func=func, title=title, label=label, secret_params=dict(secret_params or {})
+        )
         return func
 
     return register

@@ -35,6 +35,7 @@ TRANSIENT_STATUSES = (502, 503, 504)
 
 SESSION_EXPIRED = _("Your session expired before the operation finished. Sign in again and retry.")
 CREDENTIALS_GONE = _("The credentials for this operation are no longer available. Sign in again and retry.")
+PARAMS_GONE = _("Some of this operation's settings (such as user data) are no longer available. Start it again.")
 UNEXPECTED = _("Stratus hit an unexpected error while doing this. The operators can find the details in the logs.")
 UNKNOWN_KIND = _("This kind of operation (%(kind)s) is not known to this worker.")
 TOO_MANY_ATTEMPTS = _("The operation was interrupted %(n)s times (its worker stopped); it was given up.")
@@ -101,7 +102,8 @@ def _finish(op: Operation, state: str, *, message: str = "", args: dict | None =
         "state": state,
         "finished_at": timezone.now(),
         "heartbeat_at": timezone.now(),
-        "credentials": "",  # the token is erased as soon as the operation ends
+        "credentials": "",  # the token is erased as soon as the operation ends,
+        "sealed_params": "",  # and so are the parameters that may hold secrets (user data): see services
         "message": message,
         "message_args": args,
         **extra,
@@ -168,7 +170,12 @@ def run(operation_id: str, *, task_id: str = "", worker: str = "", retries: int 
     if creds.expired:
         fail(op, SESSION_EXPIRED)
         return Outcome(State.FAILED)
+    secrets = crypto.unseal_params(op.sealed_params)
+    if secrets is None or any(name not in secrets for name in (op.params or {}).get("secret_params") or []):
+        fail(op, PARAMS_GONE)
+        return Outcome(State.FAILED)
     ctx = Context(op, creds)
+    ctx.params.update(secrets)  # in memory only: nothing writes ctx.params back to the row
     try:
         return _run_handler(op, ctx, handler, operation_id, retries)
     finally:
@@ -252,6 +259,7 @@ def reap_stale() -> int:
             state=State.FAILED,
             finished_at=now,
             credentials="",
+            sealed_params="",
             message=msgid,
             message_args=frozen,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.core.cache import cache
@@ -14,13 +15,14 @@ from django.utils import timezone
 
 from apps.cloud.connection import Credentials
 from apps.operations.models import ACTIVE_STATES, FINAL_STATES, Operation, State
+from apps.operations.registry import get_handler
 
 PAGE_SIZE = 25
 NOTIFY_WINDOW = timedelta(minutes=15)
 
 
 def _project(creds: Credentials) -> QuerySet[Operation]:
-    return Operation.objects.filter(project_id=creds.project_id).defer("credentials")
+    return Operation.objects.filter(project_id=creds.project_id).defer("credentials", "sealed_params")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,24 @@ def get_operation(*, creds: Credentials, operation_id: UUID | str) -> Operation:
     if op is None:
         raise Http404("No such operation in this project.")
     return op
+
+
+def may_retry(*, creds: Credentials, operation: Operation) -> bool:
+    """Only who started an operation, or an admin of its project, runs it again (with their own credentials):
+    a colleague retrying someone's failed launch would make a server in their name with their choices."""
+    return operation.project_id == creds.project_id and (operation.user_id == creds.user_id or creds.is_admin)
+
+
+def secrets_to_ask(operation: Operation) -> dict[str, Any]:
+    """The secret parameters this operation had and no longer keeps ({name: SecretParam}): a retry asks for them.
+
+    They are erased when an operation ends, failed ones included: keeping a failed launch's user data until someone
+    retries or gives up would mean keeping it for ever for launches nobody retries. Asking again costs a paste."""
+    handler = get_handler(operation.kind)
+    names = (operation.params or {}).get("secret_params") or []
+    if handler is None:
+        return {}
+    return {name: handler.secret_params[name] for name in names if name in handler.secret_params}
 
 
 def recent_operations(*, creds: Credentials, limit: int = 8) -> list[Operation]:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from apps.cloud.connection import Credentials
 from apps.operations import crypto
 from apps.operations.models import FINAL_STATES, Operation, State
 from apps.operations.registry import get_handler
+from apps.operations.selectors import may_retry, secrets_to_ask
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +73,10 @@ def send(op: Operation) -> None:
 def _new(
     *, creds: Credentials, kind: str, target_type: str, target_id: str, target_name: str, params: dict[str, Any]
 ) -> Operation:
-    if get_handler(kind) is None:
+    handler = get_handler(kind)
+    if handler is None:
         raise ValueError(f"no operation handler for {kind!r}")
+    params, sealed = _split_secrets(handler.secret_params, params)
     return Operation(
         user_id=creds.user_id,
         user_name=creds.user_name,
@@ -84,10 +88,21 @@ def _new(
         target_id=str(target_id or ""),
         target_name=target_name or "",
         params=params,
+        sealed_params=crypto.seal_params(sealed),
         state=State.PENDING,
         credentials=crypto.seal(creds),
         celery_task_id=str(uuid.uuid4()),
     )
+
+
+def _split_secrets(secret_names: Iterable[str], params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what may rest in clear, what is sealed): the secret parameters given (not empty) are sealed and named
+    under "secret_params" in the clear ones; empty ones are dropped."""
+    public = {k: v for k, v in params.items() if k not in secret_names and k != "secret_params"}
+    sealed = {k: params[k] for k in secret_names if params.get(k)}
+    if sealed:
+        public["secret_params"] = sorted(sealed)
+    return public, sealed
 
 
 def _dispatch_all(ops: list[Operation]) -> list[Operation]:
@@ -172,15 +187,20 @@ def dispatch_many(
     return _dispatch_all(ops)
 
 
-def retry_operation(*, creds: Credentials, operation: Operation) -> Operation:
-    """A new operation doing what a failed one tried, with the user's current credentials."""
+def retry_operation(*, creds: Credentials, operation: Operation, secrets: dict[str, str] | None = None) -> Operation:
+    """A new operation doing what a failed one tried, with the user's current credentials; `secrets` are the
+    secret parameters asked for again (see secrets_to_ask)."""
+    if not may_retry(creds=creds, operation=operation):  # the view says so first; this holds for any caller
+        raise PermissionDenied(_("Only the person who started this operation, or an administrator, can retry it."))
+    params = {k: v for k, v in (operation.params or {}).items() if k != "secret_params"}
+    params.update({k: v for k, v in (secrets or {}).items() if k in secrets_to_ask(operation)})
     return dispatch(
         creds=creds,
         kind=operation.kind,
         target_type=operation.target_type,
         target_id="" if operation.kind == "server.launch" else operation.target_id,
         target_name=operation.target_name,
-        params=operation.params,
+        params=params,
     )
 
 
@@ -198,7 +218,7 @@ def announce_finished(*, creds: Credentials) -> list[Operation]:
             notified=False,
             finished_at__gte=since,
         )
-        .defer("credentials")
+        .defer("credentials", "sealed_params")
         .order_by("finished_at")[:20]
     )
     return [op for op in candidates if Operation.objects.filter(id=op.id, notified=False).update(notified=True)]

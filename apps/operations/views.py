@@ -4,9 +4,11 @@ that every page includes (end-of-operation toasts; polls only while something is
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,9 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.decorators import login_required
+from apps.cloud.connection import Credentials
 from apps.operations import selectors, services
 from apps.operations.cli import cli_command
-from apps.operations.models import State
+from apps.operations.forms import RetryForm
+from apps.operations.models import Operation, State
 from apps.operations.registry import kinds
 
 TRACKER_EVENT = "stratus:operations"
@@ -49,13 +53,20 @@ def activity(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _detail_context(creds: Credentials, op: Operation, form: RetryForm | None = None) -> dict[str, Any]:
+    can_retry = op.failed and selectors.may_retry(creds=creds, operation=op)
+    if can_retry and form is None:
+        form = RetryForm(secrets=selectors.secrets_to_ask(op))
+    return {"op": op, "cli": cli_command(op), "can_retry": can_retry, "retry_form": form}
+
+
 @require_GET
 @login_required
 def detail(request: HttpRequest, operation_id: UUID) -> HttpResponse:
-    op = selectors.get_operation(creds=request.creds, operation_id=operation_id)  # type: ignore[attr-defined]
-    context = {"op": op, "cli": cli_command(op)}
+    creds = request.creds  # type: ignore[attr-defined]
+    op = selectors.get_operation(creds=creds, operation_id=operation_id)
     template = "operations/detail.html#operation" if request.htmx else "operations/detail.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    return render(request, template, _detail_context(creds, op))
 
 
 @require_POST
@@ -63,12 +74,17 @@ def detail(request: HttpRequest, operation_id: UUID) -> HttpResponse:
 def retry(request: HttpRequest, operation_id: UUID) -> HttpResponse:
     creds = request.creds  # type: ignore[attr-defined]
     op = selectors.get_operation(creds=creds, operation_id=operation_id)
+    if not selectors.may_retry(creds=creds, operation=op):
+        raise PermissionDenied(_("Only the person who started this operation, or an administrator, can retry it."))
     back = reverse("operations:detail", args=[op.id])
     if op.state != State.FAILED:
         messages.info(request, _("Only a failed operation can be retried."))
         return HttpResponseRedirect(back)
+    form = RetryForm(request.POST, secrets=selectors.secrets_to_ask(op))
+    if not form.is_valid():
+        return render(request, "operations/detail.html", _detail_context(creds, op, form))
     try:
-        new = services.retry_operation(creds=creds, operation=op)
+        new = services.retry_operation(creds=creds, operation=op, secrets=form.cleaned_data)
     except services.DispatchError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
