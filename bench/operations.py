@@ -54,7 +54,7 @@ def main() -> None:
         import openstack
         from django.contrib.sessions.backends.db import SessionStore
 
-        from apps.cloud.connection import Credentials
+        from apps.accounts.session import read as read_account
         from apps.operations.models import FINAL_STATES, Operation, State
         from apps.operations.services import dispatch
 
@@ -68,7 +68,7 @@ def main() -> None:
         # The member's credentials, as a signed-in session holds them (sign-in through the web process).
         web = stack.session()
         data = SessionStore(session_key=web.cookies.get("stratus_session")).load()
-        creds = Credentials.from_dict(data["stratus_account"]["creds"])
+        creds = read_account(data)
 
         def launch(name: str) -> Operation:
             return dispatch(

@@ -24,7 +24,9 @@ if (
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# The reaper: fails operations whose worker went quiet (see apps/operations/runner.py). `--beat` runs it.
+# `--beat` runs these. The reaper fails operations whose worker went quiet (see apps/operations/runner.py);
+# clearsessions deletes expired sessions, so their sealed tokens do not linger in the database.
 app.conf.beat_schedule = {
     "operations-reap-stale": {"task": "operations.reap", "schedule": 60.0},
+    "accounts-clearsessions": {"task": "accounts.clearsessions", "schedule": 3600.0},
 }

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.cloud.connection import keystone_session
-from apps.cloud.errors import CloudError, cloud_errors
+from apps.cloud.errors import CloudError, Forbidden, cloud_errors
 
 
 class InvalidCredentials(CloudError):
@@ -45,6 +45,8 @@ def _issue(identity: dict[str, Any], scope: dict[str, Any] | None = None) -> Tok
                 raise InvalidCredentials(_("The user name or password is not right."), service="identity") from None
             except (ks.NotFound, ks.BadRequest):
                 raise InvalidCredentials(_("The user name or password is not right."), service="identity") from None
+            except ks.Forbidden as exc:  # e.g. rescoping a scoped token where the cloud does not allow it
+                raise Forbidden(str(getattr(exc, "message", "") or exc), service="identity") from None
     except InvalidCredentials:
         raise
     return Token(id=resp.headers["X-Subject-Token"], body=resp.json()["token"])
@@ -77,6 +79,8 @@ def application_credential_token(*, credential_id: str, secret: str) -> Token:
 
 
 def rescope(*, token: str, project_id: str) -> Token:
+    """A token on `project_id` in exchange for `token` (unscoped, or scoped: Keystone allows that unless
+    `[token] allow_rescope_scoped_token = false`, when it answers 403: Forbidden). It expires when `token` does."""
     return _issue({"methods": ["token"], "token": {"id": token}}, {"project": {"id": project_id}})
 
 

@@ -1,14 +1,19 @@
-"""What the server-side session holds about the signed-in user: never a password, only Keystone tokens."""
+"""What the server-side session holds about the signed-in user: never a password, and one Keystone token (the
+project-scoped one), sealed with Fernet (dashboard/sealing.py), so the session table and its backups hold no token
+Keystone would accept. A project switch rescopes that token (apps/accounts/views.py); no unscoped token is kept."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
 from apps.accounts.keystone import Token
 from apps.cloud.connection import Credentials, forget_connections
+from dashboard.sealing import seal, unseal
 
 SESSION_KEY = "stratus_account"
 
@@ -17,7 +22,6 @@ def store(
     request: HttpRequest,
     *,
     scoped: Token,
-    unscoped: Token | None,
     projects: list[dict[str, str]],
     method: str,
     region: str = "",
@@ -28,21 +32,34 @@ def store(
     creds = Credentials(
         token=scoped.id, body=scoped.body, auth_url=settings.OS_AUTH_URL, region=region, interface=settings.OS_INTERFACE
     )
-    request.session[SESSION_KEY] = {
-        "creds": creds.to_dict(),
-        "unscoped": unscoped.id if unscoped else None,
-        "projects": projects,
-        "method": method,
-    }
+    stored = creds.to_dict()
+    stored["sealed_token"] = seal(stored.pop("token"))
+    request.session[SESSION_KEY] = {"creds": stored, "projects": projects, "method": method}
     request.session.cycle_key()
     return creds
+
+
+def read(session: SessionBase | Mapping[str, Any]) -> Credentials | None:
+    """The signed-in user's credentials in `session`, or None (signed out, or a token this key cannot unseal:
+    a session from before tokens were sealed, or one sealed with a key since replaced, signs in again)."""
+    data = session.get(SESSION_KEY) or {}
+    stored = dict(data.get("creds") or {})
+    token = unseal(stored.pop("sealed_token", None))
+    if not token:
+        return None
+    stored.pop("token", None)
+    return Credentials.from_dict({**stored, "token": token})
 
 
 def load(request: HttpRequest) -> tuple[Credentials | None, dict[str, Any]]:
     data = request.session.get(SESSION_KEY)
     if not data:
         return None, {}
-    return Credentials.from_dict(data["creds"]), data
+    creds = read(request.session)
+    if creds is None:
+        request.session.pop(SESSION_KEY, None)
+        return None, {}
+    return creds, data
 
 
 def set_region(request: HttpRequest, region: str) -> None:
@@ -52,9 +69,8 @@ def set_region(request: HttpRequest, region: str) -> None:
 
 
 def tokens(request: HttpRequest) -> list[str]:
-    data = request.session.get(SESSION_KEY) or {}
-    found = [data.get("creds", {}).get("token"), data.get("unscoped")]
-    return [t for t in found if t]
+    creds = read(request.session)
+    return [creds.token] if creds else []
 
 
 def sign_out_locally(request: HttpRequest) -> None:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts import keystone, session, throttle
 from apps.accounts.decorators import login_required
 from apps.accounts.forms import LoginForm
-from apps.cloud.errors import CloudError
+from apps.cloud.errors import CloudError, Forbidden
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +72,21 @@ def _sign_in(request: HttpRequest, data: dict) -> None:
         scoped = keystone.application_credential_token(credential_id=data["credential_id"], secret=data["secret"])
         project = scoped.body.get("project") or {}
         projects = [{"id": project.get("id", ""), "name": project.get("name", ""), "domain_id": ""}]
-        session.store(request, scoped=scoped, unscoped=None, projects=projects, method="application_credential")
+        session.store(request, scoped=scoped, projects=projects, method="application_credential")
         return
-    unscoped = keystone.password_token(username=data["username"], password=data["password"], domain=data["domain"])
-    projects = keystone.list_projects(token=unscoped.id)
-    if not projects:
-        keystone.revoke(token=unscoped.id)
-        raise keystone.InvalidCredentials(_("This user has no role on any project."), service="identity")
-    preferred = request.COOKIES.get("stratus_project")
-    project = next((p for p in projects if p["id"] == preferred), projects[0])
-    scoped = keystone.rescope(token=unscoped.id, project_id=project["id"])
-    session.store(request, scoped=scoped, unscoped=unscoped, projects=projects, method="password")
+    # The first token (unscoped, or scoped to the user's default project) lists the projects and is exchanged for a
+    # token on the chosen one; then it is revoked: the session keeps only the scoped token, sealed.
+    first = keystone.password_token(username=data["username"], password=data["password"], domain=data["domain"])
+    try:
+        projects = keystone.list_projects(token=first.id)
+        if not projects:
+            raise keystone.InvalidCredentials(_("This user has no role on any project."), service="identity")
+        preferred = request.COOKIES.get("stratus_project")
+        project = next((p for p in projects if p["id"] == preferred), projects[0])
+        scoped = keystone.rescope(token=first.id, project_id=project["id"])
+    finally:
+        keystone.revoke(token=first.id)
+    session.store(request, scoped=scoped, projects=projects, method="password")
 
 
 @require_POST
@@ -102,29 +106,37 @@ def switch_project(request: HttpRequest) -> HttpResponse:
     data = request.account_data  # type: ignore[attr-defined]
     projects = data.get("projects", [])
     project = next((p for p in projects if p["id"] == project_id), None)
-    unscoped = data.get("unscoped")
-    if project is None or not unscoped:
+    if project is None or data.get("method") != "password":
         messages.error(request, _("You cannot switch to that project."))
         return redirect("overview:index")
+    old = request.creds  # type: ignore[attr-defined]
     try:
-        scoped = keystone.rescope(token=unscoped, project_id=project_id)
+        # Keystone exchanges a project-scoped token for one on another project of the same user (POST /v3/auth/tokens,
+        # method "token"; allowed unless the cloud sets [token] allow_rescope_scoped_token = false).
+        scoped = keystone.rescope(token=old.token, project_id=project_id)
     except keystone.InvalidCredentials:
         session.sign_out_locally(request)
         messages.warning(request, _("Your session has expired. Please sign in again."))
         return redirect("accounts:login")
-    old = request.creds.token  # type: ignore[attr-defined]
-    region = request.creds.region  # type: ignore[attr-defined]
-    session.store(
-        request,
-        scoped=scoped,
-        unscoped=keystone.Token(id=unscoped, body={}),
-        projects=projects,
-        method="password",
-        region=region,
-    )
-    keystone.revoke(token=old)
+    except Forbidden:
+        # This cloud does not rescope a scoped token: the user signs in again, straight into the chosen project.
+        keystone.revoke(token=old.token)
+        session.sign_out_locally(request)
+        request.session.flush()
+        messages.info(
+            request,
+            _("To work in project %(name)s, sign in again: this cloud does not switch projects within a session.")
+            % {"name": project["name"]},
+        )
+        return _remember_project(redirect("accounts:login"), project_id)
+    session.store(request, scoped=scoped, projects=projects, method="password", region=old.region)
+    keystone.revoke(token=old.token)
     messages.success(request, _("Now working in project %(name)s.") % {"name": project["name"]})
-    response = redirect("overview:index")
+    return _remember_project(redirect("overview:index"), project_id)
+
+
+def _remember_project(response: HttpResponse, project_id: str) -> HttpResponse:
+    """The project the next sign-in starts in (a cookie of its own: it outlives the session)."""
     response.set_cookie(
         "stratus_project",
         project_id,

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.accounts.session import SESSION_KEY
+from apps.accounts.session import SESSION_KEY, read
 from tests.cloudharness import admin_token
 
 
@@ -27,7 +27,7 @@ def keystone(cloud, method: str, path: str, token: str, subject: str | None = No
 
 
 def session_token(client: Client) -> str:
-    return client.session[SESSION_KEY]["creds"]["token"]
+    return read(client.session).token
 
 
 @pytest.mark.django_db
@@ -148,8 +148,43 @@ def test_it_switches_project(member_client, stratus):
     assert response.status_code == 302
     creds = member_client.session[SESSION_KEY]["creds"]
     assert creds["body"]["project"]["name"] == other
-    assert creds["token"] != old
+    new = session_token(member_client)
+    assert new != old
     assert f"Now working in project {other}." in member_client.get("/overview/").content.decode()
+    # Rescoped from the scoped token (no unscoped token is kept); the old one is revoked, the new one lives.
+    assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), old) == 404
+    assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), new) == 200
+
+
+@pytest.mark.devcloud_only
+def test_a_cloud_that_does_not_rescope_scoped_tokens_has_the_user_sign_in_again(member_client, devcloud):
+    """Keystone with `[token] allow_rescope_scoped_token = false` answers 403 to the exchange (devcloud's fault
+    injection plays that answer): the user signs in again and lands in the project they chose."""
+    other = devcloud.second_project
+    names = {p["name"]: p["id"] for p in member_client.session[SESSION_KEY]["projects"]}
+    old = session_token(member_client)
+    devcloud.control(
+        "faults", {"service": "identity", "method": "POST", "path": "/auth/tokens$", "status": 403, "count": 1}
+    )
+    try:
+        response = member_client.post("/auth/project/", {"project_id": names[other]}, follow=True)
+    finally:
+        devcloud.control("faults", method="DELETE")
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/auth/login/"
+    assert f"To work in project {other}, sign in again: this cloud does not switch projects within a session." in page
+    assert keystone(devcloud, "GET", "/auth/tokens", admin_token(devcloud), old) == 404
+    response = member_client.post(
+        "/auth/login/",
+        {
+            "method": "password",
+            "username": devcloud.member.username,
+            "password": devcloud.member.password,
+            "domain": "Default",
+        },
+    )
+    assert response.status_code == 302
+    assert member_client.session[SESSION_KEY]["creds"]["body"]["project"]["name"] == other
 
 
 def test_the_project_cookie_is_secure_when_the_session_cookie_is(member_client, stratus, settings):

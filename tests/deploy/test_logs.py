@@ -23,8 +23,11 @@ from tests.security.helpers import Objects, connect, create_other_project, fille
 
 
 def session_secrets(db_path, secret_key: str) -> list[str]:
-    """The Keystone tokens held in the web process' sessions (decoded with the deployment's SECRET_KEY)."""
+    """The Keystone tokens held in the web process' sessions (decoded with the deployment's SECRET_KEY, unsealed with
+    its STRATUS_FERNET_KEY, which is this process' own)."""
     from django.core import signing
+
+    from apps.accounts.session import read
 
     found = []
     with sqlite3.connect(db_path) as conn:
@@ -33,10 +36,9 @@ def session_secrets(db_path, secret_key: str) -> list[str]:
         session = signing.loads(
             data, key=secret_key, salt="django.contrib.sessions.SessionStore", serializer=signing.JSONSerializer
         )
-        account = session.get("stratus_account") or {}
-        for value in (account.get("creds", {}).get("token"), account.get("unscoped")):
-            if value:
-                found.append(value)
+        creds = read(session)
+        if creds:
+            found.append(creds.token)
     return found
 
 

@@ -10,6 +10,7 @@ import openstack
 import pytest
 from django.test import Client
 
+from apps.accounts.session import read
 from apps.cloud.connection import Credentials
 from apps.operations.models import FINAL_STATES, Operation
 from tests.cloudharness import active, project_lock
@@ -19,7 +20,7 @@ from tests.conftest import sign_in_client
 @pytest.fixture
 def member_creds(stratus, transactional_db) -> Credentials:  # noqa: ANN001
     client = sign_in_client(Client(), stratus.member)
-    return Credentials.from_dict(client.session["stratus_account"]["creds"])
+    return read(client.session)
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from apps.accounts.session import read
 from apps.cloud.connection import Credentials
 from apps.operations.models import Operation, State
 from tests.conftest import sign_in_client
 
 
 def _creds(client: Client) -> Credentials:
-    return Credentials.from_dict(client.session["stratus_account"]["creds"])
+    return read(client.session)
 
 
 def _row(creds: Credentials, **fields) -> Operation:  # noqa: ANN003

@@ -46,10 +46,10 @@ def test_it_is_in_vietnamese(member_client):
 
 
 def test_recent_activity_lists_the_projects_latest_operations(member_client):
-    from apps.cloud.connection import Credentials
+    from apps.accounts.session import read
     from apps.operations.models import Operation, State
 
-    creds = Credentials.from_dict(member_client.session["stratus_account"]["creds"])
+    creds = read(member_client.session)
     fields = {"user_id": creds.user_id, "user_name": creds.user_name, "project_id": creds.project_id}
     Operation.objects.create(
         **fields,
