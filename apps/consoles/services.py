@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from apps.cloud.connection import Credentials, connection_for, service_connection
 from apps.cloud.errors import AuthExpired, BadRequest, CloudError, Conflict, Forbidden, cloud_errors
+from apps.cloud.states import server_status_label
 from apps.consoles.tokens import ConsoleTarget, issue_token, session_hash
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def open_console(
         return Console(
             server=server,
             refused=_("The instance is not running (status %(status)s). Start it to use its console.")
-            % {"status": server.status or "?"},
+            % {"status": server_status_label(server.status) or "?"},
         )
     conn = connection_for(creds)
     try:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.decorators import login_required
 from apps.cloud.errors import CloudError, Forbidden, NotFound
+from apps.cloud.states import server_status_label
 from apps.consoles import services
 
 
@@ -98,12 +99,12 @@ def fresh_token(request: HttpRequest, server_id: str) -> JsonResponse:
         console = _open(request, server_id)
     except CloudError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    status = console.server.status
+    status = {"status": console.server.status, "status_label": server_status_label(console.server.status)}
     if console.refused:
-        return JsonResponse({"error": console.refused, "status": status}, status=409)
+        return JsonResponse({"error": console.refused, **status}, status=409)
     if console.mode != services.DIRECT:
-        return JsonResponse({"error": "", "nova_url": console.nova_url, "status": status}, status=409)
-    return JsonResponse({"url": console.ws_url, "status": status})
+        return JsonResponse({"error": "", "nova_url": console.nova_url, **status}, status=409)
+    return JsonResponse({"url": console.ws_url, **status})
 
 
 @never_cache
@@ -119,6 +120,7 @@ def server_status(request: HttpRequest, server_id: str) -> JsonResponse:
     message = ""
     if not server.running:
         message = _("The instance is no longer running (status %(status)s): its console closed.") % {
-            "status": server.status or "?"
+            "status": server_status_label(server.status) or "?"
         }
-    return JsonResponse({"status": server.status, "running": server.running, "message": message})
+    label = server_status_label(server.status)
+    return JsonResponse({"status": server.status, "status_label": label, "running": server.running, "message": message})

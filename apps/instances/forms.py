@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.accounts.templatetags.stratus import gib, mib
 from apps.instances import selectors, services
 
 NAME_MAX = 255
@@ -28,12 +29,12 @@ def flavor_fit(flavor: selectors.FlavorChoice, image: selectors.ImageChoice | No
     if image is None:
         return ""
     if image.min_ram and flavor.ram < image.min_ram:
-        return _("needs at least %(ram)s MB RAM") % {"ram": image.min_ram}
+        return _("needs at least %(ram)s of RAM") % {"ram": mib(image.min_ram)}
     if not boot_volume:
         size_gb = math.ceil(image.size / (1024**3)) if image.size else 0
         need = max(image.min_disk, size_gb)
         if flavor.disk and need and flavor.disk < need:
-            return _("needs a disk of at least %(disk)s GB") % {"disk": need}
+            return _("needs a disk of at least %(disk)s") % {"disk": gib(need)}
     return ""
 
 
@@ -79,7 +80,7 @@ class LaunchForm(forms.Form):
     snapshot_id = forms.ChoiceField(label=gettext_lazy("Snapshot"), required=False)
     volume_id = forms.ChoiceField(label=gettext_lazy("Volume"), required=False)
     volume_size = forms.IntegerField(
-        label=gettext_lazy("Volume size (GB)"), min_value=1, max_value=16384, required=False, initial=10
+        label=gettext_lazy("Volume size (GiB)"), min_value=1, max_value=16384, required=False, initial=10
     )
     delete_on_termination = forms.BooleanField(
         label=gettext_lazy("Delete the volume when the instance is deleted"), required=False, initial=True
@@ -112,7 +113,7 @@ class LaunchForm(forms.Form):
             (i.id, i.name) for i in choices.snapshots
         ]
         self.fields["volume_id"].choices = [("", _("Choose a volume"))] + [
-            (v.id, f"{v.name} ({v.size} GB)") for v in choices.volumes
+            (v.id, f"{v.name} ({gib(v.size)})") for v in choices.volumes
         ]
         self.fields["flavor_id"].choices = [(f.id, f.name) for f in choices.flavors]
         self.fields["key_name"].choices = [("", _("No key pair"))] + [(k, k) for k in choices.keypairs]
@@ -198,7 +199,7 @@ class LaunchForm(forms.Form):
             elif image is not None:
                 need = max(image.min_disk, math.ceil(image.size / (1024**3)) if image.size else 0)
                 if size < need:
-                    self.add_error("volume_size", _("The image needs a volume of at least %(n)s GB.") % {"n": need})
+                    self.add_error("volume_size", _("The image needs a volume of at least %(n)s.") % {"n": gib(need)})
         flavor = self.selected_flavor()
         if flavor is not None:
             reason = flavor_fit(flavor, image, boot_volume=source in ("volume", "image_to_volume"))
@@ -265,7 +266,7 @@ class ResizeForm(forms.Form):
     def __init__(self, *args: Any, flavors: list[selectors.FlavorChoice], current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["flavor_id"].choices = [
-            (f.id, f"{f.name} · {f.vcpus} vCPU · {f.ram} MB · {f.disk} GB") for f in flavors if f.name != current
+            (f.id, f"{f.name} · {f.vcpus} vCPU · {mib(f.ram)} · {gib(f.disk)}") for f in flavors if f.name != current
         ]
 
 

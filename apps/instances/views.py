@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
+from apps.accounts.templatetags.stratus import mib
 from apps.cloud.errors import BadRequest, CloudError, NotFound, OverQuota, Unavailable
 from apps.cloud.middleware import log_cloud_error
 from apps.instances import forms, selectors, services
@@ -680,7 +681,7 @@ def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[s
     rows = [
         ("instances", _("Instances"), count, quota.instances, quota.instances_used),
         ("cores", _("vCPUs"), count * (flavor.vcpus if flavor else 0), quota.cores, quota.cores_used),
-        ("ram", _("RAM (MB)"), count * (flavor.ram if flavor else 0), quota.ram, quota.ram_used),
+        ("ram", _("RAM"), count * (flavor.ram if flavor else 0), quota.ram, quota.ram_used),
     ]
     return [
         {
@@ -692,6 +693,10 @@ def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[s
             "after": used + adds,
             "over": limit >= 0 and used + adds > limit,
             "unlimited": limit < 0,
+            # what the table shows: memory in MiB/GiB as every page shows it
+            "used_text": mib(used) if key == "ram" else str(used),
+            "adds_text": mib(adds) if key == "ram" else str(adds),
+            "limit_text": mib(limit) if key == "ram" else str(limit),
         }
         for key, label, adds, limit, used in rows
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.cloud.states import server_status_label
+
 
 class SnapshotForm(forms.Form):
     server_id = forms.ChoiceField(label=_("Instance"))
@@ -14,7 +16,7 @@ class SnapshotForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.servers = {s.id: s for s in servers}
         self.fields["server_id"].choices = [("", _("Choose an instance"))] + [
-            (s.id, f"{s.name} ({s.status})") for s in servers
+            (s.id, f"{s.name} ({server_status_label(s.status)})") for s in servers
         ]
 
     def clean_name(self) -> str:

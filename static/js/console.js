@@ -74,10 +74,11 @@ function onDisconnect() {
   connected = false;
 }
 
-function showStatus(status) {
+function showStatus(status, label) {
   const badge = document.getElementById("server-status");
   if (badge && status) {
-    badge.textContent = status;
+    badge.textContent = label || status; // the translated label; Nova's own code stays in the title
+    badge.title = status;
     badge.className = "badge " + status.toLowerCase();
   }
 }
@@ -105,7 +106,7 @@ async function checkStatus() {
   } catch (err) {
     return;
   }
-  showStatus(data.status);
+  showStatus(data.status, data.status_label);
   if (data.running === false) {
     stopWatching();
     if (rfb) {
@@ -135,7 +136,7 @@ async function reconnect() {
   } catch (err) {
     ok = false;
   }
-  showStatus(data.status);
+  showStatus(data.status, data.status_label);
   if (ok && data.url) {
     connect(data.url);
   } else if (data.nova_url) {

@@ -136,7 +136,7 @@ def test_it_says_when_the_instance_is_not_running(member_client, console_proxy, 
     response = member_client.get(f"/console/{servers.stopped.id}/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "The instance is not running (status SHUTOFF)" in text
+    assert "The instance is not running (status Shut off)" in text
     assert "data-url" not in text
     reconnect = member_client.post(f"/console/{servers.stopped.id}/token/")
     assert reconnect.status_code == 409 and "not running" in reconnect.json()["error"]
@@ -262,7 +262,7 @@ def test_the_console_page_speaks_vietnamese(member_client, console_proxy, server
     assert f"Bảng điều khiển: {servers.a.name}" in text
     assert "Gửi Ctrl-Alt-Del" in text and "Kết nối lại" in text
     stopped = member_client.get(f"/console/{servers.stopped.id}/").content.decode()
-    assert "Máy ảo không chạy (trạng thái SHUTOFF)" in stopped
+    assert "Máy ảo không chạy (trạng thái Đã tắt)" in stopped
 
 
 def test_unusable_service_credentials_fall_back_to_passthrough(admin_client, stratus, servers, settings) -> None:  # noqa: ANN001
@@ -282,6 +282,6 @@ def test_the_open_page_can_ask_whether_the_instance_still_runs(member_client, se
     assert running.json() == {"status": "ACTIVE", "running": True, "message": ""}
     stopped = member_client.get(f"/console/{servers.stopped.id}/status/").json()
     assert stopped["running"] is False
-    assert stopped["message"] == "The instance is no longer running (status SHUTOFF): its console closed."
+    assert stopped["message"] == "The instance is no longer running (status Shut off): its console closed."
     assert member_client.get(f"/console/{servers.foreign.id}/status/").status_code == 404
     assert member_client.post(f"/console/{servers.a.id}/status/").status_code == 405

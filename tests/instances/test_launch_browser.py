@@ -26,8 +26,8 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
         # disabled, with the reason.
         page.locator("#id_image_id").select_option(label="debian-12-genericcloud-amd64")
         expect(page.get_by_label("m1.nano")).to_be_disabled()
-        expect(page.locator("tr.unfit", has_text="m1.nano")).to_contain_text("needs at least 512 MB RAM")
-        expect(page.locator("tr.unfit", has_text="m1.tiny")).to_contain_text("needs a disk of at least 3 GB")
+        expect(page.locator("tr.unfit", has_text="m1.nano")).to_contain_text("needs at least 512 MiB of RAM")
+        expect(page.locator("tr.unfit", has_text="m1.tiny")).to_contain_text("needs a disk of at least 3 GiB")
         expect(page.get_by_label("ds512M")).to_be_enabled()
     page.locator("#id_image_id").select_option(label=stratus.image_name)
     expect(page.get_by_label(stratus.small_flavor)).to_be_enabled()
@@ -46,7 +46,7 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
     expect(page.locator(".toast").first).to_contain_text("Launching 2 instances named t-web-1")
     for name in ("t-web-1", "t-web-2"):
         row = page.locator("tr.server-row", has_text=name)
-        expect(row.locator("[data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+        expect(row.locator("[data-role=status]")).to_have_attribute("title", "ACTIVE", timeout=30000)
         server = wait_until(lambda n=name: _server_named(demo_conn, n), what=f"{name} in Nova")
         server = demo_conn.compute.get_server(server.id)
         assert server.status == "ACTIVE"
@@ -60,14 +60,14 @@ def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live
     page.get_by_label("Instance name").fill("t-vol")
     page.get_by_label("Boot from a new volume made from an image").check()
     page.locator("#id_image_id").select_option(label=stratus.image_name)
-    page.get_by_label("Volume size (GB)").fill("1")
+    page.get_by_label("Volume size (GiB)").fill("1")
     page.get_by_label(stratus.small_flavor).check()
     expect(page.locator("#launch-live .cli code")).to_contain_text("--boot-from-volume 1")
     page.screenshot(path="/tmp/instances-launch-volume.png", full_page=True)
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.locator(".toast").first).to_contain_text("Launching t-vol")
     row = page.locator("tr.server-row", has_text="t-vol")
-    expect(row.locator("[data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+    expect(row.locator("[data-role=status]")).to_have_attribute("title", "ACTIVE", timeout=30000)
     vol_server = wait_until(lambda: _server_named(demo_conn, "t-vol"), what="t-vol in Nova")
     vol_server = demo_conn.compute.get_server(vol_server.id)
     assert not (vol_server.image or {}).get("id"), "booted from a volume, not an image"
@@ -84,7 +84,7 @@ def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.locator(".toast").first).to_contain_text("Launching t-from-snap")
     row = page.locator("tr.server-row", has_text="t-from-snap")
-    expect(row.locator("[data-role=status]")).to_have_text("ACTIVE", timeout=30000)
+    expect(row.locator("[data-role=status]")).to_have_attribute("title", "ACTIVE", timeout=30000)
     from_snap = wait_until(lambda: _server_named(demo_conn, "t-from-snap"), what="t-from-snap in Nova")
     assert demo_conn.compute.get_server(from_snap.id).image["id"] == image.id
     demo_conn.compute.delete_server(from_snap)

@@ -185,7 +185,7 @@ def test_the_launch_page_offers_available_volumes_and_preselects_from_the_url(me
     try:
         wait_until(lambda: demo_conn.block_storage.get_volume(volume.id).status == "available", what="the volume")
         page = member_client.get("/instances/launch/", {"source": "volume", "volume_id": volume.id}).content.decode()
-        assert f'<option value="{volume.id}" selected>t-boot-vol (1 GB)</option>' in page
+        assert f'<option value="{volume.id}" selected>t-boot-vol (1 GiB)</option>' in page
         assert 'value="volume" id="id_source_2" required checked' in page or (
             'value="volume"' in page and "checked" in page.split('value="volume"', 1)[1][:80]
         )

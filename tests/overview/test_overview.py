@@ -7,6 +7,8 @@ import re
 import openstack
 import pytest
 
+from apps.cloud.states import server_status_label
+
 
 @pytest.fixture
 def nova(stratus):
@@ -27,7 +29,9 @@ def test_it_shows_quota_usage_and_instances_by_status(member_client, nova):
     servers = list(nova.compute.servers())
     if servers:
         for status in {s.status for s in servers}:
-            assert f'<span class="badge {status.lower()}">{status}</span>' in html
+            # the translated label, Nova's code in the title
+            label = server_status_label(status)
+            assert f'<span class="badge {status.lower()}" title="{status}">{label}</span>' in html
     else:
         assert "No instances yet." in html
 

@@ -33,7 +33,7 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
     # The list follows the image from queued/saving to active by itself (htmx polling).
     row = page.locator("tr", has_text=name)
     expect(row).to_contain_text(server.name, timeout=30000)
-    expect(row.locator("td.status .badge")).to_have_text("active", timeout=30000)
+    expect(row.locator("td.status .badge")).to_have_attribute("title", "active", timeout=30000)
     page.screenshot(path="/tmp/snapshots-list.png", full_page=True)
     image = next(i for i in sdk.image.images(owner=sdk.current_project_id) if i.name == name)
     assert image.status == "active"
@@ -41,7 +41,7 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
 
     page.get_by_role("link", name=name).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
-    expect(page.locator("#snapshot-status .badge")).to_have_text("active")
+    expect(page.locator("#snapshot-status .badge")).to_have_attribute("title", "active")
     page.screenshot(path="/tmp/snapshots-detail.png", full_page=True)
 
     # Launch from it: the launch page opens with the snapshot as the source.

@@ -5,21 +5,21 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from apps.accounts.templatetags.stratus import filesizeformat_mb
+from apps.accounts.templatetags.stratus import gib, mib
 
 register = template.Library()
 
 
 @register.filter
 def amount(value, rc: str) -> str:
-    """An amount of a Placement resource class for people: 12, 31.5 GB (MEMORY_MB), 200 GB (DISK_GB)."""
+    """An amount of a Placement resource class for people: 12, 31.5 GiB (MEMORY_MB), 200 GiB (DISK_GB): Placement's
+    MEMORY_MB and DISK_GB count MiB and GiB, whatever their names say."""
     if value is None:
         return ""
     if rc == "MEMORY_MB":
-        return filesizeformat_mb(value)
+        return mib(value)
     if rc == "DISK_GB":
-        gb = int(value)
-        return f"{gb} GB" if abs(gb) < 1024 else filesizeformat_mb(gb * 1024)
+        return gib(value)
     return f"{int(value)}"
 
 
