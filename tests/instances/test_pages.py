@@ -150,7 +150,7 @@ def test_the_pages_speak_vietnamese(member_client, demo_conn):
     listing = member_client.get("/instances/").content.decode()
     assert "Khởi chạy máy ảo" in listing and "Thao tác" in listing
     detail = member_client.get(f"/instances/{server.id}/").content.decode()
-    assert "Nhật ký bảng điều khiển" in detail and "Tắt" in detail
+    assert "Nhật ký console" in detail and "Tắt" in detail
     launch = member_client.get("/instances/launch/").content.decode()
     assert "Khởi động từ image" in launch and "Lần khởi chạy này dùng bao nhiêu" in launch
 
