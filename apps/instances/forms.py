@@ -60,7 +60,11 @@ def parse_metadata(text: str) -> dict[str, str]:
 
 
 def clean_user_data(data: str) -> str:
-    """User data as Nova takes it (also when a retry asks for it again): up to 64 KiB once base64-encoded."""
+    """User data as Nova takes it (also when a retry asks for it again): up to 64 KiB once base64-encoded.
+
+    Browsers send a textarea's line breaks as CRLF; a script whose first line reads `#!/bin/sh\r` does not run,
+    so the line breaks are given to Nova as typed (LF)."""
+    data = data.replace("\r\n", "\n")
     if len(data.encode()) * 4 / 3 > USER_DATA_MAX:
         raise forms.ValidationError(_("User data is limited to 64 KiB once encoded."))
     return data

@@ -109,3 +109,49 @@ def test_the_tracker_follows_an_operation_from_any_page(
     expect(page.locator(".op-steps")).to_contain_text("Đang chờ máy ảo chuyển sang hoạt động")
     page.screenshot(path="/tmp/operations-detail-vi.png", full_page=True)
     page.get_by_role("button", name="English").click()
+
+
+@pytest.mark.devcloud_only
+def test_retrying_a_failed_launch_asks_for_its_user_data_again(
+    member_page, live_server, worker, member_creds, sdk, boot, devcloud, clear_faults
+):  # noqa: ANN001
+    """Stratus erases a launch's user data when the launch ends: Retry of a failed one asks for it again, and the
+    page never shows what was given the first time."""
+    import base64
+    import uuid
+
+    page = member_page
+    secret = "token-" + uuid.uuid4().hex
+    user_data = f"#!/bin/sh\necho {secret} > /root/token\n"
+    devcloud.control("build-failures", {"count": 1, "message": "No valid host was found."})
+    failed = dispatch(
+        creds=member_creds,
+        kind="server.launch",
+        target_type="server",
+        target_name="ops-ui-ud",
+        params={"name": "ops-ui-ud", "source_type": "image", "networks": "none", "user_data": user_data, **boot},
+    )
+    assert wait_op(failed.id).state == State.FAILED
+    page.goto(live_server.url + f"/activity/{failed.id}/")
+    expect(page.get_by_role("alert").first).to_contain_text("No valid host was found.")
+    box = page.get_by_label("User data")
+    expect(box).to_be_empty()
+    expect(page.locator(".retry-form")).to_contain_text("Stratus erases it when an operation ends")
+    expect(page.locator(".cli")).to_contain_text("--user-data user-data.txt")
+    assert secret not in page.content()
+    page.locator(".retry-form").get_by_role("button", name="Retry").click()
+    expect(page.locator(".retry-form .field.invalid .error")).to_have_text("Paste it again to retry.")
+    page.screenshot(path="/tmp/operations-retry-user-data.png", full_page=True)
+
+    page.get_by_label("User data").fill(user_data)
+    page.locator(".retry-form").get_by_role("button", name="Retry").click()
+    expect(page.locator("#toasts")).to_contain_text("Launch ops-ui-ud: started again…")
+    expect(page.locator("#op-state")).to_have_text("Succeeded", timeout=60000)
+    new = Operation.objects.filter(kind="server.launch", target_name="ops-ui-ud").order_by("-created_at").first()
+    assert new.id != failed.id and new.state == State.SUCCEEDED
+    admin = __import__("openstack").connect(cloud=devcloud.admin.name)
+    try:
+        body = admin.compute.get(f"/servers/{new.target_id}", microversion="2.3").json()["server"]
+    finally:
+        admin.close()
+    assert base64.b64decode(body["OS-EXT-SRV-ATTR:user_data"]).decode() == user_data
