@@ -20,6 +20,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from apps.accounts.session import read
 from apps.cloud.connection import Credentials
 from apps.operations import crypto
 from apps.operations.models import Operation, State
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 
 
 def _creds(client: Client) -> Credentials:
-    return Credentials.from_dict(client.session["stratus_account"]["creds"])
+    creds = read(client.session)
+    assert creds is not None
+    return creds
 
 
 def raw_row(op_id) -> str:  # noqa: ANN001
