@@ -125,12 +125,12 @@ def test_a_member_gets_403_retrying_a_colleagues_operation(stratus, db, colleagu
     assert _creds(mate).project_id == _creds(member).project_id  # same project: the page is visible to both
     before = Operation.objects.count()
 
-    page = member.get(f"/activity/{theirs.id}/")
-    assert page.status_code == 200 and "Retry" not in page.content.decode()  # no button for what one may not do
     refused = member.post(f"/activity/{theirs.id}/retry/")
     assert refused.status_code == 403
     assert "Only the person who started this operation, or an administrator, can retry it." in refused.content.decode()
     assert Operation.objects.count() == before
+    page = member.get(f"/activity/{theirs.id}/")
+    assert page.status_code == 200 and "Retry" not in page.content.decode()  # no button for what one may not do
 
     # its owner may (no worker here: the new operation waits in the queue)
     assert "Retry" in mate.get(f"/activity/{theirs.id}/").content.decode()
