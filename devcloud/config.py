@@ -16,6 +16,9 @@ class Config:
     # The demo uses a few seconds so people can watch; the tests use near zero.
     transition_seconds: float = float(os.environ.get("DEVCLOUD_TRANSITION_SECONDS", "3"))
     token_ttl_seconds: int = int(os.environ.get("DEVCLOUD_TOKEN_TTL", "3600"))
+    # Keystone's `[token] allow_rescope_scoped_token` (default true): false refuses to exchange a project-scoped token
+    # for another (403), as some clouds configure it. `POST /devcloud/identity-config` changes it at run time.
+    allow_rescope_scoped_token: bool = os.environ.get("DEVCLOUD_ALLOW_RESCOPE_SCOPED_TOKEN", "1") != "0"
     hypervisors: int = 4
     # Start a QEMU VM per server for its VNC console when qemu-system-x86_64 exists (else the built-in RFB server).
     use_qemu: bool = os.environ.get("DEVCLOUD_QEMU", "0") == "1"

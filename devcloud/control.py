@@ -10,6 +10,8 @@
 - `GET /devcloud/requests` counts every non-`/devcloud/` request by service (+ the last 200);
   `POST /devcloud/requests/reset` zeroes the counters.
 - `POST /devcloud/latency` {"seconds"}: added to every service call (0 = off); `GET` shows it.
+- `POST /devcloud/identity-config` {"allow_rescope_scoped_token": bool}: Keystone's `[token]` option of that name
+  (false: exchanging a project-scoped token for another answers 403); `GET` shows it.
 - `GET /devcloud/health`: no auth; {"status": "ok"}.
 
 Faults, latency and counters live in memory only (a restart clears them).
@@ -326,6 +328,27 @@ def show_latency(req: Request) -> Response:
     return json_response(200, {"seconds": _latency["seconds"]})
 
 
+@router.route("POST", "/devcloud/identity-config")
+def set_identity_config(req: Request) -> Response:
+    """Keystone options a cloud may set differently: {"allow_rescope_scoped_token": bool}."""
+    from devcloud.config import config
+
+    _admin(req)
+    value = _body(req).get("allow_rescope_scoped_token")
+    if not isinstance(value, bool):
+        raise HttpError(400, "allow_rescope_scoped_token must be true or false", style="keystone")
+    config.allow_rescope_scoped_token = value
+    return json_response(200, {"allow_rescope_scoped_token": config.allow_rescope_scoped_token})
+
+
+@router.route("GET", "/devcloud/identity-config")
+def show_identity_config(req: Request) -> Response:
+    from devcloud.config import config
+
+    _admin(req)
+    return json_response(200, {"allow_rescope_scoped_token": config.allow_rescope_scoped_token})
+
+
 _DOCS = {
     "GET /devcloud": "this description (no token needed)",
     "GET /devcloud/health": "liveness (no token needed)",
@@ -342,6 +365,8 @@ _DOCS = {
     "POST /devcloud/requests/reset": "zero the request counters",
     "POST /devcloud/latency": '{"seconds": s}: delay every service call by s (0 = off)',
     "GET /devcloud/latency": "the current added latency",
+    "POST /devcloud/identity-config": '{"allow_rescope_scoped_token": bool}: Keystone\'s [token] option of that name',
+    "GET /devcloud/identity-config": "the identity options",
 }
 
 

@@ -679,6 +679,9 @@ def issue_token(req: Request) -> Response:
             ctx = validate_token(ref["id"])
             if ctx is None or ctx.get("app_cred_id"):
                 raise _unauthorized()
+            if ctx["project_id"] and not config.allow_rescope_scoped_token:
+                # keystone.auth.plugins.token: ForbiddenAction(action="rescope a scoped token")
+                raise _ks_error(403, "You are not authorized to perform the requested action: rescope a scoped token.")
             user = _t("users")[ctx["user_id"]]
             old = _t("tokens")[ref["id"]]
             project, roles = _resolve_scope(scope, user)

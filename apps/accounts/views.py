@@ -76,16 +76,27 @@ def _sign_in(request: HttpRequest, data: dict) -> None:
         return
     # The first token (unscoped, or scoped to the user's default project) lists the projects and is exchanged for a
     # token on the chosen one; then it is revoked: the session keeps only the scoped token, sealed.
-    first = keystone.password_token(username=data["username"], password=data["password"], domain=data["domain"])
+    credentials = {"username": data["username"], "password": data["password"], "domain": data["domain"]}
+    first = keystone.password_token(**credentials)
+    keep_first = False
     try:
         projects = keystone.list_projects(token=first.id)
         if not projects:
             raise keystone.InvalidCredentials(_("This user has no role on any project."), service="identity")
         preferred = request.COOKIES.get("stratus_project")
         project = next((p for p in projects if p["id"] == preferred), projects[0])
-        scoped = keystone.rescope(token=first.id, project_id=project["id"])
+        if first.project_id == project["id"]:
+            scoped, keep_first = first, True  # Keystone scoped it to the user's default project, the one wanted
+        else:
+            try:
+                scoped = keystone.rescope(token=first.id, project_id=project["id"])
+            except Forbidden:
+                # A token scoped to the default project, on a cloud that does not rescope scoped tokens ([token]
+                # allow_rescope_scoped_token = false): ask for the chosen project with the password instead.
+                scoped = keystone.password_token(**credentials, project_id=project["id"])
     finally:
-        keystone.revoke(token=first.id)
+        if not keep_first:
+            keystone.revoke(token=first.id)
     session.store(request, scoped=scoped, projects=projects, method="password")
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 
 from apps.accounts.session import SESSION_KEY, read
 from tests.cloudharness import admin_token
+from tests.conftest import sign_in_client
 
 
 def keystone(cloud, method: str, path: str, token: str, subject: str | None = None) -> int:
@@ -156,35 +157,55 @@ def test_it_switches_project(member_client, stratus):
     assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), new) == 200
 
 
+@pytest.fixture
+def no_rescoping(devcloud):
+    """devcloud as a Keystone with `[token] allow_rescope_scoped_token = false` (a project-scoped token is not
+    exchanged for another: 403), for the test's duration."""
+    devcloud.control("identity-config", {"allow_rescope_scoped_token": False})
+    yield devcloud
+    devcloud.control("identity-config", {"allow_rescope_scoped_token": True})
+
+
 @pytest.mark.devcloud_only
-def test_a_cloud_that_does_not_rescope_scoped_tokens_has_the_user_sign_in_again(member_client, devcloud):
-    """Keystone with `[token] allow_rescope_scoped_token = false` answers 403 to the exchange (devcloud's fault
-    injection plays that answer): the user signs in again and lands in the project they chose."""
-    other = devcloud.second_project
+def test_a_cloud_that_does_not_rescope_scoped_tokens_has_the_user_sign_in_again(member_client, no_rescoping):
+    """The project switch is refused by Keystone: the user is asked to sign in again and lands in the chosen project."""
+    cloud = no_rescoping
+    other = cloud.second_project
     names = {p["name"]: p["id"] for p in member_client.session[SESSION_KEY]["projects"]}
     old = session_token(member_client)
-    devcloud.control(
-        "faults", {"service": "identity", "method": "POST", "path": "/auth/tokens$", "status": 403, "count": 1}
-    )
-    try:
-        response = member_client.post("/auth/project/", {"project_id": names[other]}, follow=True)
-    finally:
-        devcloud.control("faults", method="DELETE")
+    response = member_client.post("/auth/project/", {"project_id": names[other]}, follow=True)
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == "/auth/login/"
     assert f"To work in project {other}, sign in again: this cloud does not switch projects within a session." in page
-    assert keystone(devcloud, "GET", "/auth/tokens", admin_token(devcloud), old) == 404
-    response = member_client.post(
-        "/auth/login/",
-        {
-            "method": "password",
-            "username": devcloud.member.username,
-            "password": devcloud.member.password,
-            "domain": "Default",
-        },
-    )
-    assert response.status_code == 302
+    assert keystone(cloud, "GET", "/auth/tokens", admin_token(cloud), old) == 404
+    sign_in_client(member_client, cloud.member)
     assert member_client.session[SESSION_KEY]["creds"]["body"]["project"]["name"] == other
+
+
+@pytest.mark.devcloud_only
+def test_a_user_with_a_default_project_signs_in_where_the_cloud_does_not_rescope(stratus, no_rescoping, db):
+    """Keystone scopes the first token to the user's default project; where it will not exchange that token for
+    another project, sign-in asks for the chosen project with the password instead."""
+    from tests.security.helpers import create_other_project
+    from tests.security.helpers import keystone as keystone_api
+
+    cloud = no_rescoping
+    user = create_other_project(cloud)  # a user with a role on project B
+    home = keystone_api(cloud, "POST", "/projects", {"project": {"name": f"stratus-test-home-{uuid.uuid4().hex[:8]}"}})
+    home_id = home["project"]["id"]
+    try:
+        role = keystone_api(cloud, "GET", "/roles?name=member")["roles"][0]["id"]
+        keystone_api(cloud, "PUT", f"/projects/{home_id}/users/{user.user_id}/roles/{role}")
+        keystone_api(cloud, "PATCH", f"/users/{user.user_id}", {"user": {"default_project_id": home_id}})
+        for wanted in (user.project_id, home_id):
+            client = Client()
+            client.cookies["stratus_project"] = wanted
+            sign_in_client(client, user.creds)
+            assert read(client.session).project_id == wanted
+            assert keystone(cloud, "GET", "/auth/tokens", admin_token(cloud), read(client.session).token) == 200
+    finally:
+        user.delete()
+        keystone_api(cloud, "DELETE", f"/projects/{home_id}")
 
 
 def test_the_project_cookie_is_secure_when_the_session_cookie_is(member_client, stratus, settings):

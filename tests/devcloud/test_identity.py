@@ -74,6 +74,41 @@ def test_scope_by_project_id_and_unscoped(cloud: TestCloud) -> None:
     assert "project" not in unscoped.body["token"]
 
 
+def test_rescoping_a_scoped_token_follows_keystones_option(devcloud: TestCloud) -> None:
+    """Keystone exchanges a project-scoped token for one on another project of the user unless `[token]
+    allow_rescope_scoped_token = false`; then 403 (an unscoped token is still exchanged). The new token expires
+    when the one it came from does."""
+    scoped = login(devcloud.member)
+    projects = call("GET", devcloud.auth_url + "/auth/projects", scoped.token).body["projects"]
+    other = next(p for p in projects if p["id"] != scoped.project_id)
+
+    def rescope(token: str):  # noqa: ANN202
+        body = {
+            "auth": {
+                "identity": {"methods": ["token"], "token": {"id": token}},
+                "scope": {"project": {"id": other["id"]}},
+            }
+        }
+        return call("POST", devcloud.auth_url + "/auth/tokens", body=body)
+
+    allowed = rescope(scoped.token)
+    assert allowed.status == 201 and allowed.body["token"]["project"]["id"] == other["id"]
+    original = call("GET", devcloud.auth_url + "/auth/tokens", scoped.token, headers={"X-Subject-Token": scoped.token})
+    assert allowed.body["token"]["expires_at"] <= original.body["token"]["expires_at"]
+    assert devcloud.control("identity-config", method="GET") == {"allow_rescope_scoped_token": True}
+    devcloud.control("identity-config", {"allow_rescope_scoped_token": False})
+    try:
+        refused = rescope(scoped.token)
+        assert refused.status == 403 and refused.body["error"]["code"] == 403
+        assert "rescope a scoped token" in refused.body["error"]["message"]
+        unscoped = call(
+            "POST", devcloud.auth_url + "/auth/tokens", body=password_auth_body(devcloud.member, scoped=False)
+        )
+        assert rescope(unscoped.header("X-Subject-Token")).status == 201
+    finally:
+        devcloud.control("identity-config", {"allow_rescope_scoped_token": True})
+
+
 def test_bad_credentials_and_bad_input(cloud: TestCloud) -> None:
     body = password_auth_body(cloud.member)
     body["auth"]["identity"]["password"]["user"]["password"] = "wrong-" + uuid.uuid4().hex
