@@ -84,13 +84,182 @@
     });
   });
 
-  // Confirm dialogs without inline script: <form data-confirm="Delete?">
+  // Confirmations in the page (<dialog id="confirm-dialog">, modal: the rest of the page is inert; Escape or
+  // Cancel cancels), without inline script: <form data-confirm="Delete x?"> or <button data-confirm="…">. The
+  // dialog is titled and its confirm button labelled with the action (the button's own text). The bulk bar's
+  // button (data-confirm-bulk) names the chosen action and how many instances, and lists them.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
+  function bulkQuestion(form, submitter) {
+    var select = form.querySelector("select[name=action]");
+    var picked = Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=server]:checked"));
+    if (!select || !select.value || !picked.length) return null;  // the server says what is missing
+    var action = select.options[select.selectedIndex].text;
+    var template = picked.length === 1 ? submitter.dataset.confirmBulkOne : submitter.dataset.confirmBulk;
+    var message = fill(template, { action: action, count: picked.length });
+    if (select.value === "delete" && submitter.dataset.confirmUndone) message += " " + submitter.dataset.confirmUndone;
+    return {
+      title: action,
+      message: message,
+      items: picked.map(function (box) { var v = box.value, at = v.indexOf("|"); return at < 0 ? v : v.slice(at + 1) || v.slice(0, at); }),
+      danger: select.value === "delete" || select.value === "reboot_hard",
+    };
+  }
+  function askToConfirm(question, onConfirm, returnFocus) {
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      if (window.confirm(question.message)) onConfirm();
+      return;
+    }
+    dialog.querySelector("#confirm-title").textContent = question.title;
+    dialog.querySelector("#confirm-message").textContent = question.message;
+    var list = dialog.querySelector(".confirm-list");
+    list.textContent = "";
+    (question.items || []).forEach(function (name) {
+      var li = document.createElement("li");
+      li.textContent = name;
+      list.appendChild(li);
+    });
+    list.hidden = !(question.items && question.items.length);
+    var ok = dialog.querySelector("[data-confirm-ok]");
+    ok.textContent = question.title;
+    ok.className = "btn " + (question.danger ? "danger" : "primary");
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      dialog.onclose = null;
+      if (dialog.returnValue === "ok") onConfirm();
+      else if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+    };
+    dialog.onkeydown = function (ev) {
+      // Keep Tab inside the dialog (showModal makes the page inert, but Tab could still leave for the browser).
+      if (ev.key !== "Tab") return;
+      var stops = Array.prototype.slice.call(dialog.querySelectorAll("button, a[href], input, select, textarea"));
+      var first = stops[0], last = stops[stops.length - 1];
+      if (ev.shiftKey && document.activeElement === first) { ev.preventDefault(); last.focus(); }
+      else if (!ev.shiftKey && document.activeElement === last) { ev.preventDefault(); first.focus(); }
+    };
+    dialog.showModal();
+    // Focus the safe choice for what cannot be undone, else the action itself.
+    (question.danger ? dialog.querySelector("[data-confirm-cancel]") : ok).focus();
+  }
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
+    if (form.method === "dialog") return;
     var submitter = ev.submitter;
-    var message = (submitter && submitter.dataset.confirm) || form.dataset.confirm;
-    if (message && !window.confirm(message)) ev.preventDefault();
+    if (form.dataset.confirmed) { delete form.dataset.confirmed; return; }
+    var question = null;
+    if (submitter && submitter.dataset.confirmBulk) {
+      question = bulkQuestion(form, submitter);
+    } else {
+      var message = (submitter && submitter.dataset.confirm) || form.dataset.confirm;
+      if (message) {
+        var label = submitter ? (submitter.textContent || submitter.value || "").trim() : "";
+        question = {
+          title: label || message,
+          message: message,
+          danger: !!(submitter && submitter.classList.contains("danger")),
+        };
+      }
+    }
+    if (!question) return;
+    ev.preventDefault();
+    askToConfirm(question, function () {
+      form.dataset.confirmed = "1";
+      if (submitter && typeof form.requestSubmit === "function") form.requestSubmit(submitter);
+      else form.requestSubmit();
+    }, submitter);
   }, true);
+
+  // Menus (<details data-menu> with a role=menu of role=menuitem): the open menu is placed over the page
+  // (position: fixed, from its button; upward when there is no room below), so a scrolling table cannot clip it.
+  // Escape, Tab and a click elsewhere close it; arrow keys, Home and End move between its items; the focus
+  // goes back to the button when it closes from the keyboard.
+  function menuItems(wrap) {
+    return Array.prototype.slice.call(wrap.querySelectorAll("[role=menuitem]"));
+  }
+  function placeMenu(wrap) {
+    var button = wrap.querySelector("summary");
+    var menu = wrap.querySelector("[role=menu]");
+    if (!button || !menu) return;
+    var r = button.getBoundingClientRect();
+    var gap = 4, margin = 8;
+    var vh = window.innerHeight, vw = document.documentElement.clientWidth;
+    menu.style.maxHeight = "";
+    var h = menu.offsetHeight, w = menu.offsetWidth;
+    var below = vh - r.bottom - gap - margin, above = r.top - gap - margin;
+    var up = h > below && above > below;
+    var room = up ? above : below;
+    if (h > room) menu.style.maxHeight = Math.max(room, 120) + "px";
+    menu.style.top = up ? "" : (r.bottom + gap) + "px";
+    menu.style.bottom = up ? (vh - r.top + gap) + "px" : "";
+    menu.style.left = Math.max(margin, Math.min(r.right - w, vw - w - margin)) + "px";
+    wrap.classList.toggle("up", up);
+  }
+  function openMenu(wrap, focus) {
+    closeMenus(wrap);
+    wrap.open = true;
+    wrap.querySelector("summary").setAttribute("aria-expanded", "true");
+    placeMenu(wrap);
+    var items = menuItems(wrap);
+    if (focus && items.length) items[focus === "last" ? items.length - 1 : 0].focus();
+  }
+  function closeMenu(wrap, refocus) {
+    if (!wrap.open) return;
+    wrap.open = false;
+    var button = wrap.querySelector("summary");
+    button.setAttribute("aria-expanded", "false");
+    if (refocus) button.focus();
+  }
+  function closeMenus(except) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (wrap) {
+      if (wrap !== except) closeMenu(wrap, false);
+    });
+  }
+  document.addEventListener("click", function (ev) {
+    var summary = ev.target.closest("details[data-menu] > summary");
+    if (summary) {
+      ev.preventDefault();
+      var wrap = summary.parentElement;
+      if (wrap.open) closeMenu(wrap, false);
+      else openMenu(wrap, ev.detail === 0 ? "first" : null);  // detail 0: Enter or Space, not a pointer
+      return;
+    }
+    var inside = ev.target.closest("details[data-menu]");
+    closeMenus(inside && !ev.target.closest("[role=menuitem]") ? inside : null);
+  });
+  document.addEventListener("keydown", function (ev) {
+    var wrap = ev.target.closest && ev.target.closest("details[data-menu]");
+    if (!wrap) return;
+    var onButton = ev.target.matches("summary");
+    if (ev.key === "Escape" && wrap.open) {
+      ev.preventDefault();
+      closeMenu(wrap, true);
+      return;
+    }
+    if (onButton) {
+      if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+        ev.preventDefault();
+        openMenu(wrap, ev.key === "ArrowUp" ? "last" : "first");
+      }
+      return;
+    }
+    var items = menuItems(wrap);
+    var at = items.indexOf(ev.target);
+    if (at < 0) return;
+    var next = null;
+    if (ev.key === "ArrowDown") next = items[(at + 1) % items.length];
+    else if (ev.key === "ArrowUp") next = items[(at - 1 + items.length) % items.length];
+    else if (ev.key === "Home") next = items[0];
+    else if (ev.key === "End") next = items[items.length - 1];
+    else if (ev.key === "Tab") { ev.preventDefault(); closeMenu(wrap, true); return; }
+    if (next) { ev.preventDefault(); next.focus(); }
+  });
+  function placeOpenMenus() {
+    document.querySelectorAll("details[data-menu][open]").forEach(placeMenu);
+  }
+  window.addEventListener("resize", placeOpenMenus);
+  document.addEventListener("scroll", placeOpenMenus, true);
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (ev) { init(ev.detail.elt); });

@@ -10,6 +10,7 @@ import openstack
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.dialogs import confirm
 from tests.conftest import sign_in_page
 
 pytestmark = pytest.mark.browser
@@ -94,13 +95,14 @@ def test_admin_creates_public_and_private_flavors_member_sees_private_admin_dele
     assert response.status == 403
     context.close()
 
-    # The admin deletes both (confirming the browser dialog).
-    page.on("dialog", lambda dialog: dialog.accept())
+    # The admin deletes both (confirming in the page's dialog).
     for name, flavor in ((public, flavor_pub), (private, flavor_priv)):
         page.goto(f"{base}/flavors/{flavor.id}/")
         page.get_by_role("link", name="Delete").click()
         expect(page.get_by_text("No instance uses this flavor.")).to_be_visible()
         page.get_by_role("button", name="Delete flavor").click()
+        expect(page.get_by_role("dialog")).to_contain_text(f"Delete flavor {name}?")
+        confirm(page, "Delete flavor")
         page.wait_for_url(base + "/flavors/")
         expect(page.locator(".toast").first).to_contain_text(f"Flavor {name} deleted.")
         expect(page.locator("#flavor-table")).not_to_contain_text(name)

@@ -9,6 +9,7 @@ import openstack
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.dialogs import confirm
 from tests.cloudharness import active
 from tests.hypervisors.helpers import RESOURCES, admin_conn, eventually, placement_totals
 
@@ -115,7 +116,6 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
     target = services[0]
     zone = target.availability_zone
     reason = "maintenance: disk swap"
-    page.on("dialog", lambda dialog: dialog.accept())
     member = _member_conn(stratus)
     launched = []
     try:
@@ -124,6 +124,7 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
         expect(row.locator(".status-cell .badge")).to_have_text("enabled")
         row.get_by_label("Reason").fill(reason)
         row.get_by_role("button", name="Disable").click()
+        confirm(page, "Disable")
         expect(page.locator("#toasts")).to_contain_text(f"Disabling the compute service on {target.host}")
         row = page.locator(f'tr[data-service="{target.id}"]')
         expect(row.locator(".status-cell .badge")).to_have_text("disabled")
@@ -165,6 +166,7 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
         page.goto(live_server.url + "/admin/hypervisors/services/")
         row = page.locator(f'tr[data-service="{target.id}"]')
         row.get_by_role("button", name="Enable").click()
+        confirm(page, "Enable")
         expect(page.locator("#toasts")).to_contain_text(f"Enabling the compute service on {target.host}")
         expect(page.locator(f'tr[data-service="{target.id}"] .status-cell .badge')).to_have_text("enabled")
         assert admin.compute.find_service(target.id, ignore_missing=False).status == "enabled"

@@ -8,13 +8,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.dialogs import confirm
 from tests.instances.conftest import boot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 
+# The actions that ask for a confirmation first (apps/instances/views.py, _action_text).
+CONFIRMED = {"Stop", "Soft reboot", "Hard reboot", "Delete", "Revert resize", "Rebuild"}
+
+
 def _act(page, label: str, *, expect_status: str, toast: str, timeout: float = 30000) -> None:
     page.locator(".server-actions").get_by_role("button", name=label, exact=True).click()
+    if label in CONFIRMED:
+        confirm(page, label)
     # The start toast; the end toast may already follow it (devcloud moves in 0.2 s), so not necessarily last.
     expect(page.locator(".toast", has_text=toast).first).to_be_visible()
     expect(page.locator("#server-head [data-role=status]")).to_have_attribute("title", expect_status, timeout=timeout)
@@ -31,7 +38,6 @@ def _form_action(page, label: str, fill, submit: str) -> None:
 
 def test_member_drives_an_instance_through_its_power_actions(member_page, live_server, worker, demo_conn):
     page = member_page
-    page.on("dialog", lambda d: d.accept())
     server = boot(demo_conn, "t-power")
     page.goto(f"{live_server.url}/instances/{server.id}/")
     expect(page.locator("#server-head [data-role=status]")).to_have_attribute("title", "ACTIVE")
@@ -83,7 +89,6 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(
     member_page, live_server, worker, demo_conn, stratus
 ):
     page = member_page
-    page.on("dialog", lambda d: d.accept())
     server = boot(demo_conn, "t-shape")
     page.goto(f"{live_server.url}/instances/{server.id}/")
 
@@ -109,9 +114,11 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(
     if stratus.is_devcloud:
         page.get_by_label("Image").select_option(value=demo_conn.image.find_image("debian-12-genericcloud-amd64").id)
         page.get_by_role("button", name="Rebuild", exact=True).click()
+        confirm(page, "Rebuild")
         expect(page.locator(".field.invalid .error")).to_contain_text("too small for the image")
     page.get_by_label("Image").select_option(label=stratus.image_name)
     page.get_by_role("button", name="Rebuild", exact=True).click()
+    confirm(page, "Rebuild")
     expect(page.locator(".toast", has_text="Rebuilding t-shape").first).to_be_visible()
     wait_until(lambda: "rebuild" in [a.action for a in demo_conn.compute.server_actions(server.id)], what="the rebuild")
     expect(page.locator("#server-head [data-role=status]")).to_have_attribute("title", "ACTIVE", timeout=30000)
@@ -128,6 +135,8 @@ def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(
     demo_conn.image.delete_image(snap)
 
     page.locator(".server-actions").get_by_role("button", name="Delete", exact=True).click()
+    expect(page.get_by_role("dialog")).to_contain_text("Delete t-shape? This cannot be undone.")
+    confirm(page, "Delete")
     expect(page.locator(".toast", has_text="Deleting t-shape").first).to_be_visible()
     page.wait_for_url(f"{live_server.url}/instances/")
     wait_until(lambda: demo_conn.compute.find_server(server.id) is None, what="the server to be deleted")

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.dialogs import confirm
 from tests.instances.conftest import boot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -15,7 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 def test_member_bulk_deletes_five_instances(member_page, live_server, worker, demo_conn):
     page = member_page
-    page.on("dialog", lambda d: d.accept())
     servers = [boot(demo_conn, f"t-bulk-{i}", wait=False) for i in range(5)]
     for s in servers:
         demo_conn.compute.wait_for_server(s, status="ACTIVE", interval=0.2, wait=60)
@@ -25,7 +25,8 @@ def test_member_bulk_deletes_five_instances(member_page, live_server, worker, de
     # A row's own menu: stop one; its badge follows the transition without a reload.
     first = page.locator(f"#server-{servers[0].id}")
     first.get_by_text("Actions").click()
-    first.get_by_role("button", name="Stop", exact=True).click()
+    first.get_by_role("menuitem", name="Stop", exact=True).click()
+    confirm(page, "Stop")
     expect(page.locator(".toast", has_text="Stopping t-bulk-0").first).to_be_visible()
     status = page.locator(f"#server-{servers[0].id} [data-role=status]")
     expect(status).to_have_attribute("title", "SHUTOFF", timeout=30000)
@@ -35,6 +36,14 @@ def test_member_bulk_deletes_five_instances(member_page, live_server, worker, de
     page.get_by_label("With selected:").select_option(label="Delete")
     page.screenshot(path="/tmp/instances-bulk.png", full_page=True)
     page.get_by_role("button", name="Apply to selected").click()
+    # The confirmation names the action and how many, and lists them.
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Delete the 5 instances listed below? This cannot be undone.")
+    expect(dialog.get_by_role("listitem")).to_have_count(5)
+    for s in servers:
+        expect(dialog.get_by_role("listitem").filter(has_text=s.name)).to_have_count(1)
+    page.screenshot(path="/tmp/instances-bulk-confirm.png")
+    confirm(page, "Delete")
     expect(page.locator(".toast", has_text="Delete: 5 instances queued.").first).to_be_visible()
     # Rows leave the table as Nova deletes them (live updates, no reload).
     expect(rows).to_have_count(0, timeout=45000)

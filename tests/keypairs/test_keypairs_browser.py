@@ -12,6 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import expect
 
+from tests.browser.dialogs import confirm
+
 pytestmark = pytest.mark.browser
 
 
@@ -80,10 +82,10 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
     expect(page.locator("table.keypairs")).to_contain_text(_md5(tmp_path / "id_ed25519.pub"))
     page.screenshot(path="/tmp/keypairs-list.png", full_page=True)
 
-    # Delete both, confirming the browser dialog.
-    page.on("dialog", lambda dialog: dialog.accept())
+    # Delete both, confirming in the page's dialog.
     for name in (created, imported):
         page.locator("tr", has_text=name).get_by_role("button", name="Delete").click()
+        confirm(page, "Delete")
         expect(page.locator(".toast").first).to_contain_text(f"Key pair {name} deleted.")
         expect(page.locator("main")).not_to_contain_text(name)
     names = [k.name for k in conn.compute.keypairs()]

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from apps.operations.models import Operation, State
 from apps.operations.services import dispatch
+from tests.browser.dialogs import confirm
 from tests.operations.conftest import make_server, wait_op
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -56,8 +57,8 @@ def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worke
     expect(page.get_by_role("alert")).to_contain_text(re.compile(r"Cannot 'pause' instance .* vm_state stopped"))
     page.screenshot(path="/tmp/operations-failed.png", full_page=True)
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Retry").click()
+    confirm(page, "Retry")
     expect(page.locator("#toasts")).to_contain_text("Pause ops-ui-2: started again…")
     expect(page.locator("#op-state")).to_have_text("Failed", timeout=60000)
     expect(page.locator("#toasts .toast.error", has_text="Pause ops-ui-2 failed: Cannot 'pause'")).to_be_visible(

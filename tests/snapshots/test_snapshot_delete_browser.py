@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.operations.models import Operation
+from tests.browser.dialogs import confirm
 from tests.snapshots.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.devcloud_only]
@@ -37,8 +38,8 @@ def test_a_snapshot_deleted_once_active_leaves_its_operation_done(
         expect(row.locator("td.status .badge")).to_have_attribute("title", "active", timeout=30000)
         expect(page.locator(".pending-op")).to_be_visible()
 
-        page.on("dialog", lambda dialog: dialog.accept())
         row.get_by_role("button", name="Delete").click()
+        confirm(page, "Delete")
         expect(page.locator(".toast").first).to_contain_text(f"Snapshot {name} deleted.")
     finally:
         devcloud.control("faults", method="DELETE")

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.dialogs import confirm
 from tests.cloudharness import active
 from tests.snapshots.conftest import wait_until
 
@@ -61,8 +62,8 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
 
     # Delete it, confirming the dialog.
     page.goto(f"{base}/snapshots/{image.id}/")
-    page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete").click()
+    confirm(page, "Delete")
     page.wait_for_url(base + "/snapshots/")
     expect(page.locator(".toast").first).to_contain_text(f"Snapshot {name} deleted.")
     expect(page.locator("#snapshot-table")).not_to_contain_text(name)
