@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.dialogs import confirm
 from tests.instances.conftest import boot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -46,9 +47,9 @@ def test_the_instances_pages_speak_vietnamese_throughout(member_page, live_serve
 
     # The row menu says Console; a stop redrawn by the live poll stays in Vietnamese.
     row.get_by_text("Thao tác").click()
-    expect(row.locator(".menu").get_by_role("link", name="Console", exact=True)).to_be_visible()
-    page.on("dialog", lambda d: d.accept())
-    row.get_by_role("button", name="Tắt", exact=True).click()
+    expect(row.locator(".menu").get_by_role("menuitem", name="Console", exact=True)).to_be_visible()
+    row.get_by_role("menuitem", name="Tắt", exact=True).click()
+    confirm(page, "Tắt")
     expect(row.locator("[data-role=status]")).to_have_attribute("title", "SHUTOFF", timeout=30000)
     expect(row.locator("[data-role=status]")).to_have_text("Đã tắt")
 
