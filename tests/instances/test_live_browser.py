@@ -198,3 +198,32 @@ def test_a_confirmation_is_asked_in_the_page_and_escape_cancels_it(member_page, 
     expect(page.locator(".toast", has_text="Stopping t-confirm").first).to_be_visible()
     expect(page.locator("#server-head [data-role=status]")).to_have_attribute("title", "SHUTOFF", timeout=30000)
     assert native == []
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_an_open_menu_and_an_open_confirmation_pass_axe(browser, live_server, stratus, demo_conn, theme):
+    """The accessibility check (tests/browser/test_accessibility.py) sees pages at rest; this one opens a row's
+    menu and the bulk confirmation first."""
+    from tests.browser.test_accessibility import AXE, RUN_AXE
+    from tests.conftest import sign_in_page
+
+    server = boot(demo_conn, "t-axe")
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US", color_scheme=theme)
+    context.add_init_script(path=str(AXE))
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        sign_in_page(page, live_server.url, stratus.member)
+        page.goto(f"{live_server.url}/instances/?q=t-axe")
+        row = page.locator(f"#server-{server.id}")
+        row.get_by_text("Actions", exact=True).click()
+        expect(row.locator("[role=menu]")).to_be_visible()
+        assert page.evaluate(RUN_AXE) == []
+        page.keyboard.press("Escape")
+        row.locator("input[name=server]").check()
+        page.get_by_label("With selected:").select_option(label="Stop")
+        page.get_by_role("button", name="Apply to selected").click()
+        expect(page.get_by_role("dialog")).to_contain_text("Stop the instance listed below?")
+        assert page.evaluate(RUN_AXE) == []
+    finally:
+        context.close()
