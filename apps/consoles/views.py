@@ -84,9 +84,10 @@ def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
     except (NotFound, Forbidden) as exc:
         return render(request, "consoles/console.html", {**context, "missing": exc}, status=exc.status)
     response = render(request, "consoles/console.html", {**context, "console": console})
-    # The page's WebSocket may reach this console proxy and nothing else (django-csp's per-response update, as its
-    # csp_update decorator sets it; the origin depends on the request when STRATUS_CONSOLE_URL is not absolute).
-    response._csp_update = {"connect-src": [_ws_origin(_ws_base(request))]}  # type: ignore[attr-defined]
+    if console.mode == services.DIRECT:
+        # The page's WebSocket may reach this console proxy and nothing else (django-csp's per-response update, as
+        # its csp_update decorator sets it; the origin depends on the request when STRATUS_CONSOLE_URL is a path).
+        response._csp_update = {"connect-src": [_ws_origin(_ws_base(request))]}  # type: ignore[attr-defined]
     return response
 
 

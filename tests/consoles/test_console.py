@@ -169,6 +169,8 @@ def test_passthrough_mode_embeds_novas_own_console(member_client, admin_client, 
     frame = re.search(r'<iframe class="console-frame" src="([^"]+)"', text)
     assert frame and "token" in html.unescape(frame.group(1))
     assert "data-url" not in text and "Open in a new window" in text
+    # Nova's page in a frame opens its own WebSocket: this page opens none.
+    assert csp_directives(member_client.get(f"/console/{servers.a.id}/"))["connect-src"] == ["'self'"]
     admin_html = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
     assert "Passthrough: Nova’s noVNC proxy" in admin_html
 
