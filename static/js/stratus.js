@@ -261,6 +261,43 @@
   window.addEventListener("resize", placeOpenMenus);
   document.addEventListener("scroll", placeOpenMenus, true);
 
+  // Length limits (issue #16): a field with a limit says it under the input (<small data-limit-for=id
+  // data-limit=n>); here the input's own maxlength, which cuts a longer paste without a word, gives way to a live
+  // count that says how much is over. The form still refuses an over-long value, next to the field.
+  function initLimits(root) {
+    root.querySelectorAll("[data-limit-for]").forEach(function (hint) {
+      var input = document.getElementById(hint.dataset.limitFor);
+      if (!input || input.dataset.limitReady) return;
+      input.dataset.limitReady = "1";
+      input.removeAttribute("maxlength");
+      var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (ids.indexOf(hint.id) < 0) input.setAttribute("aria-describedby", ids.concat(hint.id).join(" "));
+      var limit = parseInt(hint.dataset.limit, 10);
+      var say = function (text, values) {
+        return text.replace(/\{(\w+)\}/g, function (_, key) { return String(values[key]); });
+      };
+      var update = function () {
+        var count = Array.from(input.value).length;
+        var over = count - limit;
+        if (over > 0) {
+          hint.textContent = say(hint.dataset.overText, { count: count, over: over, limit: limit });
+          input.setCustomValidity(hint.textContent);
+          input.setAttribute("aria-invalid", "true");
+        } else {
+          hint.textContent = say(hint.dataset.countText, { count: count, limit: limit });
+          input.setCustomValidity("");
+          if (!input.closest(".field.invalid")) input.removeAttribute("aria-invalid");
+        }
+        hint.classList.toggle("over", over > 0);
+        hint.setAttribute("role", over > 0 ? "alert" : "status");
+      };
+      input.addEventListener("input", update);
+      if (input.value) update();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { initLimits(document); });
+  document.addEventListener("htmx:load", function (ev) { initLimits(ev.detail.elt); });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (ev) { init(ev.detail.elt); });
   // Pollers pause while the tab is hidden: htmx triggers use [document.visibilityState==='visible'] filters,
