@@ -12,10 +12,11 @@ from pathlib import Path
 from tests.cloudharness import ROOT
 
 ENTRY = re.compile(
-    r'(?:^#, (?P<flags>.*)\n)?(?:#.*\n)*(?:msgctxt (?P<ctx>".*")\n)?'
-    r'msgid (?P<id>(?:".*"\n?)+)msgstr (?P<str>(?:".*"\n?)+)',
+    r'(?P<comments>(?:^#.*\n)*)(?:msgctxt (?P<ctx>".*")\n)?'
+    r'msgid (?P<id>(?:".*"\n?)+)(?:msgid_plural (?:".*"\n?)+)?(?P<strs>(?:msgstr(?:\[\d+\])? (?:".*"\n?)+)+)',
     re.M,
 )
+MSGSTR = re.compile(r'msgstr(?:\[\d+\])? ((?:".*"\n?)+)')
 
 
 def catalogues() -> list[Path]:
@@ -33,12 +34,17 @@ def unescape(text: str) -> str:
 
 
 def entries(po: Path) -> list[tuple[str, str, str]]:
-    """(msgid, msgstr, flags); a msgid with a context is keyed as gettext keys it: "context\\x04msgid"."""
+    """(msgid, msgstr, flags); a msgid with a context is keyed as gettext keys it: "context\\x04msgid". A plural
+    message counts as translated only when every one of its forms is (its msgstr is then the first form); the
+    flags ("fuzzy", …) are read wherever they stand among the entry's comments."""
     text = po.read_text(encoding="utf-8")
-    return [
-        ((unquote(m["ctx"]) + "\x04" if m["ctx"] else "") + unquote(m["id"]), unquote(m["str"]), m["flags"] or "")
-        for m in ENTRY.finditer(text)
-    ]
+    found = []
+    for m in ENTRY.finditer(text):
+        forms = [unquote(f) for f in MSGSTR.findall(m["strs"])]
+        flags = ", ".join(line[2:].strip() for line in m["comments"].splitlines() if line.startswith("#,"))
+        key = (unquote(m["ctx"]) + "\x04" if m["ctx"] else "") + unquote(m["id"])
+        found.append((key, forms[0] if all(forms) else "", flags))
+    return found
 
 
 def test_every_catalogue_is_complete():

@@ -7,10 +7,10 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.cloud.names import name_problem
 from apps.flavors.services import FlavorSpec
 
 MAX_INT = 2147483647  # Nova's db.MAX_INT
-NAME_RE = re.compile(r"^(?!\s)[^\x00-\x1f\x7f]*(?<!\s)$")  # no leading/trailing spaces, no control characters
 ID_RE = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )$")  # Nova's flavor id pattern
 SPEC_KEY_RE = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")  # Nova's extra spec key pattern
 BLANK_SPEC_ROWS = 3
@@ -116,8 +116,9 @@ class FlavorForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        if not NAME_RE.match(name):
-            raise forms.ValidationError(_("A name cannot start or end with a space or contain control characters."))
+        problem = name_problem(name, required=_("Give the flavor a name."), slash=False)
+        if problem:
+            raise forms.ValidationError(problem)
         return name
 
     def clean_flavor_id(self) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.accounts.templatetags.stratus import gib, mib
+from apps.cloud.names import name_problem
 from apps.instances import selectors, services
 
 NAME_MAX = 255
@@ -74,6 +75,7 @@ class LaunchForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Instance name"),
         max_length=NAME_MAX,
+        strip=False,  # so a name of spaces only is told it is missing, not "This field is required"
         widget=forms.TextInput(attrs={"autocomplete": "off", "pattern": r".*\S.*"}),
     )
     count = forms.IntegerField(label=gettext_lazy("Count"), min_value=1, max_value=100, initial=1)
@@ -175,9 +177,10 @@ class LaunchForm(forms.Form):
     # --- validation --------------------------------------------------------------------------------------
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError(_("Give the instance a name."))
+        name = self.cleaned_data["name"].strip()  # spaces at either end are dropped, as the CLI's shell would
+        problem = name_problem(name, required=_("Give the instance a name."))
+        if problem:
+            raise forms.ValidationError(problem)
         return name
 
     def clean_user_data(self) -> str:
@@ -247,17 +250,25 @@ class LaunchForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("New name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("New name"), max_length=NAME_MAX, strip=False)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError(_("Give the instance a name."))
+        problem = name_problem(name, required=_("Give the instance a name."))
+        if problem:
+            raise forms.ValidationError(problem)
         return name
 
 
 class SnapshotForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Snapshot name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("Snapshot name"), max_length=NAME_MAX, strip=False)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        problem = name_problem(name, required=_("Give the snapshot a name."))
+        if problem:
+            raise forms.ValidationError(problem)
+        return name
 
 
 class LockForm(forms.Form):

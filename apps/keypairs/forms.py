@@ -24,6 +24,8 @@ class KeypairNameMixin(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
+        if not name.strip():  # only spaces: the name is missing (what was typed stays in the field)
+            raise forms.ValidationError(_("Give the key pair a name."))
         if name != name.strip():
             raise forms.ValidationError(_("A name cannot start or end with a space."))
         if not NAME_RE.match(name):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.cloud.names import name_problem
 from apps.cloud.states import server_status_label
 
 
@@ -21,10 +22,7 @@ class SnapshotForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        if not name.strip():
-            raise forms.ValidationError(_("Give the snapshot a name."))
-        if name != name.strip():
-            raise forms.ValidationError(_("A name cannot start or end with a space."))
-        if any(ord(c) < 32 or ord(c) == 127 for c in name):
-            raise forms.ValidationError(_("A name cannot contain control characters."))
+        problem = name_problem(name, required=_("Give the snapshot a name."))
+        if problem:
+            raise forms.ValidationError(problem)
         return name

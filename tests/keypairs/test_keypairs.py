@@ -122,3 +122,33 @@ def test_the_list_costs_one_cloud_call(member_client, cloud_calls) -> None:  # n
     with cloud_calls.recording() as calls:
         assert member_client.get("/keypairs/").status_code == 200
     assert calls == ["GET compute /os-keypairs"], calls
+
+
+def test_the_list_and_the_page_name_the_algorithm_and_the_sha256_fingerprint(member_client, tmp_path) -> None:  # noqa: ANN001
+    """Nova's type says "ssh" for every OpenSSH key; the pages say what `ssh-keygen -l` says: the algorithm with its
+    size and the SHA256 fingerprint (Nova's MD5 one stays on the key's page)."""
+    made = []
+    kinds = (("ed25519", "", "ED25519"), ("rsa", "4096", "RSA 4096"), ("ecdsa", "384", "ECDSA 384"))
+    for kind, bits, expected in kinds:
+        path = tmp_path / f"id_{kind}"
+        size = ["-b", bits] if bits else []
+        subprocess.run(["ssh-keygen", "-q", "-t", kind, *size, "-N", "", "-C", "t@x", "-f", str(path)], check=True)
+        public = path.with_suffix(".pub").read_text().strip()
+        out = subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", str(path.with_suffix(".pub"))], **RUN)
+        sha256 = out.stdout.split()[1]
+        name = _name()
+        assert member_client.post("/keypairs/import/", {"name": name, "public_key": public}).status_code == 302
+        made.append((name, expected, sha256))
+    try:
+        listing = member_client.get("/keypairs/").content.decode()
+        for name, expected, sha256 in made:
+            row = listing[listing.index(f'title="{name}"') :].split("</tr>")[0]
+            assert f">{expected}</span>" in row and sha256 in row and ">ssh<" not in row, row
+            page = member_client.get(f"/keypairs/{name}/").content.decode()
+            assert f'<dd data-field="algorithm">{expected}</dd>' in page and sha256 in page
+    finally:
+        for name, _, _ in made:
+            member_client.post(f"/keypairs/{name}/delete/")
+
+
+RUN = {"capture_output": True, "text": True, "check": True}

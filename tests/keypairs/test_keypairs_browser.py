@@ -22,6 +22,11 @@ def _md5(path) -> str:  # noqa: ANN001
     return out.stdout.split()[1].removeprefix("MD5:")
 
 
+def _sha256(path) -> str:  # noqa: ANN001 - what `ssh-keygen -l` prints by default
+    out = subprocess.run(["ssh-keygen", "-l", "-f", str(path)], capture_output=True, text=True, check=True)
+    return out.stdout.split()[1]
+
+
 def test_member_creates_downloads_once_imports_and_deletes(member_page, live_server, stratus, tmp_path) -> None:  # noqa: ANN001
     page = member_page
     base = live_server.url
@@ -75,11 +80,15 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
     page.get_by_role("button", name="Import key pair").click()
     page.wait_for_url(re.compile(rf".*/keypairs/{imported}/$"))
     expect(page.locator("#fingerprint")).to_have_text(_md5(tmp_path / "id_ed25519.pub"))
+    expect(page.locator("#fingerprint-sha256")).to_have_text(_sha256(tmp_path / "id_ed25519.pub"))
+    expect(page.locator("[data-field=algorithm]")).to_have_text("ED25519")
     expect(page.locator("#public-key")).to_have_value(public)
     page.screenshot(path="/tmp/keypairs-detail.png", full_page=True)
 
     page.goto(base + "/keypairs/")
-    expect(page.locator("table.keypairs")).to_contain_text(_md5(tmp_path / "id_ed25519.pub"))
+    row = page.locator("table.keypairs tr", has_text=imported)
+    expect(row).to_contain_text(_sha256(tmp_path / "id_ed25519.pub"))
+    expect(row.locator(".badge")).to_have_text("ED25519")  # not Nova's "ssh"
     page.screenshot(path="/tmp/keypairs-list.png", full_page=True)
 
     # Delete both, confirming in the page's dialog.
