@@ -169,9 +169,9 @@ def vi_data(stratus, demo_conn, admin_client, member_client):  # noqa: ANN001
     demo_conn.image.delete_image(snap.id, ignore_missing=True)
 
 
-def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client, vi_data, stratus):  # noqa: ANN001
-    phrases = english_phrases()
-    running, stopped = vi_data["running"].id, vi_data["stopped"].id
+def rendered_pages(member_client, admin_client, data, language: str):  # noqa: ANN001, ANN201
+    """(url, html) of every main page, with data on it, as the member and the admin see them in `language`."""
+    running, stopped = data["running"].id, data["stopped"].id
     member_pages = [
         "/overview/",
         "/instances/",
@@ -180,18 +180,19 @@ def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client,
         f"/instances/{running}/?tab=log",
         f"/instances/{running}/?tab=actions",
         f"/instances/{running}/rename/",
+        f"/instances/{running}/resize/",
         "/instances/launch/",
         "/flavors/",
-        f"/flavors/{vi_data['flavor'].id}/",
+        f"/flavors/{data['flavor'].id}/",
         "/keypairs/",
-        f"/keypairs/{vi_data['key']}/",
+        f"/keypairs/{data['key']}/",
         "/keypairs/create/",
         "/keypairs/import/",
         "/snapshots/",
-        f"/snapshots/{vi_data['snap']}/",
+        f"/snapshots/{data['snap']}/",
         f"/snapshots/create/?server={running}",
         "/activity/",
-        f"/activity/{vi_data['op'].id}/",
+        f"/activity/{data['op'].id}/",
         f"/console/{running}/",
     ]
     admin_pages = [
@@ -200,9 +201,8 @@ def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client,
         "/admin/hypervisors/services/",
         "/flavors/create/",
     ]
-    problems = []
     for client, pages in ((member_client, member_pages), (admin_client, admin_pages)):
-        client.cookies["django_language"] = "vi"
+        client.cookies["django_language"] = language
         for url in pages:
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
@@ -212,7 +212,27 @@ def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client,
                 detail = [link for link in links if link not in admin_pages]
                 assert detail, "no hypervisor listed"
                 admin_pages.append(detail[0])
-            hits = english_on(body, phrases)
-            if hits:
-                problems.append(f"{url}: {hits}")
+            yield url, body
+
+
+def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client, vi_data):  # noqa: ANN001
+    phrases = english_phrases()
+    problems = []
+    for url, body in rendered_pages(member_client, admin_client, vi_data, "vi"):
+        hits = english_on(body, phrases)
+        if hits:
+            problems.append(f"{url}: {hits}")
     assert not problems, "English on Vietnamese pages:\n" + "\n".join(problems)
+
+
+def test_memory_and_disk_read_in_binary_units_everywhere(member_client, admin_client, vi_data):  # noqa: ANN001
+    """One convention, Nova's: MiB and GiB with the unit shown ("2 GB", "2048 MB", "256 MB (256 MiB)" and
+    "RAM (MB)" used to sit side by side)."""
+    decimal = re.compile(r"\d\s*(?:KB|MB|GB|TB)\b|\((?:KB|MB|GB|TB)\)")
+    problems, binary = [], 0
+    for url, body in rendered_pages(member_client, admin_client, vi_data, "en"):
+        text = visible_text(body) + " " + " ".join(re.findall(r"<option[^>]*>([^<]*)</option>", body))
+        problems += [f"{url}: {m}" for m in decimal.findall(text)]
+        binary += len(re.findall(r"\d\s*(?:MiB|GiB|TiB)\b", text))
+    assert not problems, "\n".join(problems)
+    assert binary > 20, binary  # the pages do show amounts (flavors, quotas, specs, capacity)
