@@ -1,8 +1,10 @@
-# Stratus: `make demo` runs everything; `make test` runs the whole suite. Both set themselves up first.
+# Stratus: `make demo` runs everything on devcloud; `make run` runs it against the cloud of OS_AUTH_URL; `make test`
+# runs the whole suite. Each sets itself up first.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-STATE ?= $(CURDIR)/.state
+# The state folder (database, keys, embedded Redis, static files): STRATUS_STATE_DIR when set, else .state here.
+STATE ?= $(or $(STRATUS_STATE_DIR),$(CURDIR)/.state)
 DEVCLOUD_PORT ?= 5000
 WEB_PORT ?= 8000
 CONSOLE_PORT ?= 6080
@@ -10,7 +12,7 @@ PYTEST_WORKERS ?= 3
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup demo test test-cloud lint format bench messages clean lock audit
+.PHONY: setup run demo test test-cloud lint format bench messages clean lock audit
 
 # Installed from the lock: every package (transitive ones too) pinned and checked against its hash.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -31,10 +33,15 @@ audit: $(VENV)/.installed
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements.txt
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements-dev.txt
 
-# STRATUS_DEV_KEYS: a run on this machine, keys generated under $(STATE) (without it, DEBUG off means production,
-# which refuses to start without SECRET_KEY and STRATUS_FERNET_KEY).
+# The venv from the lock. It writes nothing else: `make run` and `make demo` migrate the database of their state folder.
 setup: $(VENV)/.installed
-	STRATUS_STATE_DIR=$(STATE) STRATUS_DEV_KEYS=true $(BIN)/python manage.py migrate --noinput --verbosity 0
+
+# Stratus against any cloud, with the environment it is given (README: Pointing it at a real cloud; every variable in
+# docs/configuration.md): migrate, collectstatic, then the Procfile's web, worker, console (and the embedded Redis
+# when REDIS_URL is unset) until Ctrl-C. No bytecode caches either: with STRATUS_STATE_DIR set, nothing is written here.
+run: export PYTHONDONTWRITEBYTECODE = 1
+run: $(VENV)/.installed
+	$(BIN)/python -m dashboard.run
 
 demo: export STRATUS_STATE_DIR = $(STATE)
 demo: export STRATUS_DEV_KEYS = true
@@ -51,7 +58,7 @@ demo: setup
 	@echo "  Sign in as an admin: admin / admin    (domain Default)"
 	@echo "  The embedded cloud (devcloud) listens on http://127.0.0.1:$(DEVCLOUD_PORT); Ctrl-C stops everything."
 	@echo ""
-	$(BIN)/honcho --procfile Procfile start
+	$(BIN)/python -m dashboard.run devcloud web worker console
 
 test: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
@@ -81,4 +88,4 @@ messages: $(VENV)/.installed
 	$(BIN)/python manage.py compilemessages --locale vi --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) $(STATE) staticfiles
+	rm -rf $(VENV) $(CURDIR)/.state staticfiles

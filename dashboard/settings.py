@@ -212,8 +212,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders too; this keeps it quiet
+# Where `manage.py collectstatic` puts the static files (`make run` collects them at start). In the state folder by
+# default, so that a run from a checkout writes nothing into it; a proxy serving them names a folder it can read.
+STATIC_ROOT = Path(env("STRATUS_STATIC_ROOT", str(STATE_DIR / "static"))).resolve()
+if STATIC_ROOT.is_relative_to(STATE_DIR):
+    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders too; this keeps it quiet
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -9,6 +9,9 @@ accesslog = "-"
 # idle connection the proxy is about to reuse (gunicorn's default is 2 s; the load bench sees such resets).
 keepalive = 75
 errorlog = "-"
+# gunicorn 25+ opens a control socket (for gunicornc) in $XDG_RUNTIME_DIR or ~/.gunicorn/ unless told not to: Stratus
+# does not use it, and a service user's home may be read-only (systemd ProtectHome) or shared between containers.
+control_socket_disable = True
 loglevel = "warning"
 logconfig_dict = {
     "version": 1,
