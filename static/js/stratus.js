@@ -129,7 +129,11 @@
     dialog.onclose = function () {
       dialog.onclose = null;
       if (dialog.returnValue === "ok") onConfirm();
-      else if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+      else if (returnFocus && returnFocus.isConnected) {
+        // An item of a menu that has closed since: back to the menu's button.
+        var menu = returnFocus.closest("details[data-menu]");
+        (menu && !menu.open ? menu.querySelector("summary") : returnFocus).focus();
+      }
     };
     dialog.onkeydown = function (ev) {
       // Keep Tab inside the dialog (showModal makes the page inert, but Tab could still leave for the browser).
@@ -166,8 +170,9 @@
     ev.preventDefault();
     askToConfirm(question, function () {
       form.dataset.confirmed = "1";
-      if (submitter && typeof form.requestSubmit === "function") form.requestSubmit(submitter);
+      if (submitter) form.requestSubmit(submitter);
       else form.requestSubmit();
+      delete form.dataset.confirmed;  // (already used, unless the browser's own validation stopped the submit)
     }, submitter);
   }, true);
 

@@ -88,6 +88,15 @@ def _menu_shows_whole(page, row) -> None:  # noqa: ANN001
         assert _hit(page, items.nth(i)), f"menu item {items.nth(i).inner_text()!r} cannot be clicked"
 
 
+def _arrow_to(page, item) -> None:  # noqa: ANN001
+    """Press ArrowDown until `item` has the focus (a menu has fewer than 20 items)."""
+    for _ in range(20):
+        if item.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"ArrowDown never reached {item}")
+
+
 def test_a_rows_menu_shows_whole_and_works_from_the_keyboard(member_page, live_server, demo_conn):
     page = member_page
     server = boot(demo_conn, "t-menu-one")
@@ -135,13 +144,20 @@ def test_a_rows_menu_shows_whole_and_works_from_the_keyboard(member_page, live_s
     page.locator("h1").click()
     expect(menu).to_be_hidden()
 
-    # Enter on an item does what a click does: "Rename…" opens the rename page.
+    # An item that asks first: Escape in its confirmation brings the focus back to the menu's button.
     button.focus()
     page.keyboard.press("Enter")
+    _arrow_to(page, menu.get_by_role("menuitem", name="Stop", exact=True))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_contain_text("Stop t-menu-one?")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(button).to_be_focused()
+
+    # Enter on an item does what a click does: "Rename…" opens the rename page.
+    page.keyboard.press("Enter")
     expect(items.first).to_be_focused()
-    rename = menu.get_by_role("menuitem", name="Rename…")
-    while not rename.evaluate("el => el === document.activeElement"):
-        page.keyboard.press("ArrowDown")
+    _arrow_to(page, menu.get_by_role("menuitem", name="Rename…"))
     page.keyboard.press("Enter")
     expect(page.get_by_label("New name")).to_have_value("t-menu-one")
 
