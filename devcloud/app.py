@@ -19,6 +19,7 @@ SERVICE_MODULES = [
     "devcloud.identity",
     "devcloud.image",
     "devcloud.placement",
+    "devcloud.network",
     "devcloud.compute",
     "devcloud.volume",
     "devcloud.control",

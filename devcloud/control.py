@@ -35,6 +35,7 @@ SERVICES = {
     "image": "/image",
     "volume": "/volume",
     "placement": "/placement",
+    "network": "/networking",
 }
 
 _lock = threading.Lock()
@@ -76,6 +77,8 @@ def error_response(service: str, status: int, message: str, request_id: str = ""
         from devcloud.image import GlanceError
 
         body = GlanceError(status, message).body()
+    elif service == "network":
+        body = HttpError(status, message, style="neutron").body()
     else:  # compute and volume (Cinder uses Nova's fault shape)
         kind = {
             400: "badRequest",

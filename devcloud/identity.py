@@ -45,6 +45,7 @@ _PUBLIC_GET = {
     "/volume",
     "/volume/v3",
     "/placement",
+    "/networking",
     "/devcloud",
     "/devcloud/health",
 }
@@ -375,6 +376,7 @@ def _catalog(req: Request | None, project_id: str | None) -> list[dict[str, Any]
         ("cinder", "block-storage", base + f"/volume/v3/{project_id}"),
         ("cinderv3", "volumev3", base + f"/volume/v3/{project_id}"),
         ("placement", "placement", base + "/placement"),
+        ("neutron", "network", base + "/networking"),
     ]
     catalog = []
     for name, stype, url in services:

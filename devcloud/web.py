@@ -30,6 +30,7 @@ class HttpError(Exception):
     Services other than Nova format errors their own way; `style` selects it:
     "nova" -> {kind: {"code": status, "message": msg}}
     "keystone" -> {"error": {"code": status, "message": msg, "title": reason}}
+    "neutron" -> {"NeutronError": {"type": kind, "message": msg, "detail": ""}}
     "glance"/"placement" -> {"errors": [{"status": status, "title": reason, "detail": msg}]} (Placement)
                             or a plain text body (Glance; see image.py)
     """
@@ -53,6 +54,9 @@ class HttpError(Exception):
         reason = HTTPStatus(self.status).phrase
         if self.style == "keystone":
             return {"error": {"code": self.status, "message": self.message, "title": reason}}
+        if self.style == "neutron":
+            kind = self.kind if self.kind not in _NOVA_KINDS.values() else "HTTP" + reason.replace(" ", "")
+            return {"NeutronError": {"type": kind, "message": self.message, "detail": ""}}
         if self.style in ("placement", "glance", "cinder_v3_errors"):
             return {
                 "errors": [
@@ -201,6 +205,8 @@ def _style_for(path: str) -> str:
         return "placement"
     if path.startswith("/image"):
         return "glance"
+    if path.startswith("/networking"):
+        return "neutron"
     return "nova"
 
 
