@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from openstack import utils as sdk_utils
 
 from apps.cloud.errors import CloudError, NotFound, Unavailable, cloud_errors
+from apps.cloud.states import image_status_label
 from apps.operations.registry import Context, SecretParam, WaitTimeout, operation_handler
 
 BUILD_TIMEOUT = 1800
@@ -432,7 +433,7 @@ def resize_server(ctx: Context) -> None:
             seen["moving"] = True
         elif seen["moving"]:
             raise ServerFailed(
-                str(_("Nova did not resize the instance; it is back to ACTIVE. See its action log.")),
+                str(_("Nova did not resize the instance; it is active again as it was. See its action log.")),
                 service="compute",
             )
 
@@ -493,8 +494,9 @@ def snapshot_server(ctx: Context) -> None:
             return snapshot_saved(ctx, server.id)
         status = (image.status or "").lower()
         if status in ("killed", "deleted", "pending_delete"):
+            said = image_status_label(status)
             raise ServerFailed(
-                str(_("The snapshot failed: Glance reports it as %(status)s.") % {"status": status}), service="image"
+                str(_("The snapshot failed: Glance reports it as %(status)s.") % {"status": said}), service="image"
             )
         return status == "active"
 
