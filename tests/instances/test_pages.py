@@ -152,7 +152,7 @@ def test_the_pages_speak_vietnamese(member_client, demo_conn):
     detail = member_client.get(f"/instances/{server.id}/").content.decode()
     assert "Nhật ký console" in detail and "Tắt" in detail
     launch = member_client.get("/instances/launch/").content.decode()
-    assert "Khởi động từ image" in launch and "Lần khởi chạy này dùng bao nhiêu" in launch
+    assert "Khởi động từ ảnh đĩa" in launch and "Lần khởi chạy này dùng bao nhiêu" in launch
 
 
 def test_the_console_log_shows_the_last_lines_and_downloads_whole(member_client, demo_conn, stratus):
