@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "dashboard.middleware.RequestIdMiddleware",
+    "dashboard.health.HealthMiddleware",  # /healthz, /readyz: before sessions, sign-in and the HTTPS redirect
     "dashboard.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -246,6 +247,8 @@ if STRATUS_CLOUD:
     OS_INTERFACE = _region.config.get("interface", OS_INTERFACE)
 # Seconds to wait for any cloud call before the page says the service is not answering.
 STRATUS_CLOUD_TIMEOUT = env_float("STRATUS_CLOUD_TIMEOUT", 10.0)
+# Seconds /readyz waits for the database, Redis and Keystone (each asked at once) before it names them not ready.
+STRATUS_READY_TIMEOUT = env_float("STRATUS_READY_TIMEOUT", 2.0)
 # Service credentials (a clouds.yaml cloud name) for admin-only lookups such as console auth tokens.
 STRATUS_SERVICE_CLOUD = env("STRATUS_SERVICE_CLOUD")
 

@@ -172,6 +172,10 @@ def test_readme_real_cloud_block_runs_as_written(tmp_path: Path, stand_in_cloud:
         # Production static files: hashed names, collected into the state folder, served by whitenoise.
         stylesheet = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', overview.text)
         assert stylesheet, "no hashed stylesheet link in the page"
+        # What a load balancer asks: up, and ready (database, Redis and the cloud's Keystone answer).
+        assert requests.get(base + "/healthz", timeout=30).json() == {"status": "ok"}
+        ready = requests.get(base + "/readyz", timeout=30)
+        assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
         css = person.get(stylesheet.group(1))
         assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css") and css.content
         state = home / ".local" / "state" / "stratus"
