@@ -26,3 +26,10 @@ def name_problem(name: str, *, required: str, slash: bool = True) -> str:
     if not slash and "/" in name:
         return _("A flavor name cannot contain “/”.")
     return ""
+
+
+def description_problem(text: str) -> str:
+    """Nova's `description` (servers, flavors): printable characters only, so no tab and no line break."""
+    if not all(_printable(c) for c in text):
+        return _("A description is one line of text: no tabs, line breaks or other control characters.")
+    return ""

@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.cloud.names import name_problem
+from apps.cloud.names import description_problem, name_problem
 from apps.flavors.services import FlavorSpec
 
 MAX_INT = 2147483647  # Nova's db.MAX_INT
@@ -120,6 +120,13 @@ class FlavorForm(forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         return name
+
+    def clean_description(self) -> str:
+        text = self.cleaned_data.get("description") or ""
+        problem = description_problem(text)
+        if problem:
+            raise forms.ValidationError(problem)
+        return text
 
     def clean_flavor_id(self) -> str:
         value = self.cleaned_data["flavor_id"].strip()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.accounts.templatetags.stratus import gib, mib
-from apps.cloud.names import name_problem
+from apps.cloud.names import description_problem, name_problem
 from apps.instances import selectors, services
 
 NAME_MAX = 255
@@ -182,6 +182,13 @@ class LaunchForm(forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         return name
+
+    def clean_description(self) -> str:
+        text = self.cleaned_data.get("description") or ""
+        problem = description_problem(text)
+        if problem:
+            raise forms.ValidationError(problem)
+        return text
 
     def clean_user_data(self) -> str:
         return clean_user_data(self.cleaned_data.get("user_data") or "")

@@ -58,3 +58,17 @@ def test_every_name_field_says_what_is_wrong_and_keeps_what_was_typed(member_cli
         assert "does not match" not in page, (url, name)
         if name.isprintable():
             assert value == name, (url, name, value)  # what was typed stays
+
+
+def test_a_description_with_a_line_break_is_refused_on_the_form(member_client, admin_client):  # noqa: ANN001
+    """Nova takes a description of printable characters only; a line break got its raw pattern back."""
+    flavor = {"name": "t-desc", "vcpus": "1", "ram": "64", "disk": "1", "description": "two\nlines"}
+    launch = {"name": "t-desc", "count": "1", "source": "image", "description": "tab\there"}
+    cases = ((admin_client, "/flavors/create/", flavor), (member_client, "/instances/launch/", launch))
+    for client, url, data in cases:
+        page = client.post(url, data).content.decode()
+        errors = re.findall(r'<p class="error" id="id_description-error" role="alert">([^<]*)</p>', page)
+        assert errors == ["A description is one line of text: no tabs, line breaks or other control characters."], (
+            url,
+            errors,
+        )
