@@ -50,19 +50,22 @@ def _wait(check, what: str, timeout: float = 90):  # noqa: ANN001, ANN202
 
 @pytest.fixture(scope="module")
 def tour_cloud(cloud: TestCloud) -> Iterator[TourCloud]:
-    """Two servers (one running with a key pair, one stopped), a snapshot and a key pair in the member's project;
-    removed afterwards."""
+    """Three servers on the cloud's network (two running, one with a key pair, and one stopped), a snapshot and a
+    key pair in the member's project; removed afterwards."""
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(cloud.clouds_yaml)
     with project_lock(cloud, PREFIX):
         conn = openstack.connect(cloud=cloud.member.name)
         flavor = conn.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
         image = conn.image.find_image(cloud.image_name, ignore_missing=False)
         key = conn.compute.find_keypair(f"{PREFIX}key") or conn.compute.create_keypair(name=f"{PREFIX}key", type="ssh")
+        other = conn.compute.find_flavor((cloud.resize_flavors or (cloud.small_flavor,))[-1], ignore_missing=False)
         web = conn.compute.create_server(
-            name=f"{PREFIX}web-1", image_id=image.id, flavor_id=flavor.id, networks="none", key_name=key.name
+            name=f"{PREFIX}web-1", image_id=image.id, flavor_id=flavor.id, networks="auto", key_name=key.name
         )
-        db = conn.compute.create_server(name=f"{PREFIX}db-1", image_id=image.id, flavor_id=flavor.id, networks="none")
+        web2 = conn.compute.create_server(name=f"{PREFIX}web-2", image_id=image.id, flavor_id=other.id, networks="auto")
+        db = conn.compute.create_server(name=f"{PREFIX}db-1", image_id=image.id, flavor_id=flavor.id, networks="auto")
         web = conn.compute.wait_for_server(web, status="ACTIVE", interval=0.2, wait=120)
+        web2 = conn.compute.wait_for_server(web2, status="ACTIVE", interval=0.2, wait=120)
         db = conn.compute.wait_for_server(db, status="ACTIVE", interval=0.2, wait=120)
         conn.compute.stop_server(db)
         conn.compute.wait_for_server(db, status="SHUTOFF", interval=0.2, wait=120)
@@ -86,12 +89,12 @@ def tour_cloud(cloud: TestCloud) -> Iterator[TourCloud]:
                 hypervisor_id=hypervisor_id,
             )
         finally:
-            for s in (web, db):
+            for s in (web, web2, db):
                 try:
                     conn.compute.delete_server(s, ignore_missing=True)
                 except openstack.exceptions.SDKException:
                     pass
-            for s in (web, db):
+            for s in (web, web2, db):
                 try:
                     conn.compute.wait_for_delete(s, interval=0.2, wait=60)
                 except openstack.exceptions.SDKException:
@@ -109,16 +112,21 @@ def tour_cloud(cloud: TestCloud) -> Iterator[TourCloud]:
 
 @pytest.fixture
 def tour(tour_cloud: TourCloud, stratus: TestCloud, worker, transactional_db) -> TourCloud:  # noqa: ANN001
-    """The tour's cloud, plus one finished operation (a soft reboot made through the dashboard, run by the worker)
-    so that the Activity pages have a row and a detail to show."""
+    """The tour's cloud, plus finished operations (a soft reboot, and a start and a stop of the stopped server, made
+    through the dashboard and run by the worker) so that the Activity pages have rows and a detail to show."""
     from apps.operations.models import FINAL_STATES, Operation
 
     client = sign_in_client(Client(), stratus.member)
-    response = client.post(f"/instances/{tour_cloud.server_id}/reboot_soft/", {"next": "/activity/"})
-    assert response.status_code == 302, response.content.decode()[:500]
-    op = _wait(lambda: Operation.objects.filter(target_id=tour_cloud.server_id).first(), "the operation row")
-    _wait(lambda: Operation.objects.get(id=op.id).state in FINAL_STATES, "the reboot to finish")
-    tour_cloud.op_id = str(op.id)
+    for server_id, action in (
+        (tour_cloud.server_id, "reboot_soft"),
+        (tour_cloud.stopped_id, "start"),
+        (tour_cloud.stopped_id, "stop"),
+    ):
+        response = client.post(f"/instances/{server_id}/{action}/", {"next": "/activity/"})
+        assert response.status_code == 302, response.content.decode()[:500]
+        op = _wait(lambda: Operation.objects.order_by("-created_at").first(), "the operation row")
+        _wait(lambda: Operation.objects.get(id=op.id).state in FINAL_STATES, f"the {action} to finish")  # noqa: B023
+    tour_cloud.op_id = str(Operation.objects.get(kind="server.reboot").id)
     return tour_cloud
 
 
@@ -131,7 +139,7 @@ def member_pages(t: TourCloud) -> list[str]:
         f"/instances/{s}/",
         f"/instances/{s}/?tab=log",
         f"/instances/{s}/?tab=actions",
-        f"/instances/{t.stopped_id}/",
+        f"/instances/{t.stopped_id}/?tab=overview",
         "/instances/launch/",
         f"/instances/{s}/rename/",
         f"/instances/{s}/resize/",
