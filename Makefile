@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 3
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run demo test test-cloud lint format bench messages clean lock audit
+.PHONY: setup run demo test test-cloud lint format bench messages screenshots clean lock audit
 
 # Installed from the lock: every package (transitive ones too) pinned and checked against its hash.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -77,6 +77,17 @@ format: $(VENV)/.installed
 
 bench: setup
 	STRATUS_DEV_KEYS=true $(BIN)/python -m bench $(BENCH_ARGS)
+
+# Every page (signed out, member, admin, with data) in the light and dark themes, in Vietnamese, and on a phone
+# (390 px, English and Vietnamese), as PNGs under .state/screenshots/ (not tracked): the accessibility and phone
+# layout browser tests take them as they walk the pages (tests/browser/tour.py). docs/screenshot.png is
+# light/member-instances.png.
+SCREENSHOTS ?= $(STATE)/screenshots
+screenshots: setup
+	rm -rf $(SCREENSHOTS)
+	STRATUS_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/pytest -n 2 --dist loadgroup \
+		tests/browser/test_accessibility.py tests/browser/test_phone_layout.py -k "not navigation"
+	@echo "Screenshots: $(SCREENSHOTS)/{light,dark,vi,phone,phone-vi}/"
 
 # Refresh the translation catalogues (English source, Vietnamese) and compile them.
 # From the root (the project catalogue, locale/, holds the strings of apps without their own), then each app's
