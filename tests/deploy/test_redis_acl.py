@@ -92,7 +92,7 @@ def test_the_documented_acl_carries_celery(acl_redis, stratus, tmp_path, setting
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
     worker = Worker(stratus, tmp_path, name="acl").start()
     try:
-        producer = Celery("acl-probe", broker=url)
+        producer = Celery("acl-probe", broker=url, set_as_current=False)  # not the app the suite's tasks use
         producer.send_task("operations.reap", queue=queue)
         deadline = time.monotonic() + 30
         while "operations.reap" not in worker.log_path.read_text() or "succeeded" not in worker.log_path.read_text():
