@@ -131,11 +131,22 @@ def readyz(request: HttpRequest) -> HttpResponse:
     )
 
 
-PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+def _metrics(request: HttpRequest) -> HttpResponse:
+    from dashboard.metrics import metrics
+
+    return metrics(request)
+
+
+PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {
+    "/healthz": healthz,
+    "/readyz": readyz,
+    "/metrics": _metrics,
+}
 
 
 class HealthMiddleware:
-    """Answers `/healthz` and `/readyz` itself; every other request goes on down the stack."""
+    """Answers `/healthz`, `/readyz` and `/metrics` (dashboard/metrics.py: a scraper, like a probe, has no cookie
+    and may use plain HTTP) itself; every other request goes on down the stack."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -170,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     environ.setdefault("PYTHONUNBUFFERED", "1")
     state = Path(environ.get("STRATUS_STATE_DIR") or ROOT / ".state").resolve()
     environ["STRATUS_STATE_DIR"] = str(state)
+    if not environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics adds up the series of every process here (gunicorn's workers, the Celery worker): their files,
+        # in a folder emptied at each start (dashboard/metrics.py).
+        metrics_dir = state / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     supervisor = Supervisor(environ, args.stop_timeout)
     supervisor.width = max(len(n) for n in [*names, "migrate", "collectstatic"])

@@ -8,6 +8,7 @@ an embedded Redis there, devcloud on 127.0.0.1:5000.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import tempfile
@@ -102,7 +103,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "dashboard.middleware.RequestIdMiddleware",
-    "dashboard.health.HealthMiddleware",  # /healthz, /readyz: before sessions, sign-in and the HTTPS redirect
+    "dashboard.health.HealthMiddleware",  # /healthz, /readyz, /metrics: before sessions, sign-in, HTTPS redirect
+    "dashboard.metrics.MetricsMiddleware",  # every other request's time, by view
     "dashboard.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -249,6 +251,14 @@ if STRATUS_CLOUD:
 STRATUS_CLOUD_TIMEOUT = env_float("STRATUS_CLOUD_TIMEOUT", 10.0)
 # Seconds /readyz waits for the database, Redis and Keystone (each asked at once) before it names them not ready.
 STRATUS_READY_TIMEOUT = env_float("STRATUS_READY_TIMEOUT", 2.0)
+# /metrics (Prometheus): readable with this bearer token, or from these networks (CIDRs); neither set, it is off.
+STRATUS_METRICS_TOKEN = env("STRATUS_METRICS_TOKEN")
+STRATUS_METRICS_ALLOWED_NETWORKS = env_list("STRATUS_METRICS_ALLOWED_NETWORKS", [])
+for _network in STRATUS_METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"STRATUS_METRICS_ALLOWED_NETWORKS: {_network!r} is not a network (CIDR)") from None
 # Service credentials (a clouds.yaml cloud name) for admin-only lookups such as console auth tokens.
 STRATUS_SERVICE_CLOUD = env("STRATUS_SERVICE_CLOUD")
 

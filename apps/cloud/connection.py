@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +19,11 @@ from typing import Any
 import openstack.connection
 from django.conf import settings
 from keystoneauth1 import access
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity.access import AccessInfoPlugin
+
+from dashboard import metrics
 
 # Shared by every session of this process: one GET of each service's version document per process.
 _DISCOVERY_CACHE: dict[str, Any] = {}
@@ -102,8 +106,25 @@ class Credentials:
         )
 
 
+class MeteredSession(ks_session.Session):
+    """A keystoneauth session that times every call and counts the failed ones (dashboard/metrics.py)."""
+
+    def request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        service, start = metrics.service_of(url, kwargs), time.perf_counter()
+        try:
+            response = super().request(url, method, *args, **kwargs)
+        except ks_exceptions.HttpError as error:  # an answer with an error status (raise_exc)
+            metrics.record_cloud_call(service, method, time.perf_counter() - start, error.http_status, None)
+            raise
+        except Exception as error:  # no answer: refused, timed out, TLS...
+            metrics.record_cloud_call(service, method, time.perf_counter() - start, None, type(error).__name__)
+            raise
+        metrics.record_cloud_call(service, method, time.perf_counter() - start, response.status_code, None)
+        return response
+
+
 def keystone_session(*, auth: Any = None, timeout: float | None = None) -> ks_session.Session:
-    sess = ks_session.Session(
+    sess = MeteredSession(
         auth=auth,
         timeout=timeout if timeout is not None else settings.STRATUS_CLOUD_TIMEOUT,
         verify=settings.OS_CACERT or _ca_bundle() or True,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard import embedded_redis
 from tests.cloudharness import ROOT, free_port, start_devcloud
@@ -137,6 +138,7 @@ def test_readme_real_cloud_block_runs_as_written(tmp_path: Path, stand_in_cloud:
         "LANG": "C.UTF-8",
         "WEB_PORT": str(web_port),
         "STRATUS_CONSOLE_PROXY_PORT": str(console_port),
+        "STRATUS_METRICS_TOKEN": "readme-metrics",  # to read /metrics below
     }
     script = tmp_path / "readme.sh"
     script.write_text(block)
@@ -176,6 +178,18 @@ def test_readme_real_cloud_block_runs_as_written(tmp_path: Path, stand_in_cloud:
         assert requests.get(base + "/healthz", timeout=30).json() == {"status": "ok"}
         ready = requests.get(base + "/readyz", timeout=30)
         assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
+        # /metrics adds up both gunicorn workers' series (make run's PROMETHEUS_MULTIPROC_DIR, in the state folder).
+        scraped = requests.get(base + "/metrics", headers={"Authorization": "Bearer readme-metrics"}, timeout=30)
+        assert scraped.status_code == 200, scraped.text[:500]
+        samples = [s for f in text_string_to_metric_families(scraped.text) for s in f.samples]
+        assert any(
+            s.name == "stratus_http_request_duration_seconds_count" and s.labels["view"] == "overview:index"
+            for s in samples
+        ), scraped.text[:3000]
+        assert any(
+            s.name == "stratus_cloud_request_duration_seconds_count" and s.labels["service"] == "identity"
+            for s in samples
+        ), scraped.text[:3000]
         css = person.get(stylesheet.group(1))
         assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css") and css.content
         state = home / ".local" / "state" / "stratus"

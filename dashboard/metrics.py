@@ -1,0 +1,155 @@
+"""Prometheus metrics at `GET /metrics` (prometheus-client's text format).
+
+Series:
+- `stratus_http_request_duration_seconds{view, method, status}` (histogram): each request's time in the web
+  process, by Django view name (`instances:list`; `unresolved` when no URL matched).
+- `stratus_cloud_request_duration_seconds{service, method, status}` (histogram): each call to the cloud's APIs
+  through apps.cloud's sessions (pages, sign-in, the worker's operations), by catalog service type (`compute`,
+  `image`, `identity`…) and HTTP status (`error` when no answer came).
+- `stratus_cloud_request_errors_total{service, error}` (counter): calls that failed: no answer (the exception's
+  class, e.g. `ConnectFailure`, `ConnectTimeout`) or a server error (`HTTP 503`).
+- `stratus_operations{kind, state}` (gauge): operations in the database by kind and state, counted when scraped
+  (the same on every web process).
+
+Who may read them: a request bearing `Authorization: Bearer <STRATUS_METRICS_TOKEN>`, or one from an address in
+`STRATUS_METRICS_ALLOWED_NETWORKS` (the client address as sign-in throttling reads it, behind
+`STRATUS_TRUSTED_PROXIES`). With neither set, /metrics does not exist (404).
+
+Several processes (gunicorn's workers, a Celery worker on the same host): set `PROMETHEUS_MULTIPROC_DIR` to an
+empty folder they share (`make run` uses `$STRATUS_STATE_DIR/metrics`, emptied at start); /metrics then adds up
+every process' series. Unset, each process reports its own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
+
+REQUEST_SECONDS = Histogram(
+    "stratus_http_request_duration_seconds",
+    "Time to answer a request in the web process, by Django view.",
+    ["view", "method", "status"],
+)
+CLOUD_SECONDS = Histogram(
+    "stratus_cloud_request_duration_seconds",
+    "Time of one call to the cloud's APIs, by service type.",
+    ["service", "method", "status"],
+)
+CLOUD_ERRORS = Counter(
+    "stratus_cloud_request_errors_total",
+    "Calls to the cloud that got no answer or a server error, by service type.",
+    ["service", "error"],
+)
+
+
+class OperationsCollector:
+    """`stratus_operations{kind, state}` from the database, at scrape time."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from django.db.models import Count
+
+        from apps.operations.models import Operation
+
+        family = GaugeMetricFamily(
+            "stratus_operations", "Operations in the database, by kind and state.", labels=["kind", "state"]
+        )
+        rows = Operation.objects.values_list("kind", "state").annotate(n=Count("id")).order_by("kind", "state")
+        for kind, state, count in rows:
+            family.add_metric([kind, state], count)
+        yield family
+
+
+_operations = OperationsCollector()
+_registered = False
+
+
+def registry() -> CollectorRegistry:
+    """Every process' series with PROMETHEUS_MULTIPROC_DIR; this process' (and its own runtime's) otherwise."""
+    global _registered
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged)
+        merged.register(_operations)
+        return merged
+    if not _registered:
+        REGISTRY.register(_operations)
+        _registered = True
+    return REGISTRY
+
+
+def record_cloud_call(service: str, method: str, seconds: float, status: int | None, error: str | None) -> None:
+    CLOUD_SECONDS.labels(service, method, str(status) if status is not None else "error").observe(seconds)
+    if error is not None:
+        CLOUD_ERRORS.labels(service, error).inc()
+    elif status is not None and status >= 500:
+        CLOUD_ERRORS.labels(service, f"HTTP {status}").inc()
+
+
+def _allowed(request: HttpRequest) -> HttpResponse | None:
+    """None when the request may read the metrics; else the answer that says no."""
+    token = settings.STRATUS_METRICS_TOKEN
+    networks = settings.STRATUS_METRICS_ALLOWED_NETWORKS
+    if not token and not networks:
+        return HttpResponse("Not found\n", status=404, content_type="text/plain")
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
+        return None
+    if networks:
+        from apps.accounts.throttle import client_address
+
+        try:
+            address = ipaddress.ip_address(client_address(request))
+        except ValueError:
+            address = None
+        if address is not None and any(address in ipaddress.ip_network(n, strict=False) for n in networks):
+            return None
+    if token:
+        response = HttpResponse("A bearer token is needed\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="stratus-metrics"'
+        return response
+    return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    refused = _allowed(request)
+    if refused is not None:
+        return refused
+    return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_PLAIN_0_0_4)  # every Prometheus reads it
+
+
+class MetricsMiddleware:
+    """Times every request that reaches the views (the probes and /metrics are answered above it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = (match.view_name or "unnamed") if match is not None else "unresolved"
+        REQUEST_SECONDS.labels(view, request.method or "", str(response.status_code)).observe(
+            time.perf_counter() - start
+        )
+        return response
+
+
+def service_of(url: str, kwargs: dict[str, Any]) -> str:
+    """The catalog service type a call is for; without one (sign-in, token checks, version discovery): `identity`
+    when the URL is under Keystone's, else `other`."""
+    service = (kwargs.get("endpoint_filter") or {}).get("service_type")
+    if service:
+        return str(service)
+    keystone = settings.OS_AUTH_URL.rstrip("/").removesuffix("/v3")
+    return "identity" if url.startswith(keystone) else "other"

@@ -1,0 +1,103 @@
+"""`/metrics` (dashboard/metrics.py): who may read it, and the series it lists after a page view, an operation run by a
+real Celery worker, and a failing cloud service."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+
+from apps.operations.models import Operation, State
+from tests.operations.conftest import make_server, wait_op
+
+TOKEN = "metrics-test-token"
+
+
+def scrape(client: Client | None = None) -> dict[tuple[str, frozenset], float]:
+    response = (client or Client()).get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert response["Cache-Control"] == "no-store"
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def value(series: dict[tuple[str, frozenset], float], name: str, **labels: str) -> float:
+    """The sum of the samples named `name` whose labels include `labels` (0 when there is none)."""
+    wanted = set(labels.items())
+    return sum(v for (n, lbls), v in series.items() if n == name and wanted <= lbls)
+
+
+def test_metrics_are_off_until_a_token_or_a_network_is_set(stratus, db, settings):
+    settings.STRATUS_METRICS_TOKEN = ""
+    settings.STRATUS_METRICS_ALLOWED_NETWORKS = []
+    assert Client().get("/metrics").status_code == 404
+
+
+def test_metrics_need_the_token_or_an_allowed_address(stratus, db, settings):
+    settings.STRATUS_METRICS_TOKEN = TOKEN
+    settings.STRATUS_METRICS_ALLOWED_NETWORKS = []
+    refused = Client().get("/metrics")
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Bearer")
+    assert b"stratus_" not in refused.content
+    assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert Client().get("/metrics", HTTP_AUTHORIZATION=f"Basic {TOKEN}").status_code == 401
+    assert scrape()  # the right token
+    # A scraper's network, without the token; other addresses are still refused.
+    settings.STRATUS_METRICS_ALLOWED_NETWORKS = ["192.0.2.0/24"]
+    assert Client(REMOTE_ADDR="192.0.2.9").get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="203.0.113.7").get("/metrics").status_code == 401
+    settings.STRATUS_METRICS_TOKEN = ""
+    assert Client(REMOTE_ADDR="203.0.113.7").get("/metrics").status_code == 403
+    assert Client(REMOTE_ADDR="192.0.2.9").get("/metrics").status_code == 200
+
+
+@pytest.mark.worker
+def test_metrics_after_a_page_view_and_an_operation(worker, member_client, sdk, boot, settings):  # noqa: ANN001
+    settings.STRATUS_METRICS_TOKEN = TOKEN
+    server = make_server(sdk, boot, "ops-metrics-1")
+    before = scrape()
+
+    assert member_client.get("/instances/").status_code == 200
+    response = member_client.post(f"/instances/{server.id}/stop/")
+    assert response.status_code in (200, 302), response.content[:2000]
+    op = Operation.objects.get(kind="server.stop", target_id=server.id)
+    assert wait_op(op.id).state == State.SUCCEEDED, worker.log()[-3000:]
+
+    after = scrape()
+    # Request latency per view: the list page, and the stop.
+    name = "stratus_http_request_duration_seconds_count"
+    assert value(after, name, view="instances:list", method="GET", status="200") >= (
+        value(before, name, view="instances:list", method="GET", status="200") + 1
+    )
+    assert (
+        value(after, name, view="instances:action", method="POST")
+        >= value(before, name, view="instances:action", method="POST") + 1
+    )
+    assert value(after, "stratus_http_request_duration_seconds_bucket", view="instances:list", le="+Inf") >= 1
+    # Cloud call latency per service: the list page asked Nova (compute) in this process.
+    name = "stratus_cloud_request_duration_seconds_count"
+    assert value(after, name, service="compute", method="GET") > value(before, name, service="compute", method="GET")
+    assert value(after, "stratus_cloud_request_duration_seconds_sum", service="compute") > 0
+    # Operations by kind and state, from the database the worker wrote.
+    assert value(after, "stratus_operations", kind="server.stop", state="succeeded") >= 1
+    assert value(after, "stratus_operations", kind="server.stop", state="succeeded") == (
+        Operation.objects.filter(kind="server.stop", state=State.SUCCEEDED).count()
+    )
+
+
+def test_metrics_count_a_failing_service(devcloud, member_client, settings, clear_faults):  # noqa: ANN001
+    settings.STRATUS_METRICS_TOKEN = TOKEN
+    before = scrape()
+    devcloud.control("faults", {"service": "compute", "method": "GET", "path": "/servers/detail", "status": 503})
+    assert member_client.get("/instances/").status_code == 503  # the page says Nova failed
+    after = scrape()
+    name = "stratus_cloud_request_errors_total"
+    assert (
+        value(after, name, service="compute", error="HTTP 503")
+        == value(before, name, service="compute", error="HTTP 503") + 1
+    )
+    assert value(after, "stratus_cloud_request_duration_seconds_count", service="compute", status="503") >= 1
