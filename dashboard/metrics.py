@@ -10,6 +10,10 @@ Series:
   class, e.g. `ConnectFailure`, `ConnectTimeout`) or a server error (`HTTP 503`).
 - `stratus_operations{kind, state}` (gauge): operations in the database by kind and state, counted when scraped
   (the same on every web process).
+- `stratus_queue_length{queue}` (gauge): operations queued in the Celery queue (a Redis list) that no worker has
+  taken yet, read when scraped; absent when Redis does not answer.
+
+Recording never fails a request: a metric that cannot be written is logged once and skipped.
 
 Who may read them: a request bearing `Authorization: Bearer <STRATUS_METRICS_TOKEN>`, or one from an address in
 `STRATUS_METRICS_ALLOWED_NETWORKS` (the client address as sign-in throttling reads it, behind
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +40,11 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
+
+log = logging.getLogger(__name__)
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus-client writes its files there from the first value on, and fails every write when it is missing.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 REQUEST_SECONDS = Histogram(
     "stratus_http_request_duration_seconds",
@@ -70,7 +80,29 @@ class OperationsCollector:
         yield family
 
 
-_operations = OperationsCollector()
+class QueueCollector:
+    """`stratus_queue_length{queue}`: LLEN of the Celery queue in Redis, at scrape time."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        import redis
+
+        queue = settings.CELERY_TASK_DEFAULT_QUEUE
+        family = GaugeMetricFamily(
+            "stratus_queue_length", "Operations waiting in the Celery queue for a worker.", labels=["queue"]
+        )
+        try:
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+            try:
+                family.add_metric([queue], client.llen(queue))
+            finally:
+                client.close()
+        except redis.RedisError as error:
+            log.warning("metrics: the queue length is unknown: %s", error)
+            return
+        yield family
+
+
+_collectors = [OperationsCollector(), QueueCollector()]
 _registered = False
 
 
@@ -80,20 +112,39 @@ def registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         merged = CollectorRegistry()
         MultiProcessCollector(merged)
-        merged.register(_operations)
+        for collector in _collectors:
+            merged.register(collector)
         return merged
     if not _registered:
-        REGISTRY.register(_operations)
+        for collector in _collectors:
+            REGISTRY.register(collector)
         _registered = True
     return REGISTRY
 
 
+_failed_once = False
+
+
+def _safely(record: Callable[[], None]) -> None:
+    """Run `record`; a failure (a multiprocess folder gone, a full disk) is logged once, never raised."""
+    global _failed_once
+    try:
+        record()
+    except Exception:
+        if not _failed_once:
+            _failed_once = True
+            log.exception("metrics: a value could not be recorded (further failures are not logged)")
+
+
 def record_cloud_call(service: str, method: str, seconds: float, status: int | None, error: str | None) -> None:
-    CLOUD_SECONDS.labels(service, method, str(status) if status is not None else "error").observe(seconds)
-    if error is not None:
-        CLOUD_ERRORS.labels(service, error).inc()
-    elif status is not None and status >= 500:
-        CLOUD_ERRORS.labels(service, f"HTTP {status}").inc()
+    def record() -> None:
+        CLOUD_SECONDS.labels(service, method, str(status) if status is not None else "error").observe(seconds)
+        if error is not None:
+            CLOUD_ERRORS.labels(service, error).inc()
+        elif status is not None and status >= 500:
+            CLOUD_ERRORS.labels(service, f"HTTP {status}").inc()
+
+    _safely(record)
 
 
 def _allowed(request: HttpRequest) -> HttpResponse | None:
@@ -139,9 +190,8 @@ class MetricsMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         view = (match.view_name or "unnamed") if match is not None else "unresolved"
-        REQUEST_SECONDS.labels(view, request.method or "", str(response.status_code)).observe(
-            time.perf_counter() - start
-        )
+        seconds = time.perf_counter() - start
+        _safely(lambda: REQUEST_SECONDS.labels(view, request.method or "", str(response.status_code)).observe(seconds))
         return response
 
 

@@ -8,6 +8,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.operations.models import Operation, State
+from tests.cloudharness import free_port
 from tests.operations.conftest import make_server, wait_op
 
 TOKEN = "metrics-test-token"
@@ -101,3 +102,24 @@ def test_metrics_count_a_failing_service(devcloud, member_client, settings, clea
         == value(before, name, service="compute", error="HTTP 503") + 1
     )
     assert value(after, "stratus_cloud_request_duration_seconds_count", service="compute", status="503") >= 1
+
+
+def test_metrics_show_the_queue_length(stratus, db, settings):
+    """What waits in the Celery queue (a Redis list) for a worker: a queue of this test's own, filled by hand."""
+    import uuid
+
+    import redis
+
+    settings.STRATUS_METRICS_TOKEN = TOKEN
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue = f"metrics-test-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        assert value(scrape(), "stratus_queue_length", queue=queue) == 0
+        client.rpush(queue, "a", "b", "c")
+        assert value(scrape(), "stratus_queue_length", queue=queue) == 3
+    finally:
+        client.delete(queue)
+        client.close()
+    # Redis gone: the scrape still answers, without the series.
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    assert ("stratus_queue_length", frozenset({("queue", queue)})) not in scrape()
