@@ -18,6 +18,7 @@ from devcloud.compute import (  # noqa: F401 - importing registers the routes
     keypairs,
     limits,
     microversions,
+    networking,
     seeding,
     servergroups,
     servers,

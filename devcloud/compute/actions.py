@@ -10,7 +10,7 @@ import secrets
 import string
 from typing import Any
 
-from devcloud.compute import flavors, limits, scheduler, servers, transitions
+from devcloud.compute import flavors, limits, networking, scheduler, servers, transitions
 from devcloud.compute.common import (
     bad,
     check_int,
@@ -580,4 +580,6 @@ _HANDLERS: dict[str, Any] = {
     "os-getVNCConsole": _legacy_console("os-getVNCConsole"),
     "os-getSPICEConsole": _legacy_console("os-getSPICEConsole"),
     "os-getSerialConsole": _legacy_console("os-getSerialConsole"),
+    "addSecurityGroup": networking.add_security_group,
+    "removeSecurityGroup": networking.remove_security_group,
 }

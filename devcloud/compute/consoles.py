@@ -54,7 +54,9 @@ def console_lines(s: dict[str, Any]) -> list[str]:
             image_name = s["image_id"]
     fl = s["flavor"]
     ip = "-"
-    for net in s.get("addresses", {}).values():
+    from devcloud.compute import networking
+
+    for net in networking.addresses(s, networking.PortIndex()).values():
         for a in net:
             ip = a["addr"]
     host = s["hostname"]

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from devcloud.compute import flavors, hosts, limits, scheduler, transitions
+from devcloud.compute import flavors, hosts, limits, networking, scheduler, transitions
 from devcloud.compute.common import (
     API,
     UUID_RE,
@@ -37,7 +37,6 @@ from devcloud.compute.microversions import mv
 from devcloud.state import now_iso, store
 from devcloud.web import HttpError, Request, Response, empty_response, json_response, router
 
-PRIVATE_NET_ID = "8a9a41f2-8c1f-4d47-9a6f-1a0d6c2b1e01"
 PRIVATE_NET_NAME = "private"
 
 # power states
@@ -149,6 +148,16 @@ class _ViewCtx:
         self.image_book = base + "/compute/images/"
         self.host_ids: dict[tuple[str, str | None], str] = {}
         self.image_props: dict[str, dict[str, Any]] = {}
+        self._ports: Any = None
+
+    @property
+    def ports(self) -> Any:
+        """Every server's ports and floating IPs (devcloud.network), read once per request."""
+        if self._ports is None:
+            from devcloud.compute import networking
+
+            self._ports = networking.PortIndex()
+        return self._ports
 
     def host_id(self, project_id: str, host: str | None) -> str:
         key = (project_id, host)
@@ -220,7 +229,7 @@ def view(vc: _ViewCtx, s: dict[str, Any]) -> dict[str, Any]:
         "flavor": fl,
         "created": s["created"],
         "updated": s["updated"],
-        "addresses": s["addresses"],
+        "addresses": networking.addresses(s, vc.ports),
         "accessIPv4": s.get("access_ipv4", ""),
         "accessIPv6": s.get("access_ipv6", ""),
         "links": [
@@ -248,8 +257,9 @@ def view(vc: _ViewCtx, s: dict[str, Any]) -> dict[str, Any]:
     }
     if status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"):
         out["progress"] = s.get("progress", 0)
-    if s.get("networks") != "none":
-        out["security_groups"] = [{"name": "default"}]
+    groups = networking.security_group_names(s, vc.ports)
+    if groups is not None:
+        out["security_groups"] = groups
     if s.get("fault") and status in ("ERROR", "DELETED"):
         fault = dict(s["fault"])
         if not vc.admin and fault.get("code") == 500:
@@ -470,7 +480,12 @@ def _filters(req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ip = req.arg("ip")
     if ip:
         rx_ip = re.compile(re.escape(ip) if not any(c in ip for c in "^$*+?[]()|\\") else ip)
-        items = [s for s in items if any(rx_ip.search(a["addr"]) for net in s["addresses"].values() for a in net)]
+        index = networking.PortIndex()
+        items = [
+            s
+            for s in items
+            if any(rx_ip.search(a["addr"]) for net in networking.addresses(s, index).values() for a in net)
+        ]
     if changes_since:
         since = parse_time(changes_since, "changes-since").strftime("%Y-%m-%dT%H:%M:%SZ")
         items = [s for s in items if s["updated"] >= since]
@@ -849,6 +864,7 @@ def _parse_bdms(req: Request, raw: Any) -> list[dict[str, Any]]:
 
 
 def _parse_networks(v: int, raw: Any, body: dict[str, Any]) -> Any:
+    """The request's shape only ("auto", "none" or [{"uuid"|"port", "fixed_ip"}]); Neutron checks come later."""
     if raw is None:
         if v >= 37:
             raise invalid("server", body, "'networks' is a required property")
@@ -865,16 +881,15 @@ def _parse_networks(v: int, raw: Any, body: dict[str, Any]) -> Any:
             raise invalid("networks", net, f"{net!r} is not of type 'object'")
         check_unexpected(net, "networks", {"uuid", "port", "fixed_ip", "tag"})
         if net.get("port"):
-            raise bad(f"Port {net['port']} could not be found.")
+            nets.append({"port": str(net["port"])})
+            continue
         uid = net.get("uuid")
         if uid is None:
             raise bad("Bad networks format: network uuid is not in proper format (None)")
         if v >= 37 and not UUID_RE.match(str(uid)):
             raise invalid("uuid", uid, f"{uid!r} is not a 'uuid'")
-        if uid != PRIVATE_NET_ID:
-            raise bad(f"Network {uid} could not be found.")
-        nets.append({"uuid": uid, "fixed_ip": net.get("fixed_ip")})
-    return nets if nets else "none"
+        nets.append({"uuid": str(uid), "fixed_ip": net.get("fixed_ip")})
+    return nets if nets else ("auto" if v < 37 else "none")
 
 
 def _allocate_ip() -> tuple[str, str]:
@@ -1051,15 +1066,8 @@ def create_server(req: Request) -> Response:
     if not isinstance(hints, dict):
         raise invalid("OS-SCH-HNT:scheduler_hints", hints, f"{hints!r} is not of type 'object'")
     security_groups = body.get("security_groups")
-    if security_groups is not None:
-        if not isinstance(security_groups, list):
-            raise invalid("security_groups", security_groups, f"{security_groups!r} is not of type 'array'")
-        for sg in security_groups:
-            if not isinstance(sg, dict) or sg.get("name") not in ("default", None):
-                raise bad(
-                    f"Security group {sg.get('name') if isinstance(sg, dict) else sg} not found for project "
-                    f"{caller['project_id']}."
-                )
+    if security_groups is not None and not isinstance(security_groups, list):
+        raise invalid("security_groups", security_groups, f"{security_groups!r} is not of type 'array'")
 
     from devcloud import volume as volume_mod
 
@@ -1130,6 +1138,8 @@ def create_server(req: Request) -> Response:
         if (new_volumes or attach) and max_count > 1 and attach:
             raise bad("Cannot attach one or more volumes to multiple instances")
 
+        nic_requests = networking.resolve_requests(caller["project_id"], admin, networks, max_count)
+        sg_ids = networking.resolve_security_groups(caller["project_id"], security_groups)
         count = limits.check_quota(caller["project_id"], max_count, flavor["vcpus"], flavor["ram"], min_count)
         from devcloud.compute import servergroups
 
@@ -1188,6 +1198,9 @@ def create_server(req: Request) -> Response:
                 hostname=body.get("hostname"),
             )
             s["requested_host"] = requested_host
+            s["nic_requests"] = nic_requests
+            s["security_group_ids"] = sg_ids
+            s["nics"] = []
             table()[s["id"]] = s
             if group is not None:
                 group["members"].append(s["id"])
@@ -1204,8 +1217,9 @@ def create_server(req: Request) -> Response:
             "links": brief(vc, first)["links"],
             "OS-DCF:diskConfig": "MANUAL",
         }
-        if networks != "none":
-            out["security_groups"] = [{"name": "default"}]
+        if nic_requests != "none":
+            groups = [networking.network.get_security_group(i) for i in sg_ids]
+            out["security_groups"] = [{"name": g["name"]} for g in groups if g is not None]
         out["adminPass"] = body.get("adminPass") or "".join(
             secrets.choice(string.ascii_letters + string.digits) for _ in range(12)
         )
@@ -1255,7 +1269,14 @@ def _step_schedule(s: dict[str, Any]) -> None:
     s["node"] = hv["hypervisor_hostname"]
     s["az"] = hv["availability_zone"]
     s["task_state"] = "spawning" if not s["bdms"] else "block_device_mapping"
-    s["addresses"] = addresses_for(s["networks"])
+    try:
+        networking.allocate(s)
+    except HttpError as exc:  # Neutron refused a port (no free IP, over quota...): the build fails as in Nova
+        scheduler.release(s["id"])
+        message = f"Build of instance {s['id']} aborted: {exc.message}"
+        set_error(s, message, 500, message)
+        finish_action(s, "Error", message, message)
+        return
     start_event(s, "compute__do_build_and_run_instance")
     touch(s)
     transitions.set_pending(s, "spawn", transitions.seconds(0.75))
@@ -1396,6 +1417,7 @@ def _step_delete(s: dict[str, Any]) -> None:
 
     console_stopped(s)
     scheduler.release(s["id"])
+    networking.release(s)
     from devcloud.compute import servergroups
 
     servergroups.remove_member(s["id"])
