@@ -123,3 +123,27 @@ def test_metrics_show_the_queue_length(stratus, db, settings):
     # Redis gone: the scrape still answers, without the series.
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     assert ("stratus_queue_length", frozenset({("queue", queue)})) not in scrape()
+
+
+def test_the_grafana_dashboard_reads_only_series_stratus_exposes(devcloud, member_client, settings, clear_faults):  # noqa: ANN001
+    """deploy/grafana/stratus.json: every series its queries name is in a real scrape (after a page view and a failing
+    Nova call, so that the error counter exists)."""
+    import json
+    import re
+
+    from tests.cloudharness import ROOT
+
+    settings.STRATUS_METRICS_TOKEN = TOKEN
+    assert member_client.get("/instances/").status_code == 200
+    devcloud.control("faults", {"service": "compute", "method": "GET", "path": "/servers/detail", "status": 503})
+    assert member_client.get("/instances/").status_code == 503
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    exposed = set()
+    for family in text_string_to_metric_families(response.content.decode()):
+        exposed.add(family.name)
+        exposed.update(sample.name for sample in family.samples)
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "stratus.json").read_text())
+    queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    named = {name for query in queries for name in re.findall(r"\bstratus_[a-z_]+", query)}
+    assert len(named) >= 5
+    assert named <= exposed, f"not exposed: {sorted(named - exposed)}"
