@@ -9,23 +9,11 @@ the CSP itself stays on, so the check sees the pages as a person's browser does.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.browser.tour import screenshot_dir, slug, visit_all
+from tests.browser.tour import AXE, RUN_AXE, screenshot_dir, slug, visit_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
-
-AXE = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
-
-RUN_AXE = """async () => {
-  const result = await axe.run(document, { resultTypes: ['violations'] });
-  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' ')),
-  }));
-}"""
 
 
 @pytest.mark.parametrize(("theme", "lang"), [("light", "en"), ("dark", "en"), ("light", "vi")])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.tour import screenshot_dir, slug, visit_all
+from tests.browser.tour import AXE, RUN_AXE, screenshot_dir, slug, visit_all
 from tests.conftest import sign_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -70,6 +70,7 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(browser, live_server
 
 def test_the_navigation_opens_from_the_menu_button_on_a_phone(browser, live_server, stratus):
     context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True, has_touch=True)
+    context.add_init_script(path=str(AXE))  # see test_accessibility.py
     page = context.new_page()
     page.set_default_timeout(15000)
     try:
@@ -84,6 +85,7 @@ def test_the_navigation_opens_from_the_menu_button_on_a_phone(browser, live_serv
         expect(menu).to_have_attribute("aria-expanded", "true")
         expect(nav.get_by_role("link", name="Instances")).to_be_visible()
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+        assert page.evaluate(RUN_AXE) == [], "no serious accessibility violation with the menu open"
         nav.get_by_role("link", name="Key pairs").click()
         expect(page.get_by_role("heading", name="Key pairs", level=1)).to_be_visible()
         expect(nav.get_by_role("link", name="Instances")).to_be_hidden()

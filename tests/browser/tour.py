@@ -24,6 +24,17 @@ from tests.conftest import sign_in_client, sign_in_page
 
 PREFIX = "tour-"
 
+# axe-core, for the tests only (see tests/browser/assets/axe-core/README.md and test_accessibility.py).
+AXE = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
+
+RUN_AXE = """async () => {
+  const result = await axe.run(document, { resultTypes: ['violations'] });
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' ')),
+  }));
+}"""
+
 
 @dataclass
 class TourCloud:
