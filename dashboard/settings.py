@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "apps.snapshots",
     "apps.hypervisors",
     "apps.consoles",
+    "apps.networks",
 ]
 
 MIDDLEWARE = [

@@ -70,10 +70,11 @@ def cloud_calls(monkeypatch: pytest.MonkeyPatch) -> CloudCalls:
         if log.on:  # a page's calls: the Django test client renders in this thread (and its helper threads)
             endpoint_filter = kwargs.get("endpoint_filter") or {}
             service = endpoint_filter.get("service_type") or "-"
+            shown = url  # only for the log: the request itself goes out as it came (Neutron's endpoint is versioned)
             if service != "-" and urlsplit(url).netloc:  # an absolute URL on the service's endpoint
-                base = self.get_endpoint(kwargs.get("auth"), **endpoint_filter) or ""
-                url = url[len(base.rstrip("/")) :] if url.startswith(base.rstrip("/")) else url
-            target = "/" + url.lstrip("/") if service != "-" else urlsplit(url).path
+                base = kwargs.get("endpoint_override") or self.get_endpoint(kwargs.get("auth"), **endpoint_filter) or ""
+                shown = url[len(base.rstrip("/")) :] if url.startswith(base.rstrip("/")) else url
+            target = "/" + shown.lstrip("/") if service != "-" else urlsplit(shown).path
             params = kwargs.get("params") or {}
             query = urlencode(sorted(params.items()) if isinstance(params, dict) else params, doseq=True)
             with lock:

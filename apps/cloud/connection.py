@@ -215,7 +215,7 @@ def get_json(
     """GET a service's JSON through the authenticated adapter, skipping openstacksdk's resource objects.
 
     For pages that only read a few fields of many records (building an SDK resource costs milliseconds each).
-    `service` is "compute", "image", "placement" or "block_storage"; compute is asked at the highest
+    `service` is "compute", "image", "placement", "block_storage" or "network"; compute is asked at the highest
     microversion both sides speak. Errors leave as typed CloudErrors naming the service.
     """
     from openstack import exceptions as sdk_exceptions

@@ -63,8 +63,9 @@ def launch_command(form: LaunchForm) -> str:
     if v("availability_zone"):
         parts.append(f"--availability-zone {shell_quote(v('availability_zone'))}")
     if form.choices.picks_networks:
-        nets = form.data.getlist("network") if form.is_bound and hasattr(form.data, "getlist") else []
-        parts.extend([f"--nic net-id={shell_quote(n)}" for n in nets] or ["--nic auto"])
+        nets = form.chosen_networks()
+        parts.extend([f"--network {shell_quote(form.network_label(n))}" for n in nets] or ["--network <network>"])
+        parts.extend(f"--security-group {shell_quote(g)}" for g in form.chosen_security_groups())
     else:
         parts.append(f"--nic {v('network') or 'none'}")
     if v("description"):

@@ -95,7 +95,10 @@ class LaunchForm(forms.Form):
     key_name = forms.ChoiceField(label=gettext_lazy("Key pair"), required=False)
     availability_zone = forms.ChoiceField(label=gettext_lazy("Availability zone"), required=False)
     network = forms.MultipleChoiceField(
-        label=gettext_lazy("Network"), widget=forms.CheckboxSelectMultiple, required=False
+        label=gettext_lazy("Networks"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    security_groups = forms.MultipleChoiceField(
+        label=gettext_lazy("Security groups"), widget=forms.CheckboxSelectMultiple, required=False
     )
     description = forms.CharField(label=gettext_lazy("Description"), max_length=255, required=False)
     user_data = forms.CharField(
@@ -125,9 +128,18 @@ class LaunchForm(forms.Form):
         self.fields["key_name"].choices = [("", _("No key pair"))] + [(k, k) for k in choices.keypairs]
         self.fields["availability_zone"].choices = [("", _("Any zone"))] + [(z, z) for z in choices.zones]
         if choices.picks_networks:
-            self.fields["network"].choices = list(choices.networks)
-            self.fields["network"].help_text = _("Choose none to let the cloud decide (auto).")
+            usable = choices.usable_networks
+            self.fields["network"].choices = [(n.id, n.name) for n in usable]
+            # The project's own network when it can use exactly one; otherwise the person chooses (never "none"
+            # or "auto" silently: Nova's auto is ambiguous as soon as two networks are usable).
+            self.fields["network"].initial = [usable[0].id] if len(usable) == 1 else []
+            self.fields["network"].help_text = _("An instance gets one network interface per network chosen.")
+            names = list(dict.fromkeys(g.name for g in choices.security_groups))
+            self.fields["security_groups"].choices = [(n, n) for n in names]
+            self.fields["security_groups"].initial = ["default"] if "default" in names else []
+            self.fields["security_groups"].help_text = _("They apply to every network interface of the instance.")
         else:
+            del self.fields["security_groups"]
             self.fields["network"] = forms.ChoiceField(
                 label=_("Network"),
                 choices=[("none", _("No network")), ("auto", _("Automatic (the cloud decides)"))],
@@ -167,6 +179,38 @@ class LaunchForm(forms.Form):
     def selected_flavor(self) -> selectors.FlavorChoice | None:
         chosen = self.value("flavor_id")
         return next((f for f in self.choices.flavors if f.id == chosen), None)
+
+    def chosen_networks(self) -> list[str]:
+        """The ids of the networks chosen (in the order the form sends them), as typed or as first offered."""
+        if self.is_bound:
+            return self.data.getlist("network") if hasattr(self.data, "getlist") else []
+        initial = self.initial.get("network", self.fields["network"].initial)
+        return list(initial) if isinstance(initial, (list, tuple)) else []
+
+    def chosen_security_groups(self) -> list[str]:
+        if "security_groups" not in self.fields:
+            return []
+        if self.is_bound:
+            return self.data.getlist("security_groups") if hasattr(self.data, "getlist") else []
+        return list(self.fields["security_groups"].initial or [])
+
+    def network_rows(self) -> list[tuple[Any, bool, str]]:
+        """(network, chosen, why it cannot be chosen or "") for the Networks card, usable ones first."""
+        chosen = set(self.chosen_networks())
+        reasons = {
+            "external": _("external: reached through a router, not a network an instance can be put on"),
+            "down": _("administratively down"),
+            "other": _("another project's network"),
+        }
+        return [(n, n.id in chosen and n.usable, reasons.get(n.unusable_reason, "")) for n in self.choices.networks]
+
+    def network_label(self, network_id: str) -> str:
+        """How the CLI names a network: its name when no other network the project sees has it, else its id."""
+        nets = self.choices.networks
+        net = next((n for n in nets if n.id == network_id), None)
+        if net is None or sum(1 for n in nets if n.name == net.name) > 1:
+            return network_id
+        return net.name
 
     def count_value(self) -> int:
         try:
@@ -221,6 +265,12 @@ class LaunchForm(forms.Form):
                 self.add_error("flavor_id", _("This flavor is too small for the image: %(r)s.") % {"r": reason})
         if source in ("volume",) and (data.get("count") or 1) > 1:
             self.add_error("count", _("An existing volume can boot only one instance."))
+        if self.choices.picks_networks and not data.get("network") and "network" not in self.errors:
+            if len(self.choices.usable_networks) > 1:
+                message = _("This project can use several networks: choose the one (or ones) for the instance.")
+            else:
+                message = _("Choose a network for the instance.")
+            self.add_error("network", message)
         return data
 
     def launch_request(self) -> services.LaunchRequest:
@@ -247,12 +297,13 @@ class LaunchForm(forms.Form):
             metadata=data.get("metadata") or {},
             description=data.get("description") or "",
             networks=self.networks_value(),
+            security_groups=list(data.get("security_groups") or []) if self.choices.picks_networks else [],
         )
 
     def networks_value(self) -> Any:
         value = self.cleaned_data.get("network")
         if self.choices.picks_networks:
-            return list(value) if value else "auto"
+            return list(value)  # never empty: clean() asks for a network
         return value or "none"
 
 

@@ -178,6 +178,9 @@ def launch_attrs(ctx: Context, tag: str, tags_supported: bool) -> dict[str, Any]
         ]
     else:
         raise ValueError(f"unknown source_type {source!r}")
+    groups = [str(g) for g in p.get("security_groups") or []]
+    if groups and attrs["networks"] != "none":
+        attrs["security_groups"] = [{"name": g} for g in groups]
     for key in ("key_name", "availability_zone", "description"):
         if p.get(key):
             attrs[key] = p[key]

@@ -18,6 +18,8 @@ from django.core.cache import cache
 
 from apps.cloud.connection import COMPUTE_MICROVERSION_MAX, Credentials, connection_for, get_json
 from apps.cloud.errors import NotFound, Unavailable, cloud_errors
+from apps.networks import selectors as network_selectors
+from apps.networks.selectors import Network, SecurityGroup
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
@@ -604,18 +606,24 @@ class LaunchChoices:
     volumes: list[VolumeChoice]
     keypairs: list[str]
     zones: list[str]
-    networks: list[tuple[str, str]]  # (id, name); empty when the cloud has no network service
+    networks: tuple[Network, ...]  # what the project sees (usable first); empty when the cloud has no Neutron
     has_network_service: bool
     has_volume_service: bool
     quota: Quota
     warnings: list[str] = field(default_factory=list)
+    security_groups: tuple[SecurityGroup, ...] = ()  # the project's (Neutron); empty without Neutron
+
+    @property
+    def usable_networks(self) -> tuple[Network, ...]:
+        """The networks an instance of the project can have a NIC on (not someone else's external network)."""
+        return tuple(n for n in self.networks if n.usable)
 
     @property
     def picks_networks(self) -> bool:
-        """The form lists networks to attach. Not when the project sees none, even with a network service: then
+        """The form lists networks to attach. Not when the project can use none, even with a network service: then
         Nova's "auto" needs Neutron's auto-allocated topology, which many clouds lack (Nova refuses the boot), so
         the choice is none or auto, none first, as without a network service."""
-        return self.has_network_service and bool(self.networks)
+        return self.has_network_service and bool(self.usable_networks)
 
 
 def _has_service(creds: Credentials, service_type: str) -> bool:
@@ -722,11 +730,8 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
                 )
                 for v in response.json().get("volumes", [])
             ]
-    has_network = _has_service(creds, "network")
-    networks: list[tuple[str, str]] = []
-    if has_network:
-        with cloud_errors("cloud"):
-            networks = sorted(((n.id, n.name or n.id) for n in conn.network.networks()), key=lambda n: n[1])
+    has_network = network_selectors.has_network_service(creds)
+    networking = network_selectors.launch_networking(creds) if has_network else None
     return LaunchChoices(
         flavors=flavors,
         images=[i for i in all_images if not i.is_snapshot],
@@ -734,7 +739,8 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
         volumes=volumes,
         keypairs=keypairs,
         zones=zones,
-        networks=networks,
+        networks=networking.networks if networking else (),
+        security_groups=networking.security_groups if networking else (),
         has_network_service=has_network,
         has_volume_service=has_volume,
         quota=get_quota(creds),

@@ -7,7 +7,7 @@ operation per server. `DispatchError` (Redis down; re-exported here) and `QuotaE
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -108,6 +108,7 @@ class LaunchRequest:
     metadata: dict[str, str]
     description: str
     networks: Any
+    security_groups: list[str] = field(default_factory=list)
 
     def names(self) -> list[str]:
         if self.count == 1:
@@ -129,6 +130,7 @@ class LaunchRequest:
             "metadata": self.metadata,
             "description": self.description,
             "networks": self.networks,
+            "security_groups": list(self.security_groups),
         }
 
 

@@ -52,7 +52,8 @@ def cli_command(op: Operation) -> str:
         if nets in ("none", "auto", None, ""):
             parts.append(f"--nic {nets or 'auto'}")
         else:
-            parts.extend(f"--nic net-id={q(n)}" for n in (nets if isinstance(nets, list) else [nets]))
+            parts.extend(f"--network {q(n)}" for n in (nets if isinstance(nets, list) else [nets]))
+            parts.extend(f"--security-group {q(str(g))}" for g in p.get("security_groups") or [])
         for key, flag in (("key_name", "--key-name"), ("availability_zone", "--availability-zone")):
             if p.get(key):
                 parts.append(f"{flag} {q(p[key])}")

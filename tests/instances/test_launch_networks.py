@@ -2,37 +2,122 @@
 
 from __future__ import annotations
 
+from django.http import QueryDict
+
+from apps.instances.cli import launch_command
 from apps.instances.forms import LaunchForm
-from apps.instances.selectors import LaunchChoices, Quota
+from apps.instances.selectors import FlavorChoice, ImageChoice, LaunchChoices, Quota
+from apps.networks.selectors import Network, SecurityGroup, Subnet
+
+PRIVATE = Network(
+    id="n1",
+    name="private",
+    subnets=(Subnet("s1", "private-subnet", "10.0.0.0/24", 4),),
+    shared=False,
+    external=False,
+    own=True,
+)
+SHARED = Network(
+    id="n2", name="shared", subnets=(Subnet("s2", "", "192.168.233.0/24", 4),), shared=True, external=False, own=False
+)
+PUBLIC = Network(
+    id="n3", name="public", subnets=(Subnet("s3", "", "172.24.4.0/24", 4),), shared=False, external=True, own=False
+)
+GROUPS = (SecurityGroup("g1", "default", ""), SecurityGroup("g2", "web", ""))
 
 
-def _choices(*, service: bool, networks: list[tuple[str, str]]) -> LaunchChoices:
+def _choices(*, service: bool, networks: list[Network] | tuple[Network, ...], groups=()) -> LaunchChoices:
     return LaunchChoices(
-        flavors=[],
-        images=[],
+        flavors=[FlavorChoice(id="f1", name="m1.tiny", vcpus=1, ram=512, disk=1)],
+        images=[ImageChoice(id="i1", name="cirros", min_disk=0, min_ram=0, size=0, is_snapshot=False)],
         snapshots=[],
         volumes=[],
         keypairs=[],
         zones=[],
-        networks=networks,
+        networks=tuple(networks),
+        security_groups=tuple(groups),
         has_network_service=service,
         has_volume_service=True,
         quota=Quota(instances=10, instances_used=0, cores=20, cores_used=0, ram=51200, ram_used=0),
     )
 
 
+def _post(**extra: list[str] | str) -> QueryDict:
+    data = QueryDict(mutable=True)
+    data.update({"name": "t-net", "count": "1", "source": "image", "image_id": "i1", "flavor_id": "f1"})
+    for key, value in extra.items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    return data
+
+
 def test_a_network_service_whose_project_sees_no_network_offers_none_first() -> None:
     # Real Nova with a network service but no network for the project: "auto" needs Neutron's auto-allocated
-    # topology, so the form must not send it silently.
-    for choices in (_choices(service=True, networks=[]), _choices(service=False, networks=[])):
+    # topology, so the form must not send it silently. An external network alone is no network to put a NIC on.
+    for choices in (
+        _choices(service=True, networks=[]),
+        _choices(service=False, networks=[]),
+        _choices(service=True, networks=[PUBLIC]),
+    ):
         form = LaunchForm(choices=choices)
         assert not choices.picks_networks
         assert [v for v, _ in form.fields["network"].choices] == ["none", "auto"]
         assert form.fields["network"].initial == "none"
+        assert "security_groups" not in form.fields
 
 
 def test_networks_to_attach_are_listed_when_the_project_has_some() -> None:
-    choices = _choices(service=True, networks=[("n1", "private")])
+    choices = _choices(service=True, networks=[PRIVATE])
     form = LaunchForm(choices=choices)
     assert choices.picks_networks
-    assert list(form.fields["network"].choices) == [("n1", "private")]
+    assert [v for v, _ in form.fields["network"].choices] == ["n1"]
+
+
+def test_the_one_usable_network_is_chosen_and_the_external_one_cannot_be() -> None:
+    form = LaunchForm(choices=_choices(service=True, networks=[PRIVATE, PUBLIC], groups=GROUPS))
+    assert form.fields["network"].initial == ["n1"]
+    rows = {net.name: (chosen, reason) for net, chosen, reason in form.network_rows()}
+    assert rows["private"] == (True, "")
+    assert rows["public"][0] is False and rows["public"][1].startswith("external")
+    assert form.fields["security_groups"].initial == ["default"]
+    assert "--network private --security-group default" in launch_command(form)
+    # The external network sent anyway (a crafted POST) is refused next to the field.
+    posted = LaunchForm(_post(network="n3"), choices=_choices(service=True, networks=[PRIVATE, PUBLIC]))
+    assert not posted.is_valid() and "network" in posted.errors
+
+
+def test_two_usable_networks_and_none_chosen_is_a_message_on_the_field() -> None:
+    choices = _choices(service=True, networks=[PRIVATE, SHARED, PUBLIC], groups=GROUPS)
+    assert LaunchForm(choices=choices).fields["network"].initial == []
+    form = LaunchForm(_post(security_groups="default"), choices=choices)
+    assert not form.is_valid()
+    assert form.errors["network"] == [
+        "This project can use several networks: choose the one (or ones) for the instance."
+    ]
+    assert list(form.errors) == ["network"]
+
+
+def test_the_networks_and_groups_chosen_go_to_nova_in_order() -> None:
+    choices = _choices(service=True, networks=[PRIVATE, SHARED, PUBLIC], groups=GROUPS)
+    form = LaunchForm(_post(network=["n2", "n1"], security_groups=["web", "default"]), choices=choices)
+    assert form.is_valid(), form.errors
+    launch = form.launch_request()
+    assert launch.networks == ["n2", "n1"]
+    assert launch.security_groups == ["web", "default"]
+    assert launch.params("t-net")["security_groups"] == ["web", "default"]
+    cli = launch_command(form)
+    assert "--network shared --network private --security-group web --security-group default" in cli
+
+
+def test_the_launch_sends_uuids_and_group_names_to_nova() -> None:
+    from types import SimpleNamespace
+
+    from apps.instances.operations import launch_attrs
+
+    params = {"name": "t-net", "flavor_id": "f1", "source_type": "image", "image_id": "i1"}
+    ctx = SimpleNamespace(params={**params, "networks": ["n2", "n1"], "security_groups": ["web"]})
+    attrs = launch_attrs(ctx, "op-1", True)
+    assert attrs["networks"] == [{"uuid": "n2"}, {"uuid": "n1"}]
+    assert attrs["security_groups"] == [{"name": "web"}]
+    # Without a network (a cloud without Neutron) no group is sent: Nova has no port to put it on.
+    ctx = SimpleNamespace(params={**params, "networks": "none", "security_groups": ["web"]})
+    assert "security_groups" not in launch_attrs(ctx, "op-1", True)
