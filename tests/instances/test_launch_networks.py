@@ -121,3 +121,29 @@ def test_the_launch_sends_uuids_and_group_names_to_nova() -> None:
     # Without a network (a cloud without Neutron) no group is sent: Nova has no port to put it on.
     ctx = SimpleNamespace(params={**params, "networks": "none", "security_groups": ["web"]})
     assert "security_groups" not in launch_attrs(ctx, "op-1", True)
+
+
+def _networks_card(choices: LaunchChoices, data: QueryDict | None = None) -> str:
+    from django.template.loader import render_to_string
+
+    form = LaunchForm(data, choices=choices)
+    if data is not None:
+        form.is_valid()
+    return render_to_string("instances/launch.html#launch-networks", {"form": form, "choices": choices})
+
+
+def test_the_networks_card_says_why_it_offers_only_none_or_auto() -> None:
+    without = _networks_card(_choices(service=False, networks=[]))
+    assert "This cloud has no Networking service (Neutron) in its catalog" in without
+    assert 'value="none"' in without and 'value="auto"' in without
+    only_external = _networks_card(_choices(service=True, networks=[PUBLIC]))
+    assert "This project has no network an instance can be put on" in only_external
+    assert 'name="network" id="network-n3"' not in only_external
+
+
+def test_the_networks_card_lists_subnets_marks_and_the_message() -> None:
+    choices = _choices(service=True, networks=[PRIVATE, SHARED, PUBLIC], groups=GROUPS)
+    html = _networks_card(choices, _post())
+    assert "10.0.0.0/24 (private-subnet)" in html and "192.168.233.0/24" in html
+    assert 'id="network-n3" value="n3" disabled' in html and "external: reached through a router" in html
+    assert 'id="id_network-error" role="alert">This project can use several networks' in html
