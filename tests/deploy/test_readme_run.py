@@ -117,6 +117,7 @@ def stand_in_cloud(tmp_path: Path) -> Iterator[Cloud]:
         cloud.stop()
 
 
+@pytest.mark.timeout(600)  # a fresh state: migrate and collectstatic before the processes start, on a busy machine
 def test_readme_real_cloud_block_runs_as_written(tmp_path: Path, stand_in_cloud: Cloud) -> None:
     checkout, home = tmp_path / "stratus", tmp_path / "home"
     checkout.mkdir()
