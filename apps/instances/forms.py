@@ -181,11 +181,23 @@ class LaunchForm(forms.Form):
         return next((f for f in self.choices.flavors if f.id == chosen), None)
 
     def chosen_networks(self) -> list[str]:
-        """The ids of the networks chosen (in the order the form sends them), as typed or as first offered."""
+        """The ids of the networks chosen, in the order chosen (see `in_nic_order`), or as first offered."""
         if self.is_bound:
-            return self.data.getlist("network") if hasattr(self.data, "getlist") else []
+            return self.in_nic_order(self.data.getlist("network") if hasattr(self.data, "getlist") else [])
         initial = self.initial.get("network", self.fields["network"].initial)
         return list(initial) if isinstance(initial, (list, tuple)) else []
+
+    def in_nic_order(self, ids: list[str]) -> list[str]:
+        """These network ids in the order the person ticked them: the page's script keeps that order in
+        `network_order` (without the script: the order listed). The instance's NICs follow it (eth0 first)."""
+        raw = str(self.data.get("network_order") or "") if self.is_bound else ""
+        rank = {nid: n for n, nid in enumerate(dict.fromkeys(i for i in raw.split(",") if i))}
+        listed = {nid: n for n, nid in enumerate(ids)}
+        return sorted(dict.fromkeys(ids), key=lambda i: (rank.get(i, len(rank)), listed[i]))
+
+    def nic_text(self) -> str:
+        """How a chosen network's place is said ("NIC %(n)s"); the page's script renumbers with it."""
+        return _("NIC %(n)s")
 
     def chosen_security_groups(self) -> list[str]:
         if "security_groups" not in self.fields:
@@ -194,15 +206,19 @@ class LaunchForm(forms.Form):
             return self.data.getlist("security_groups") if hasattr(self.data, "getlist") else []
         return list(self.fields["security_groups"].initial or [])
 
-    def network_rows(self) -> list[tuple[Any, bool, str]]:
-        """(network, chosen, why it cannot be chosen or "") for the Networks card, usable ones first."""
-        chosen = set(self.chosen_networks())
+    def network_rows(self) -> list[tuple[Any, int, str]]:
+        """(network, its NIC number when chosen else 0, why it cannot be chosen or "") for the Networks card,
+        usable ones first."""
+        chosen = {nid: n for n, nid in enumerate(self.chosen_networks(), start=1)}
         reasons = {
             "external": _("external: reached through a router, not a network an instance can be put on"),
             "down": _("administratively down"),
             "other": _("another project's network"),
         }
-        return [(n, n.id in chosen and n.usable, reasons.get(n.unusable_reason, "")) for n in self.choices.networks]
+        return [
+            (n, chosen.get(n.id, 0) if n.usable else 0, reasons.get(n.unusable_reason, ""))
+            for n in self.choices.networks
+        ]
 
     def network_label(self, network_id: str) -> str:
         """How the CLI names a network: its name when no other network the project sees has it, else its id."""
@@ -303,7 +319,7 @@ class LaunchForm(forms.Form):
     def networks_value(self) -> Any:
         value = self.cleaned_data.get("network")
         if self.choices.picks_networks:
-            return list(value)  # never empty: clean() asks for a network
+            return self.in_nic_order(list(value))  # never empty: clean() asks for a network
         return value or "none"
 
 

@@ -300,6 +300,36 @@
       if (input.value) update();
     });
   }
+  // Launch (issue #18): the networks ticked become the instance's NICs in the order they were ticked. The hidden
+  // network_order keeps that order for the server and each ticked network shows its number ("NIC 1"); the listener
+  // sits on the fieldset so that the order is set before htmx (on the form's wrapper) reads the form for the CLI.
+  // Without this script the NICs follow the order listed.
+  function initNetworkOrder(root) {
+    root.querySelectorAll("fieldset[data-network-order]").forEach(function (box) {
+      if (box.dataset.orderReady) return;
+      box.dataset.orderReady = "1";
+      var hidden = box.querySelector("input[name=network_order]");
+      var order = (hidden.value || "").split(",").filter(Boolean);
+      var sync = function () {
+        var inputs = Array.from(box.querySelectorAll("input[name=network]"));
+        var ticked = inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+        order = order.filter(function (id) { return ticked.indexOf(id) >= 0; });
+        ticked.forEach(function (id) { if (order.indexOf(id) < 0) order.push(id); });
+        hidden.value = order.join(",");
+        inputs.forEach(function (i) {
+          var badge = i.closest("li").querySelector("[data-nic]");
+          var place = order.indexOf(i.value) + 1;
+          if (!badge) return;
+          badge.hidden = !place;
+          badge.textContent = place ? box.dataset.nicText.replace("%(n)s", place) : "";
+        });
+      };
+      box.addEventListener("change", sync);
+      sync();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { initNetworkOrder(document); });
+  document.addEventListener("htmx:load", function (ev) { initNetworkOrder(ev.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () { initLimits(document); });
   document.addEventListener("htmx:load", function (ev) { initLimits(ev.detail.elt); });
 

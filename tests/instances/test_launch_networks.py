@@ -75,9 +75,9 @@ def test_networks_to_attach_are_listed_when_the_project_has_some() -> None:
 def test_the_one_usable_network_is_chosen_and_the_external_one_cannot_be() -> None:
     form = LaunchForm(choices=_choices(service=True, networks=[PRIVATE, PUBLIC], groups=GROUPS))
     assert form.fields["network"].initial == ["n1"]
-    rows = {net.name: (chosen, reason) for net, chosen, reason in form.network_rows()}
-    assert rows["private"] == (True, "")
-    assert rows["public"][0] is False and rows["public"][1].startswith("external")
+    rows = {net.name: (nic, reason) for net, nic, reason in form.network_rows()}
+    assert rows["private"] == (1, "")
+    assert rows["public"][0] == 0 and rows["public"][1].startswith("external")
     assert form.fields["security_groups"].initial == ["default"]
     assert "--network private --security-group default" in launch_command(form)
     # The external network sent anyway (a crafted POST) is refused next to the field.
@@ -106,6 +106,20 @@ def test_the_networks_and_groups_chosen_go_to_nova_in_order() -> None:
     assert launch.params("t-net")["security_groups"] == ["web", "default"]
     cli = launch_command(form)
     assert "--network shared --network private --security-group web --security-group default" in cli
+
+
+def test_the_nics_follow_the_order_the_networks_were_ticked_in() -> None:
+    # The page's script keeps the order of ticking in network_order; the browser sends the boxes in listed order.
+    choices = _choices(service=True, networks=[PRIVATE, SHARED, PUBLIC], groups=GROUPS)
+    form = LaunchForm(_post(network=["n1", "n2"], network_order="n2,n1"), choices=choices)
+    assert form.is_valid(), form.errors
+    assert form.launch_request().networks == ["n2", "n1"]
+    assert [(net.id, nic) for net, nic, _ in form.network_rows()] == [("n1", 2), ("n2", 1), ("n3", 0)]
+    assert "--network shared --network private" in launch_command(form)
+    # A stale or forged order never adds or drops a network: only what is ticked counts.
+    form = LaunchForm(_post(network=["n1"], network_order="n3,n2,n1,x"), choices=choices)
+    assert form.is_valid(), form.errors
+    assert form.launch_request().networks == ["n1"]
 
 
 def test_the_launch_sends_uuids_and_group_names_to_nova() -> None:

@@ -104,3 +104,18 @@ def test_two_usable_networks_and_none_chosen_is_a_message_on_the_form(member_pag
     expect(page.get_by_label("Instance name")).to_have_value("t-ambiguous")
     page.screenshot(path="/tmp/instances-launch-two-networks.png", full_page=True)
     assert not Operation.objects.filter(kind="server.launch", target_name="t-ambiguous").exists()
+
+    # Both, `shared` first: the NICs follow the order of ticking (shown, in the CLI, and kept by the server).
+    shared, private = networks.locator("li[data-network=shared]"), networks.locator("li[data-network=private]")
+    shared.locator("input").check()
+    private.locator("input").check()
+    expect(shared.locator("[data-nic]")).to_have_text("NIC 1")
+    expect(private.locator("[data-nic]")).to_have_text("NIC 2")
+    expect(page.locator("#launch-summary .cli code")).to_contain_text("--network shared --network private")
+    page.get_by_label("Metadata").fill("not a key-value line")  # refused by the server only: nothing launches
+    page.get_by_role("button", name="Launch", exact=True).click()
+    expect(page.locator("#id_metadata_error")).to_contain_text("Line 1")
+    expect(networks.locator("#id_network-error")).to_have_count(0)
+    expect(shared.locator("[data-nic]")).to_have_text("NIC 1")
+    expect(private.locator("[data-nic]")).to_have_text("NIC 2")
+    assert not Operation.objects.filter(kind="server.launch", target_name="t-ambiguous").exists()
