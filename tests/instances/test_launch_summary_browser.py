@@ -25,11 +25,14 @@ def test_the_chosen_flavors_use_shows_beside_the_launch_button(member_page, live
     page.locator("#id_image_id").select_option(label=stratus.image_name)
     quota = page.locator("section.quota-card")
     this_launch = {key: quota.locator(f"tr[data-quota={key}] td").nth(1) for key in ("instances", "cores", "ram")}
+    choice = quota.locator("[data-role=choice]")
     expect(this_launch["cores"]).to_have_text("+0")  # no flavor chosen yet
+    expect(choice).to_have_text("Choose a flavor to see what it uses.")
 
     # A person scrolls down to the flavors and picks one: the use shows at once, beside it, by the Launch button.
     radio = page.get_by_label(stratus.small_flavor, exact=True)
     radio.check()
+    expect(choice).to_have_text(f"1 × {small.name}")
     expect(this_launch["instances"]).to_have_text("+1")
     expect(this_launch["cores"]).to_have_text(f"+{small.vcpus}")
     expect(this_launch["ram"]).to_have_text(f"+{mib(small.ram)}")
@@ -43,6 +46,7 @@ def test_the_chosen_flavors_use_shows_beside_the_launch_button(member_page, live
     # The count multiplies it; the CLI follows.
     page.get_by_label("Count").fill("2")
     page.get_by_label("Count").blur()
+    expect(choice).to_have_text(f"2 × {small.name}")
     expect(this_launch["instances"]).to_have_text("+2")
     expect(this_launch["cores"]).to_have_text(f"+{2 * small.vcpus}")
     expect(this_launch["ram"]).to_have_text(f"+{mib(2 * small.ram)}")
@@ -54,6 +58,7 @@ def test_the_chosen_flavors_use_shows_beside_the_launch_button(member_page, live
     chosen_id = page.evaluate("document.querySelector('input[name=flavor_id]:checked').value")
     chosen = demo_conn.compute.get_flavor(chosen_id)
     assert chosen.id != small.id
+    expect(choice).to_have_text(f"2 × {chosen.name}")
     expect(this_launch["cores"]).to_have_text(f"+{2 * chosen.vcpus}")
     expect(this_launch["ram"]).to_have_text(f"+{mib(2 * chosen.ram)}")
     expect(page.locator(f"input[name=flavor_id][value='{chosen.id}']")).to_be_focused()
