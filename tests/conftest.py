@@ -44,11 +44,13 @@ class CloudCalls:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.threads: dict[str, str] = {}  # call → the name of the thread that made it (pool threads: "stratus-cloud…")
         self.on = False
 
     @contextmanager
     def recording(self) -> Iterator[list[str]]:
         self.calls.clear()
+        self.threads.clear()
         self.on = True
         try:
             yield self.calls
@@ -78,7 +80,9 @@ def cloud_calls(monkeypatch: pytest.MonkeyPatch) -> CloudCalls:
             params = kwargs.get("params") or {}
             query = urlencode(sorted(params.items()) if isinstance(params, dict) else params, doseq=True)
             with lock:
-                log.calls.append(f"{method} {service} {target}" + (f"?{query}" if query else ""))
+                call = f"{method} {service} {target}" + (f"?{query}" if query else "")
+                log.calls.append(call)
+                log.threads[call] = threading.current_thread().name
         return original(self, url, method, *args, **kwargs)
 
     monkeypatch.setattr(ks_session.Session, "request", request)

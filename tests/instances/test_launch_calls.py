@@ -22,5 +22,12 @@ def test_opening_the_form_asks_neutron_once(member_client, cloud_calls, stratus)
     if not cloud_conn().has_service("network"):
         pytest.skip("this cloud has no Networking service (Neutron) in its catalog")
     assert _neutron(calls) == NEUTRON_GETS, calls
+    # At once: each on the process's pool of cloud-call threads (get_json_many), not one after the other here.
+    assert all(cloud_calls.threads[c].startswith("stratus-cloud") for c in calls if c.startswith("GET network ")), (
+        cloud_calls.threads
+    )
     others = [c for c in calls if not c.startswith("GET network ")]
+    # The rest is what the form asked before Neutron: flavors (short-cached), images, key pairs, zones, volumes,
+    # limits — nothing more for networking.
+    assert len(others) <= 6, others
     print(f"launch form: {len(calls)} cloud calls, of which Neutron's {len(calls) - len(others)} at once: {calls}")
