@@ -6,6 +6,7 @@ import os
 import sys
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -26,6 +27,19 @@ app.autodiscover_tasks()
 
 # `--beat` runs these. The reaper fails operations whose worker went quiet (see apps/operations/runner.py);
 # clearsessions deletes expired sessions, so their sealed tokens do not linger in the database.
+
+
+@worker_init.connect
+def _serve_metrics(**kwargs: object) -> None:
+    """STRATUS_WORKER_METRICS_PORT: this worker's /metrics (dashboard/metrics.py), for a worker on a host of its own."""
+    from django.conf import settings
+
+    if settings.STRATUS_WORKER_METRICS_PORT:
+        from dashboard.metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings.STRATUS_WORKER_METRICS_HOST, settings.STRATUS_WORKER_METRICS_PORT)
+
+
 app.conf.beat_schedule = {
     "operations-reap-stale": {"task": "operations.reap", "schedule": 60.0},
     "accounts-clearsessions": {"task": "accounts.clearsessions", "schedule": 3600.0},

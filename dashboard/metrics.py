@@ -19,6 +19,10 @@ Who may read them: a request bearing `Authorization: Bearer <STRATUS_METRICS_TOK
 `STRATUS_METRICS_ALLOWED_NETWORKS` (the client address as sign-in throttling reads it, behind
 `STRATUS_TRUSTED_PROXIES`). With neither set, /metrics does not exist (404).
 
+A Celery worker serves the same series (its cloud calls, the operations, the queue) on a port of its own when
+`STRATUS_WORKER_METRICS_PORT` is set (`STRATUS_WORKER_METRICS_HOST`, default 127.0.0.1), behind the same token or
+networks (the address being the scraper's own: no proxy in between).
+
 Several processes (gunicorn's workers, a Celery worker on the same host): set `PROMETHEUS_MULTIPROC_DIR` to an
 empty folder they share (`make run` uses `$STRATUS_STATE_DIR/metrics`, emptied at start); /metrics then adds up
 every process' series. Unset, each process reports its own.
@@ -147,29 +151,37 @@ def record_cloud_call(service: str, method: str, seconds: float, status: int | N
     _safely(record)
 
 
-def _allowed(request: HttpRequest) -> HttpResponse | None:
-    """None when the request may read the metrics; else the answer that says no."""
+def refusal(authorization: str, address: str) -> tuple[int, str] | None:
+    """None when a scraper with this Authorization header and client address may read the metrics; else the status
+    and text of the answer that says no."""
     token = settings.STRATUS_METRICS_TOKEN
     networks = settings.STRATUS_METRICS_ALLOWED_NETWORKS
     if not token and not networks:
-        return HttpResponse("Not found\n", status=404, content_type="text/plain")
-    header = request.headers.get("Authorization", "")
-    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
+        return 404, "Not found"
+    bearer = authorization[7:] if authorization.startswith("Bearer ") else ""
+    if token and bearer and hmac.compare_digest(bearer.encode(), token.encode()):
         return None
     if networks:
-        from apps.accounts.throttle import client_address
-
         try:
-            address = ipaddress.ip_address(client_address(request))
+            client = ipaddress.ip_address(address)
         except ValueError:
-            address = None
-        if address is not None and any(address in ipaddress.ip_network(n, strict=False) for n in networks):
+            client = None
+        if client is not None and any(client in ipaddress.ip_network(n, strict=False) for n in networks):
             return None
-    if token:
-        response = HttpResponse("A bearer token is needed\n", status=401, content_type="text/plain")
+    return (401, "A bearer token is needed") if token else (403, "Forbidden")
+
+
+def _allowed(request: HttpRequest) -> HttpResponse | None:
+    """None when the request may read the metrics; else the answer that says no."""
+    from apps.accounts.throttle import client_address
+
+    refused = refusal(request.headers.get("Authorization", ""), client_address(request))
+    if refused is None:
+        return None
+    response = HttpResponse(refused[1] + "\n", status=refused[0], content_type="text/plain")
+    if refused[0] == 401:
         response["WWW-Authenticate"] = 'Bearer realm="stratus-metrics"'
-        return response
-    return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+    return response
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -177,6 +189,39 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_PLAIN_0_0_4)  # every Prometheus reads it
+
+
+def serve_worker_metrics(host: str, port: int) -> Any:
+    """`/metrics` of this (Celery worker) process on host:port, in a daemon thread; returns the server."""
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # scrapes are not worth a log line each
+            pass
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("PATH_INFO") != "/metrics":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found\n"]
+        refused = refusal(environ.get("HTTP_AUTHORIZATION", ""), environ.get("REMOTE_ADDR", ""))
+        if refused is not None:
+            headers = [("Content-Type", "text/plain")]
+            if refused[0] == 401:
+                headers.append(("WWW-Authenticate", 'Bearer realm="stratus-metrics"'))
+            start_response(f"{refused[0]} {'Unauthorized' if refused[0] == 401 else 'Refused'}", headers)
+            return [refused[1].encode() + b"\n"]
+        body = generate_latest(registry())
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4), ("Cache-Control", "no-store")])
+        return [body]
+
+    class Server(WSGIServer):
+        daemon_threads = True
+
+    server = make_server(host, port, app, server_class=Server, handler_class=QuietHandler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    log.info("worker metrics on http://%s:%s/metrics", host, server.server_port)
+    return server
 
 
 class MetricsMiddleware:

@@ -255,6 +255,9 @@ STRATUS_READY_TIMEOUT = env_float("STRATUS_READY_TIMEOUT", 2.0)
 # /metrics (Prometheus): readable with this bearer token, or from these networks (CIDRs); neither set, it is off.
 STRATUS_METRICS_TOKEN = env("STRATUS_METRICS_TOKEN")
 STRATUS_METRICS_ALLOWED_NETWORKS = env_list("STRATUS_METRICS_ALLOWED_NETWORKS", [])
+# A Celery worker's own /metrics (0: none), for workers on hosts without a web process.
+STRATUS_WORKER_METRICS_PORT = env_int("STRATUS_WORKER_METRICS_PORT", 0)
+STRATUS_WORKER_METRICS_HOST = env("STRATUS_WORKER_METRICS_HOST", "127.0.0.1")
 for _network in STRATUS_METRICS_ALLOWED_NETWORKS:
     try:
         ipaddress.ip_network(_network, strict=False)

@@ -4,6 +4,7 @@ real Celery worker, and a failing cloud service."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -147,3 +148,34 @@ def test_the_grafana_dashboard_reads_only_series_stratus_exposes(devcloud, membe
     named = {name for query in queries for name in re.findall(r"\bstratus_[a-z_]+", query)}
     assert len(named) >= 5
     assert named <= exposed, f"not exposed: {sorted(named - exposed)}"
+
+
+@pytest.mark.worker
+def test_a_worker_serves_its_own_metrics(worker_factory, member_client, sdk, boot, monkeypatch):  # noqa: ANN001
+    """STRATUS_WORKER_METRICS_PORT: a Celery worker (on a host without a web process) shows its own cloud calls, the
+    operations and the queue, behind the same token."""
+    import requests
+
+    port = free_port()
+    monkeypatch.setenv("STRATUS_WORKER_METRICS_PORT", str(port))
+    monkeypatch.setenv("STRATUS_METRICS_TOKEN", TOKEN)
+    worker = worker_factory()
+    server = make_server(sdk, boot, "ops-metrics-2")
+    assert member_client.post(f"/instances/{server.id}/stop/").status_code in (200, 302)
+    op = Operation.objects.get(kind="server.stop", target_id=server.id)
+    assert wait_op(op.id).state == State.SUCCEEDED, worker.log()[-3000:]
+
+    url = f"http://127.0.0.1:{port}/metrics"
+    refused = requests.get(url, timeout=10)
+    assert refused.status_code == 401 and "stratus_" not in refused.text
+    response = requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert response.status_code == 200, response.text[:500]
+    series = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for f in text_string_to_metric_families(response.text)
+        for s in f.samples
+    }
+    # The stop itself: Nova's server action, called by the worker.
+    assert value(series, "stratus_cloud_request_duration_seconds_count", service="compute", method="POST") >= 1
+    assert value(series, "stratus_operations", kind="server.stop", state="succeeded") >= 1
+    assert ("stratus_queue_length", frozenset({("queue", settings.CELERY_TASK_DEFAULT_QUEUE)})) in series
