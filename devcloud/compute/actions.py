@@ -300,6 +300,7 @@ def _resize(req: Request, s: dict[str, Any], args: Any) -> Response:
     s["old_host"] = (s["host"], s["node"], s["az"])
     s["flavor"] = flavors.embedded(flavor)
     s["host"], s["node"], s["az"] = target["host"], target["hypervisor_hostname"], target["availability_zone"]
+    networking.rebind(s)
     s["resize_power"] = s["power_state"]
     _begin(req, s, "resize", "compute_resize_instance", "resize_prep", "resize_migrating", 0.3)
     return empty_response(202)
@@ -358,6 +359,7 @@ def _revert_done(s: dict[str, Any]) -> None:
         s["flavor"] = old_flavor
         if old_host:
             s["host"], s["node"], s["az"] = old_host
+            networking.rebind(s)
         hv = hosts.by_host(s["host"])
         if hv is not None:
             try:
@@ -445,6 +447,7 @@ def _shelved(s: dict[str, Any]) -> None:
     scheduler.release(s["id"])
     s["vm_state"], s["task_state"], s["power_state"] = "shelved_offloaded", None, SHUTDOWN
     s["host"] = s["node"] = None
+    networking.rebind(s)  # Nova unbinds the ports of an offloaded server (DOWN) and binds them again on unshelve
     touch(s)
     servers.finish_action(s)
 
@@ -481,6 +484,7 @@ def _unshelve_schedule(s: dict[str, Any]) -> None:
         return
     scheduler.claim(s, hv, resources)
     s["host"], s["node"], s["az"] = hv["host"], hv["hypervisor_hostname"], hv["availability_zone"]
+    networking.rebind(s)
     s["task_state"] = "spawning"
     touch(s)
     transitions.set_pending(s, "unshelved", transitions.seconds(0.6))

@@ -31,11 +31,13 @@ def resolve_requests(project_id: str, admin: bool, networks: Any, count: int) ->
     """Nova's validate_networks: "none", or the NICs to make [{"network_id", "port_id", "fixed_ip"}]."""
     if networks == "none":
         return "none"
-    if networks == "auto" or not networks:
+    if networks in ("auto", "default"):
         available = network.available_networks(project_id)
         if len(available) > 1:
             raise conflict("Multiple possible networks found, use a Network ID to be more specific.")
         if not available:
+            if networks == "default":  # no networks requested (below 2.37): Nova boots without a NIC
+                return "none"
             raise bad(f"Unable to automatically allocate a network for project {project_id}")
         return [{"network_id": available[0]["id"], "port_id": None, "fixed_ip": None}]
     out: list[dict[str, Any]] = []
@@ -128,6 +130,15 @@ def allocate(s: dict[str, Any]) -> None:
         release(s)
         raise
     s["nics"] = nics
+
+
+def rebind(s: dict[str, Any]) -> None:
+    """The server's ports follow it to its host (resize, unshelve); no host (offloaded) leaves them unbound."""
+    owner = f"compute:{s.get('az') or 'nova'}"
+    for nic in s.get("nics") or []:
+        port = network.get_port(nic["port_id"])
+        if port is not None and port["device_id"] == s["id"]:
+            network.bind_port(port["id"], s["id"], owner, s.get("host") or "")
 
 
 def release(s: dict[str, Any]) -> None:

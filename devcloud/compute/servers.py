@@ -868,7 +868,7 @@ def _parse_networks(v: int, raw: Any, body: dict[str, Any]) -> Any:
     if raw is None:
         if v >= 37:
             raise invalid("server", body, "'networks' is a required property")
-        return "auto"
+        return "default"
     if isinstance(raw, str):
         if raw not in ("auto", "none") or v < 37:
             raise invalid("networks", raw, f"{raw!r} is not one of ['none', 'auto']")
@@ -889,7 +889,7 @@ def _parse_networks(v: int, raw: Any, body: dict[str, Any]) -> Any:
         if v >= 37 and not UUID_RE.match(str(uid)):
             raise invalid("uuid", uid, f"{uid!r} is not a 'uuid'")
         nets.append({"uuid": str(uid), "fixed_ip": net.get("fixed_ip")})
-    return nets if nets else ("auto" if v < 37 else "none")
+    return nets if nets else ("default" if v < 37 else "none")
 
 
 def _allocate_ip() -> tuple[str, str]:
