@@ -195,6 +195,13 @@ class LaunchForm(forms.Form):
         listed = {nid: n for n, nid in enumerate(ids)}
         return sorted(dict.fromkeys(ids), key=lambda i: (rank.get(i, len(rank)), listed[i]))
 
+    def network_error_first(self) -> bool:
+        """Whether the Networks choice is the first thing on the page to fix: its first box then takes the focus
+        (the card is below the fold, and nothing above it says anything is wrong)."""
+        above = ("name", "count", "availability_zone", "key_name", "description", "source", "image_id", "snapshot_id")
+        above += ("volume_id", "volume_size", "delete_on_termination", "flavor_id", "__all__")
+        return self.is_bound and "network" in self.errors and not any(f in self.errors for f in above)
+
     def nic_text(self) -> str:
         """How a chosen network's place is said ("NIC %(n)s"); the page's script renumbers with it."""
         return _("NIC %(n)s")

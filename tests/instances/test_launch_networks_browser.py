@@ -102,6 +102,9 @@ def test_two_usable_networks_and_none_chosen_is_a_message_on_the_form(member_pag
         "This project can use several networks: choose the one (or ones) for the instance."
     )
     expect(page.get_by_label("Instance name")).to_have_value("t-ambiguous")
+    # The card is below the fold: its first network takes the focus, so the page scrolls to the message.
+    expect(networks.locator("li[data-network=private] input")).to_be_focused()
+    expect(networks.locator("#id_network-error")).to_be_in_viewport()
     page.screenshot(path="/tmp/instances-launch-two-networks.png", full_page=True)
     assert not Operation.objects.filter(kind="server.launch", target_name="t-ambiguous").exists()
 
