@@ -161,3 +161,13 @@ def test_the_networks_card_lists_subnets_marks_and_the_message() -> None:
     assert "10.0.0.0/24 (private-subnet)" in html and "192.168.233.0/24" in html
     assert 'id="network-n3" value="n3" disabled' in html and "external: reached through a router" in html
     assert 'id="id_network-error" role="alert">This project can use several networks' in html
+
+
+def test_the_launch_operation_page_gives_the_same_networks_and_groups_to_the_cli() -> None:
+    from apps.operations.cli import cli_command
+    from apps.operations.models import Operation
+
+    params = {"name": "t-net", "flavor_id": "f1", "source_type": "image", "image_id": "i1"}
+    op = Operation(kind="server.launch", params={**params, "networks": ["n2", "n1"], "security_groups": ["web"]})
+    assert "--network n2 --network n1 --security-group web" in cli_command(op)
+    assert "--nic none" in cli_command(Operation(kind="server.launch", params={**params, "networks": "none"}))
