@@ -85,7 +85,7 @@ def error_response(service: str, status: int, message: str, request_id: str = ""
             401: "unauthorized",
             403: "forbidden",
             404: "itemNotFound",
-            409: "conflict",
+            409: "conflictingRequest",
             413: "overLimit",
             429: "overLimit",
             500: "computeFault",

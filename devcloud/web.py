@@ -78,7 +78,7 @@ _NOVA_KINDS = {
     404: "itemNotFound",
     405: "badMethod",
     406: "notAcceptable",
-    409: "conflict",
+    409: "conflictingRequest",
     413: "overLimit",
     415: "badMediaType",
     500: "computeFault",

@@ -64,7 +64,7 @@ def not_found(message: str) -> HttpError:
 
 
 def conflict(message: str) -> HttpError:
-    return HttpError(409, message, "conflict")
+    return HttpError(409, message, "conflictingRequest")
 
 
 def _fmt(value: Any) -> str:

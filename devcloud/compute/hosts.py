@@ -447,7 +447,9 @@ def update_service(req: Request, service_id: str) -> Response:
 def delete_service(req: Request, service_id: str) -> Response:
     require_admin(req, "os_compute_api:os-services:delete")
     raise HttpError(
-        409, f"Unable to delete compute service that is in use. Service {service_id} is part of devcloud.", "conflict"
+        409,
+        f"Unable to delete compute service that is in use. Service {service_id} is part of devcloud.",
+        "conflictingRequest",
     )
 
 

@@ -177,21 +177,21 @@ def test_state_conflicts_locks_and_other_projects(env: dict[str, Any]) -> None:
         _fault(
             demo.call("POST", f"{nova}/servers/{sid}/action", {"os-start": None}),
             409,
-            "conflict",
+            "conflictingRequest",
             f"Cannot 'start' instance {sid} while it is in vm_state active",
         )
         assert demo.call("POST", f"{nova}/servers/{sid}/action", {"os-stop": None}).status == 202
         _fault(
             demo.call("POST", f"{nova}/servers/{sid}/action", {"os-stop": None}),
             409,
-            "conflict",
+            "conflictingRequest",
             f"Cannot 'stop' instance {sid} while it is in task_state powering-off",
         )
         _fault(demo.call("POST", f"{nova}/servers/{sid}/action", {"reboot": {"type": "SIDEWAYS"}}), 400, "badRequest")
         _fault(demo.call("POST", f"{nova}/servers/{sid}/action", {"explode": {}}), 400, "badRequest")
         lock = {"lock": {"locked_reason": "audit"}}
         assert admin.call("POST", f"{nova}/servers/{sid}/action", lock, headers=MV).status == 202
-        _fault(demo.call("DELETE", f"{nova}/servers/{sid}"), 409, "conflict", f"Instance {sid} is locked")
+        _fault(demo.call("DELETE", f"{nova}/servers/{sid}"), 409, "conflictingRequest", f"Instance {sid} is locked")
         _fault(demo.call("POST", f"{nova}/servers/{sid}/action", {"unlock": None}), 403, "forbidden", "unlock_override")
         assert admin.call("POST", f"{nova}/servers/{sid}/action", {"unlock": None}).status == 202
     finally:
@@ -236,13 +236,13 @@ def test_flavor_validation(env: dict[str, Any]) -> None:
         _fault(
             admin.call("POST", nova + "/flavors", {"flavor": good}),
             409,
-            "conflict",
+            "conflictingRequest",
             f"Flavor with name {name} already exists.",
         )
         _fault(
             admin.call("POST", nova + "/flavors", {"flavor": {**good, "name": name + "x", "id": "1"}}),
             409,
-            "conflict",
+            "conflictingRequest",
             "Flavor with ID 1 already exists.",
         )
     finally:
@@ -275,7 +275,9 @@ def test_keypair_errors_and_generation_by_microversion(env: dict[str, Any]) -> N
     )
     assert generated.status == 201 and "PRIVATE KEY" in generated.body["keypair"]["private_key"]
     again = {"keypair": {"name": name, "public_key": generated.body["keypair"]["public_key"]}}
-    _fault(demo.call("POST", nova + "/os-keypairs", again), 409, "conflict", f"Key pair '{name}' already exists.")
+    _fault(
+        demo.call("POST", nova + "/os-keypairs", again), 409, "conflictingRequest", f"Key pair '{name}' already exists."
+    )
     assert demo.call("DELETE", f"{nova}/os-keypairs/{name}", headers=MV).status == 204
     _fault(demo.call("GET", f"{nova}/os-keypairs/{name}"), 404, "itemNotFound", f"Keypair {name} not found")
 

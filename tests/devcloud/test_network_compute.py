@@ -64,7 +64,9 @@ def test_networks_and_security_groups_are_checked_at_create(sessions: tuple[Sess
         f"Security group nope not found for project {demo.project_id}.",
     )
     ambiguous = "Multiple possible networks found, use a Network ID to be more specific."
-    _fault(_create(demo2, networks="auto"), 409, ambiguous)
+    reply = _create(demo2, networks="auto")
+    _fault(reply, 409, ambiguous)
+    assert list(reply.body) == ["conflictingRequest"]  # Nova's fault name for 409
     _fault(_create(demo2, headers={}), 409, ambiguous)  # no networks below 2.37: the same choice, as in Nova
     # no networks below 2.37 in a project with one usable network: that one, as with auto
     reply = _create(demo, headers={})
