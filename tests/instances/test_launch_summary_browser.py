@@ -41,6 +41,8 @@ def test_the_chosen_flavors_use_shows_beside_the_launch_button(member_page, live
     assert _in_view(page, quota), "what the launch uses is in view beside the flavor picker"
     assert _in_view(page, launch), "the Launch button is in view beside the flavor picker"
     assert quota.bounding_box()["x"] > page.locator("table.flavors").bounding_box()["x"] + 300, "beside, not below"
+    card, table = quota.bounding_box(), quota.locator("table").bounding_box()
+    assert table["x"] + table["width"] <= card["x"] + card["width"], "the summary's table fits in its card"
     expect(page.locator("#launch-summary .cli code")).to_contain_text(f"--flavor {stratus.small_flavor}")
 
     # The count multiplies it; the CLI follows.
