@@ -57,3 +57,12 @@ def boot(conn, name: str, *, image: str | None = None, flavor: str | None = None
     if wait:
         server = conn.compute.wait_for_server(server, status="ACTIVE", interval=0.2, wait=60)
     return server
+
+
+def choose_a_network(page) -> None:  # noqa: ANN001 - a Playwright page
+    """Where the project can use several networks (a real Neutron: a tenant network and a shared one), the launch
+    form asks for one rather than leaving Nova an ambiguous "auto": tick the first offered (the project's own come
+    first). devcloud's `demo` has one, already ticked; without Neutron there is nothing to tick."""
+    offered = page.locator("#launch-networks input[name=network][type=checkbox]:not([disabled])")
+    if offered.count() and not page.locator("#launch-networks input[name=network]:checked").count():
+        offered.first.check()

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.instances.conftest import boot, wait_until
+from tests.instances.conftest import boot, choose_a_network, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -41,6 +41,7 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
     expect(cli).to_contain_text("--property role=web")
     expect(page.locator("tr[data-quota=instances] td").nth(1)).to_have_text("+2")
     page.screenshot(path="/tmp/instances-launch.png", full_page=True)
+    choose_a_network(page)
     page.get_by_role("button", name="Launch", exact=True).click()
     page.wait_for_url(re.compile(r".*/instances/$"))
     expect(page.locator(".toast").first).to_contain_text("Launching 2 instances named t-web-1")
@@ -64,6 +65,7 @@ def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live
     page.get_by_label(stratus.small_flavor).check()
     expect(page.locator("#launch-summary .cli code")).to_contain_text("--boot-from-volume 1")
     page.screenshot(path="/tmp/instances-launch-volume.png", full_page=True)
+    choose_a_network(page)
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.locator(".toast").first).to_contain_text("Launching t-vol")
     row = page.locator("tr.server-row", has_text="t-vol")
@@ -81,6 +83,7 @@ def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live
     expect(page.locator("#id_snapshot_id")).to_have_value(image.id)
     page.get_by_label("Instance name").fill("t-from-snap")
     page.get_by_label(stratus.small_flavor).check()
+    choose_a_network(page)
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.locator(".toast").first).to_contain_text("Launching t-from-snap")
     row = page.locator("tr.server-row", has_text="t-from-snap")
@@ -128,6 +131,7 @@ def _launch_over_quota(page, live_server, demo_conn, stratus, count: int, vcpus:
     page.get_by_label("Count").blur()
     # The quota table says it before the click (devcloud: 3 × 8 vCPUs is over the project's 20).
     expect(page.locator("tr[data-quota=cores] .badge.danger")).to_have_text("over quota")
+    choose_a_network(page)
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.locator("#launch-errors")).to_contain_text(f"Quota exceeded for cores: Requested {count * vcpus}")
     expect(page.get_by_label("Instance name")).to_have_value("t-many")

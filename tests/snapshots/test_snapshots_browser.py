@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
 from tests.cloudharness import active
+from tests.instances.conftest import choose_a_network
 from tests.snapshots.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -52,6 +53,7 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
     page.get_by_label("Instance name").fill(launched)
     expect(page.locator("#id_snapshot_id option:checked")).to_have_text(name)
     page.get_by_label(active().small_flavor).check()
+    choose_a_network(page)
     page.get_by_role("button", name="Launch", exact=True).click()
     page.wait_for_url(re.compile(r".*/instances/$"))
     new_server = wait_until(
