@@ -423,3 +423,28 @@ def add_security_group(req: Request, s: dict[str, Any], args: Any) -> Response:
 
 def remove_security_group(req: Request, s: dict[str, Any], args: Any) -> Response:
     return _sg_action(req, s, args, False)
+
+
+# --- /servers/{id}/ips -------------------------------------------------------------------------------------
+
+
+def _ips_view(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"version": a["version"], "addr": a["addr"]} for a in entries]
+
+
+@router.route("GET", API + "/servers/{server_id}/ips")
+def list_ips(req: Request, server_id: str) -> Response:
+    with store.lock:
+        s = _server(req, server_id)
+        found = addresses(s, PortIndex())
+        return json_response(200, {"addresses": {net: _ips_view(entries) for net, entries in found.items()}})
+
+
+@router.route("GET", API + "/servers/{server_id}/ips/{network_label}")
+def show_ips(req: Request, server_id: str, network_label: str) -> Response:
+    with store.lock:
+        s = _server(req, server_id)
+        found = addresses(s, PortIndex())
+        if network_label not in found:
+            raise not_found("Instance is not a member of specified network")
+        return json_response(200, {network_label: _ips_view(found[network_label])})

@@ -134,9 +134,13 @@ def test_bad_input_is_refused_and_nothing_is_created(cloud: TestCloud, demo: Ses
 
 def test_servers_on_networks_with_security_groups_and_floating_ips(cloud: TestCloud, demo: Session) -> None:
     sg, net2, name = _name("web"), _name("second"), _name("vm-net")
-    cli(cloud, DEMO, "security", "group", "create", sg)
-    cli(cloud, DEMO, "network", "create", net2)
-    cli(cloud, DEMO, "subnet", "create", "--network", net2, "--subnet-range", "10.88.0.0/24", _name("sub"))
+    _parallel(
+        lambda: cli(cloud, DEMO, "security", "group", "create", sg),
+        lambda: (
+            cli(cloud, DEMO, "network", "create", net2)
+            and cli(cloud, DEMO, "subnet", "create", "--network", net2, "--subnet-range", "10.88.0.0/24", _name("sub"))
+        ),
+    )
     server = cli_json(
         cloud,
         DEMO,
@@ -163,32 +167,44 @@ def test_servers_on_networks_with_security_groups_and_floating_ips(cloud: TestCl
         (port,) = cli_json(cloud, DEMO, "port", "list", "--server", server["id"], "--long")
         assert port["Status"] == "ACTIVE" and port["Device Owner"] == f"compute:{server['OS-EXT-AZ:availability_zone']}"
         # a second network, the default group, a floating IP
-        cli(cloud, DEMO, "server", "add", "network", name, net2)
-        cli(cloud, DEMO, "server", "add", "security", "group", name, "default")
         fip = cli_json(cloud, DEMO, "floating", "ip", "create", "public")["floating_ip_address"]
-        cli(cloud, DEMO, "server", "add", "floating", "ip", name, fip)
-        shown = cli_json(cloud, DEMO, "server", "show", name)
+        _parallel(
+            lambda: cli(cloud, DEMO, "server", "add", "network", name, net2),
+            lambda: cli(cloud, DEMO, "server", "add", "security", "group", name, "default"),
+            lambda: cli(cloud, DEMO, "server", "add", "floating", "ip", name, fip),
+        )
+        shown, ports, fip_shown = _parallel(
+            lambda: cli_json(cloud, DEMO, "server", "show", name),
+            lambda: cli_json(cloud, DEMO, "port", "list", "--server", server["id"]),
+            lambda: cli_json(cloud, DEMO, "floating", "ip", "show", fip),
+        )
         assert sorted(shown["addresses"]) == sorted(["private", net2]) and fip in shown["addresses"]["private"]
         assert {g["name"] for g in shown["security_groups"]} == {sg, "default"}
         floating = [a for a in _server_addresses(demo, server["id"])["private"] if a["addr"] == fip]
         assert floating[0]["OS-EXT-IPS:type"] == "floating"
-        assert len(cli_json(cloud, DEMO, "port", "list", "--server", server["id"])) == 2
-        assert cli_json(cloud, DEMO, "floating", "ip", "show", fip)["status"] == "ACTIVE"
+        assert len(ports) == 2 and fip_shown["status"] == "ACTIVE"
         # and removed again
-        cli(cloud, DEMO, "server", "remove", "floating", "ip", name, fip)
-        cli(cloud, DEMO, "server", "remove", "security", "group", name, sg)
-        cli(cloud, DEMO, "server", "remove", "network", name, net2)
-        shown = cli_json(cloud, DEMO, "server", "show", name)
+        _parallel(
+            lambda: cli(cloud, DEMO, "server", "remove", "floating", "ip", name, fip),
+            lambda: cli(cloud, DEMO, "server", "remove", "security", "group", name, sg),
+            lambda: cli(cloud, DEMO, "server", "remove", "network", name, net2),
+        )
+        shown, fip_shown = _parallel(
+            lambda: cli_json(cloud, DEMO, "server", "show", name),
+            lambda: cli_json(cloud, DEMO, "floating", "ip", "show", fip),
+        )
         assert list(shown["addresses"]) == ["private"] and fip not in shown["addresses"]["private"]
         assert [g["name"] for g in shown["security_groups"]] == ["default"]
-        assert cli_json(cloud, DEMO, "floating", "ip", "show", fip)["status"] == "DOWN"
+        assert fip_shown["status"] == "DOWN"
         cli(cloud, DEMO, "floating", "ip", "delete", fip)
     finally:
         cli(cloud, DEMO, "server", "delete", "--wait", name)
     ports = demo.call("GET", f"{demo.url('network')}/v2.0/ports?device_id={server['id']}").body["ports"]
     assert ports == []  # the port Nova made went with the server
-    cli(cloud, DEMO, "security", "group", "delete", sg)
-    cli(cloud, DEMO, "network", "delete", net2)
+    _parallel(
+        lambda: cli(cloud, DEMO, "security", "group", "delete", sg),
+        lambda: cli(cloud, DEMO, "network", "delete", net2),
+    )
 
 
 def test_nic_auto_with_two_usable_networks_is_ambiguous(cloud: TestCloud, demo: Session) -> None:

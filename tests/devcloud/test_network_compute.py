@@ -100,6 +100,14 @@ def test_a_server_port_from_boot_to_delete(sessions: tuple[Session, Session, Ses
             "OS-EXT-IPS-MAC:mac_addr": port["mac_address"],
         }
         assert port["device_owner"] == f"compute:{server['OS-EXT-AZ:availability_zone']}" and port["status"] == "ACTIVE"
+        ips = demo.call("GET", f"{compute}/servers/{sid}/ips").body
+        assert ips == {"addresses": {"private": [{"version": 4, "addr": "10.0.0.77"}]}}
+        assert demo.call("GET", f"{compute}/servers/{sid}/ips/private").body == ips["addresses"]
+        _fault(
+            demo.call("GET", f"{compute}/servers/{sid}/ips/public"),
+            404,
+            "Instance is not a member of specified network",
+        )
         host = admin.call("GET", f"{compute}/servers/{sid}").body["server"]["OS-EXT-SRV-ATTR:host"]
         assert admin.call("GET", f"{api}/ports/{port['id']}").body["port"]["binding:host_id"] == host
         # the same fixed IP again → Nova refuses it at create
