@@ -55,6 +55,17 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(browser, live_server
             if (who, path, lang) == ("member", "/instances/", "en"):  # the columns kept (the others hidden by position)
                 heads = page.locator("table.servers thead th:visible")
                 expect(heads).to_have_text(["", "Name", "Status", "Actions"])
+                # A row's Actions menu opens whole on the screen, widening nothing.
+                page.locator("tr.server-row").first.get_by_text("Actions", exact=True).click()
+                menu = page.get_by_role("menu").first
+                expect(menu).to_be_visible()
+                box = menu.bounding_box()
+                if box["x"] < 0 or box["x"] + box["width"] > PHONE["width"]:
+                    problems.append(f"{who} {path}: the row menu sticks out of the screen: {box}")
+                if page.evaluate("document.scrollingElement.scrollWidth") > PHONE["width"]:
+                    problems.append(f"{who} {path}: the open row menu widens the page")
+                page.keyboard.press("Escape")
+                expect(menu).to_be_hidden()
             # The CLI blocks, opened to be read, keep commands whole.
             page.evaluate("document.querySelectorAll('details.cli').forEach(d => { d.open = true; })")
             for block in page.evaluate(CLI_JS):
