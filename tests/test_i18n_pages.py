@@ -83,7 +83,7 @@ def visible_text(page: str) -> str:
 # cloud consoles use).
 LOANWORDS = {
     "English", "Tiếng Việt", "ID", "UUID", "URL", "RAM", "RAM (MiB)", "Swap", "Swap (MiB)", "Placement", "Console",
-    "VNC", "SPICE", "vCPUs", "vCPU", "Volume", "Console: %(name)s",
+    "VNC", "SPICE", "vCPUs", "vCPU", "Volume", "Console: %(name)s", "%(n)s × %(name)s",
 }  # fmt: skip
 
 
