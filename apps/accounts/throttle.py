@@ -78,8 +78,9 @@ class Attempt:
 
 
 def _take(key: str, limit: int) -> int:
-    """Add one to a counter (atomic in Redis: INCR); a slot within the limit pushes its expiry to a full block
-    from now (a refused attempt does not: knocking on a closed door does not keep it closed)."""
+    """Add one to a counter (atomic in Redis: INCR). A new counter gets a full block's expiry; a taken slot does not
+    push it back (only `failed` does: the counters expire a block after the last *failure*, so steady sign-ins from
+    a shared address do not keep its old typos alive, and knocking on a closed door does not keep it closed)."""
     timeout = settings.STRATUS_LOGIN_BLOCK_SECONDS
     cache.add(key, 0, timeout=timeout)
     try:
@@ -87,16 +88,16 @@ def _take(key: str, limit: int) -> int:
     except ValueError:  # it expired between add and incr
         cache.add(key, 0, timeout=timeout)
         count = cache.incr(key)
-    if count <= limit or count == 1:  # (1: INCR may have made it afresh, without an expiry)
+    if count <= 1:  # new (INCR may have made it afresh, without an expiry), or back from a give-back race
         cache.touch(key, timeout)
     return count
 
 
 def _give_back(keys: list[str]) -> None:
+    # Only a decrement: deleting a counter at 0 could delete a slot another request has just taken; it expires.
     for key in keys:
         try:
-            if cache.decr(key) <= 0:
-                cache.delete(key)
+            cache.decr(key)
         except ValueError:  # already expired
             pass
 
@@ -119,7 +120,12 @@ def begin(*, domain: str, username: str, address: str) -> Attempt:
 
 
 def failed(attempt: Attempt) -> None:
-    """A wrong password: the slots stay taken (they were counted before the call)."""
+    """A wrong password: the slots stay taken (they were counted before the call), for a full block from now."""
+    try:
+        for key in attempt.slots:
+            cache.touch(key, settings.STRATUS_LOGIN_BLOCK_SECONDS)
+    except Exception:
+        log.warning("sign-in throttling: the cache is unreachable")
     attempt.slots = []
 
 
