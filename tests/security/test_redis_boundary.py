@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -91,8 +92,10 @@ def test_the_cache_stores_json_not_pickles() -> None:
     stored = redis.Redis.from_url(settings.REDIS_URL).get(cache.make_key("boundary-probe"))
     assert stored == b'{"name":"Ubuntu 24.04","ids":[1,2]}'
     assert cache.get("boundary-probe") == {"name": "Ubuntu 24.04", "ids": [1, 2]}
-    cache.add("boundary-counter", 0, 30)
-    assert cache.incr("boundary-counter") == 1  # counters stay Redis integers
+    counter = "boundary-counter-" + uuid.uuid4().hex  # its own key: a rerun in this process starts from nothing
+    cache.add(counter, 0, 30)
+    assert cache.incr(counter) == 1  # counters stay Redis integers
+    cache.delete(counter)
 
 
 class _Payload:
