@@ -186,6 +186,10 @@ def _rows(
     ]
 
 
+# At most this many rows are read again by id in one poll (one Nova GET each, up to 8 at once).
+POLL_REFRESH_MAX = 50
+
+
 def _poll_url(
     *,
     since: str,
@@ -361,6 +365,10 @@ def poll(request: HttpRequest) -> HttpResponse:
     # Rows Nova did not change whose operation started or ended since they were drawn: read them again.
     drawn = {s.id for s in updates} | {s.id for s in added}
     stale = [i for i in new_seen if i not in drawn and (i in ops) != (i in shown_busy)]
+    # The ids come from the URL: at most POLL_REFRESH_MAX such reads per poll (the rest keep the state they were
+    # shown with, so that the next poll reads them), lest a crafted URL hold this thread for minutes.
+    later = set(stale[POLL_REFRESH_MAX:])
+    stale = stale[:POLL_REFRESH_MAX]
     try:
         refreshed, gone = selectors.servers_by_id(_creds(request), stale)
     except Unavailable as exc:
@@ -377,7 +385,7 @@ def poll(request: HttpRequest) -> HttpResponse:
     flux -= set(removed)
     new_since = max([since, *(s.updated_raw for s in changed)])
     new_at = {s.fingerprint for s in changed if s.updated_raw == new_since} | (at if new_since == since else set())
-    busy = [i for i in new_seen if i in ops]
+    busy = [i for i in new_seen if (i in shown_busy if i in later else i in ops)]
     keep_polling = bool(flux) or bool(ops) or _watching(request)
     context = {
         "updates": [rows_by_id[s.id] for s in updates],

@@ -92,6 +92,32 @@ def test_the_poll_swaps_only_changed_rows_and_stops_when_calm(member_client, clo
     assert calm.status_code == 286
 
 
+def test_a_poll_url_with_many_busy_ids_costs_at_most_the_cap_of_nova_reads_made_at_once(
+    member_client, cloud_calls, demo_conn
+):
+    """`seen` and `busy` come from the URL: a crafted one with 500 ids shown as busy (no operation runs for
+    them, so each would be read again) costs at most POLL_REFRESH_MAX server reads, made in the thread pool."""
+    import uuid
+
+    from apps.instances.views import POLL_REFRESH_MAX
+    from tests.instances.conftest import boot
+
+    server = boot(demo_conn, "t-poll-cap", wait=False)
+    since = demo_conn.compute.get_server(server.id).updated_at
+    fake = [str(uuid.uuid4()) for _ in range(500)]
+    member_client.get("/instances/")  # version discovery happens once per process, not per poll
+    with cloud_calls.recording() as calls:
+        response = member_client.get(
+            "/instances/poll/",
+            {"since": since, "seen": ",".join(fake), "busy": ",".join(fake), "flux": ""},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code in (200, 286), response.content.decode()[:2000]
+    reads = [c for c in calls if c.startswith("GET compute /servers/") and "/servers/detail" not in c]
+    assert 1 < len(reads) <= POLL_REFRESH_MAX, len(reads)
+    assert any(cloud_calls.threads[c].startswith("stratus-cloud") for c in reads), cloud_calls.threads
+
+
 def test_filters_sorting_and_paging_live_in_the_url(member_client, demo_conn):
     from tests.instances.conftest import boot
 
