@@ -519,6 +519,9 @@ def snapshot_saved(ctx: Context, server_id: str) -> bool:
     latest = max(actions, key=lambda a: a.start_time or "")
     with cloud_errors("compute"):
         detail = ctx.conn.compute.get_server_action(latest.request_id, server_id)
+    if detail is None:  # listed, then gone (openstacksdk answers None for a missing action by default)
+        said = _("The snapshot image was deleted and Nova no longer shows its record: it may not have been saved.")
+        raise ServerFailed(str(said), service="compute")
     events = list(detail.events or [])
 
     def field(event: Any, name: str) -> str:
