@@ -172,10 +172,9 @@ def refusal(authorization: str, address: str) -> tuple[int, str] | None:
 
 
 def _allowed(request: HttpRequest) -> HttpResponse | None:
-    """None when the request may read the metrics; else the answer that says no."""
-    from apps.accounts.throttle import client_address
-
-    refused = refusal(request.headers.get("Authorization", ""), client_address(request))
+    """None when the request may read the metrics; else the answer that says no. The allow-list goes by the peer's
+    address (REMOTE_ADDR), never X-Forwarded-For: a client reaching gunicorn directly could name any address there."""
+    refused = refusal(request.headers.get("Authorization", ""), request.META.get("REMOTE_ADDR", ""))
     if refused is None:
         return None
     response = HttpResponse(refused[1] + "\n", status=refused[0], content_type="text/plain")
@@ -193,6 +192,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 def serve_worker_metrics(host: str, port: int) -> Any:
     """`/metrics` of this (Celery worker) process on host:port, in a daemon thread; returns the server."""
+    import socketserver
     import threading
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -215,13 +215,21 @@ def serve_worker_metrics(host: str, port: int) -> Any:
         start_response("200 OK", [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4), ("Cache-Control", "no-store")])
         return [body]
 
-    class Server(WSGIServer):
+    class Server(socketserver.ThreadingMixIn, WSGIServer):  # a thread per scrape: a slow client holds up no other
         daemon_threads = True
 
     server = make_server(host, port, app, server_class=Server, handler_class=QuietHandler)
     threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
     log.info("worker metrics on http://%s:%s/metrics", host, server.server_port)
     return server
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method(method: str | None) -> str:
+    """The method as a label: a fixed set, so a client inventing methods cannot create a series for each."""
+    return method if method in _METHODS else "other"
 
 
 class MetricsMiddleware:
@@ -236,7 +244,8 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         view = (match.view_name or "unnamed") if match is not None else "unresolved"
         seconds = time.perf_counter() - start
-        _safely(lambda: REQUEST_SECONDS.labels(view, request.method or "", str(response.status_code)).observe(seconds))
+        method = _method(request.method)
+        _safely(lambda: REQUEST_SECONDS.labels(view, method, str(response.status_code)).observe(seconds))
         return response
 
 

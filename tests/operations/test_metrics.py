@@ -3,6 +3,9 @@ real Celery worker, and a failing cloud service."""
 
 from __future__ import annotations
 
+import socket
+import uuid
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -179,3 +182,51 @@ def test_a_worker_serves_its_own_metrics(worker_factory, member_client, sdk, boo
     assert value(series, "stratus_cloud_request_duration_seconds_count", service="compute", method="POST") >= 1
     assert value(series, "stratus_operations", kind="server.stop", state="succeeded") >= 1
     assert ("stratus_queue_length", frozenset({("queue", settings.CELERY_TASK_DEFAULT_QUEUE)})) in series
+
+
+def test_the_allowed_networks_go_by_the_peer_not_x_forwarded_for(stratus, db, settings):
+    """Behind STRATUS_TRUSTED_PROXIES sign-in throttling reads X-Forwarded-For; the metrics allow-list must not: a
+    client reaching gunicorn directly could name an allowed address in that header."""
+    settings.STRATUS_METRICS_TOKEN = ""
+    settings.STRATUS_METRICS_ALLOWED_NETWORKS = ["192.0.2.0/24"]
+    settings.STRATUS_TRUSTED_PROXIES = 1
+    claimed = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="192.0.2.9")
+    assert claimed.get("/metrics").status_code == 403
+    assert Client(REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="203.0.113.7").get("/metrics").status_code == 200
+
+
+def test_made_up_request_methods_share_one_series(stratus, db, settings):
+    """A client inventing methods must not create a series per method: anything but the usual ones is `other`."""
+    settings.STRATUS_METRICS_TOKEN = TOKEN
+    made_up = "BREW" + uuid.uuid4().hex[:8].upper()
+    before = scrape()
+    Client().generic(made_up, "/")
+    Client().generic("PATCH", "/")
+    after = scrape()
+    name = "stratus_http_request_duration_seconds_count"
+    assert not any(n == name and ("method", made_up) in labels for n, labels in after)
+    assert value(after, name, method="other") == value(before, name, method="other") + 1
+    assert value(after, name, method="PATCH") == value(before, name, method="PATCH") + 1
+
+
+def test_a_slow_scraper_does_not_hold_up_the_worker_metrics(stratus, db, settings):
+    """The worker's metrics server answers each client in its own thread: one that connects and sends nothing does
+    not keep the next scrape waiting."""
+    import requests
+
+    from dashboard.metrics import serve_worker_metrics
+
+    settings.STRATUS_METRICS_TOKEN = TOKEN
+    server = serve_worker_metrics("127.0.0.1", free_port())
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=30) as slow:
+            slow.sendall(b"GET /metrics HTTP/1.1\r\n")  # and never the rest
+            response = requests.get(
+                f"http://127.0.0.1:{server.server_port}/metrics",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=20,
+            )
+            assert response.status_code == 200 and "stratus_" in response.text
+    finally:
+        server.shutdown()
+        server.server_close()
