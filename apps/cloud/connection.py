@@ -309,16 +309,34 @@ def get_json_list(
     *,
     marker_of: Any = lambda item: str(item.get("id", "")),
     cap: int = 20_000,
+    service: str = "compute",
+    conn: openstack.connection.Connection | None = None,
 ) -> list[dict[str, Any]]:
-    """Every item of a paged Nova list (`{key: [...], key_links: [...]}`): follows the pages with `marker` (the
-    last item's, by `marker_of`) while Nova says there are more, stopping at a repeated marker or `cap` items."""
+    """Every item of a paged list (`{key: [...], key_links: [{"rel": "next", ...}]}`: Nova's, and Neutron's when
+    its pagination_max_limit or a `limit` cuts it): follows the pages with `marker` (the last item's, by
+    `marker_of`) while the service links a next page, stopping at a repeated marker or `cap` items."""
     params = dict(params or {})
     items: list[dict[str, Any]] = []
     while True:
-        body = get_json(creds, "compute", path, params)
+        body = get_json(creds, service, path, params, conn=conn)
         page = body.get(key) or []
         items += page
         marker = marker_of(page[-1]) if page else ""
-        if not marker or not body.get(f"{key}_links") or marker == params.get("marker") or len(items) >= cap:
+        more = any(isinstance(link, dict) and link.get("rel") == "next" for link in body.get(f"{key}_links") or [])
+        if not marker or not more or marker == params.get("marker") or len(items) >= cap:
             return items
         params["marker"] = marker
+
+
+def get_json_lists(
+    creds: Credentials, lists: list[tuple[str, str, str, dict[str, Any] | None]]
+) -> list[list[dict[str, Any]]]:
+    """Several `get_json_list(creds, path, key, params, service=service)` for `(service, path, key, params)` at
+    once (each follows its own pages): discovery first in this thread, as `get_json_many`."""
+    from apps.cloud.errors import cloud_errors
+
+    conn = connection_for(creds)
+    for service in dict.fromkeys(service for service, _, _, _ in lists):
+        with cloud_errors(service):
+            _target(conn, getattr(conn, service), service, None)
+    return at_once(*(lambda g=g: get_json_list(creds, g[1], g[2], g[3], service=g[0], conn=conn) for g in lists))

@@ -1,7 +1,8 @@
 """Reads of Networking (Neutron), through the one door (`apps.cloud`). Every function returns frozen dataclasses.
 
-What the launch form needs costs one round trip: networks, subnets and the project's security groups are
-fetched at once (`get_json_many`). Nothing here is asked when the catalog has no `network` service.
+What the launch form needs costs two round trips: the networks and the project's security groups at once
+(`get_json_lists`, following Neutron's pages), then the subnets of the networks kept.
+Nothing here is asked when the catalog has no `network` service.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apps.cloud.connection import Credentials, get_json_many
+from apps.cloud.connection import Credentials, get_json_lists
 
 SERVICE = "network"
+# Network ids per subnets GET (36 characters each in the URL).
+SUBNET_IDS_PER_GET = 100
 
 
 def has_network_service(creds: Credentials) -> bool:
@@ -91,24 +94,27 @@ def launch_networking(creds: Credentials) -> LaunchNetworking:
     An admin's Neutron answers every project's networks and groups: only the project's own, the shared and the
     external ones are kept, and the project's own groups (Nova finds a group named at launch in the project)."""
     project = creds.project_id
-    nets_body, subnets_body, groups_body = get_json_many(
+    raw_nets, raw_groups = get_json_lists(
         creds,
         [
-            (SERVICE, "/networks", None),
-            (SERVICE, "/subnets", None),
-            (SERVICE, "/security-groups", {"project_id": project}),
+            (SERVICE, "/networks", "networks", None),
+            (SERVICE, "/security-groups", "security_groups", {"project_id": project}),
         ],
     )
+    kept = [raw for raw in raw_nets if _project_of(raw) == project or raw.get("shared") or raw.get("router:external")]
+    # Only the subnets of these networks (Neutron's filter takes repeated `network_id=`), a hundred per GET so that
+    # the URL stays short; an admin's unfiltered list would be every subnet of the cloud.
+    ids = [str(raw.get("id", "")) for raw in kept]
+    chunks = [ids[i : i + SUBNET_IDS_PER_GET] for i in range(0, len(ids), SUBNET_IDS_PER_GET)]
+    pages = get_json_lists(creds, [(SERVICE, "/subnets", "subnets", {"network_id": c}) for c in chunks])
     subnets: dict[str, list[Subnet]] = {}
-    for raw in subnets_body.get("subnets") or []:
+    for raw in (s for page in pages for s in page):
         subnets.setdefault(str(raw.get("network_id", "")), []).append(_subnet(raw))
     networks: list[Network] = []
-    for raw in nets_body.get("networks") or []:
+    for raw in kept:  # not another project's network, listed to an admin
         own = _project_of(raw) == project
         shared = bool(raw.get("shared"))
         external = bool(raw.get("router:external"))
-        if not (own or shared or external):
-            continue  # another project's network, listed to an admin
         net_id = str(raw.get("id", ""))
         networks.append(
             Network(
@@ -128,7 +134,7 @@ def launch_networking(creds: Credentials) -> LaunchNetworking:
             name=str(g.get("name") or g.get("id", "")),
             description=str(g.get("description") or ""),
         )
-        for g in groups_body.get("security_groups") or []
+        for g in raw_groups
         if _project_of(g) in ("", project)
     ]
     groups.sort(key=lambda g: (g.name != "default", g.name.lower()))
