@@ -4,7 +4,9 @@
 - `/readyz`: the process can serve pages: the database, Redis and the cloud's Keystone each answer within
   `STRATUS_READY_TIMEOUT` seconds (asked at once, each on a connection of its own). 200 when all do; 503 naming the
   ones that did not. The answer says only what failed and how (timeout, refused, HTTP status); the details (host
-  names, driver messages) go to the log, not to an unauthenticated client.
+  names, driver messages) go to the log, not to an unauthenticated client. Each process keeps its answer for about a
+  second (`READY_CACHE_SECONDS`) and probes at once share the one in flight, so a flood of `/readyz` does not open a
+  database connection, a Redis connection and a Keystone call per request.
 
 Both are answered by a middleware near the top of the stack, before the session, the locale, CSRF, the sign-in
 handling and the HTTPS redirect: a probe carries no cookie and may come over plain HTTP from the load balancer, and
@@ -115,6 +117,32 @@ def readiness(timeout: float) -> dict[str, str]:
     return {name: answered.get(name, f"no answer within {timeout:g} s") for name in CHECKS}
 
 
+# /readyz is unauthenticated: each answer is kept this long per process, so a flood of probes cannot open a database
+# connection, a Redis connection and a Keystone call per request. Callers at once wait for the check in flight.
+READY_CACHE_SECONDS = 1.0
+_ready_lock = threading.Lock()
+_ready_last: tuple[float, float, dict[str, str]] | None = None  # (when it was answered, its timeout, the checks)
+
+
+def cached_readiness(timeout: float) -> dict[str, str]:
+    """`readiness`, asked at most once per READY_CACHE_SECONDS in this process; concurrent callers share one answer."""
+    global _ready_last
+    with _ready_lock:  # held while the checks run (at most `timeout`): the others wait for this answer
+        last = _ready_last
+        if last is not None and last[1] == timeout and time.monotonic() - last[0] < READY_CACHE_SECONDS:
+            return dict(last[2])
+        checks = readiness(timeout)
+        _ready_last = (time.monotonic(), timeout, checks)
+        return dict(checks)
+
+
+def reset_readiness() -> None:
+    """Forget the kept answer: the next /readyz asks afresh (tests)."""
+    global _ready_last
+    with _ready_lock:
+        _ready_last = None
+
+
 def _json(body: dict, status: int) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
@@ -124,7 +152,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def readyz(request: HttpRequest) -> HttpResponse:
-    checks = readiness(settings.STRATUS_READY_TIMEOUT)
+    checks = cached_readiness(settings.STRATUS_READY_TIMEOUT)
     failed = [name for name, outcome in checks.items() if outcome != "ok"]
     return _json(
         {"status": "not ready" if failed else "ready", "failed": failed, "checks": checks}, 503 if failed else 200
