@@ -65,7 +65,9 @@ def launch_command(form: LaunchForm) -> str:
     if form.choices.picks_networks:
         nets = form.chosen_networks()
         parts.extend([f"--network {shell_quote(form.network_label(n))}" for n in nets] or ["--network <network>"])
-        parts.extend(f"--security-group {shell_quote(g)}" for g in form.chosen_security_groups())
+        parts.extend(
+            f"--security-group {shell_quote(form.security_group_label(g))}" for g in form.chosen_security_groups()
+        )
     else:
         parts.append(f"--nic {v('network') or 'none'}")
     if v("description"):

@@ -134,9 +134,14 @@ class LaunchForm(forms.Form):
             # or "auto" silently: Nova's auto is ambiguous as soon as two networks are usable).
             self.fields["network"].initial = [usable[0].id] if len(usable) == 1 else []
             self.fields["network"].help_text = _("An instance gets one network interface per network chosen.")
-            names = list(dict.fromkeys(g.name for g in choices.security_groups))
-            self.fields["security_groups"].choices = [(n, n) for n in names]
-            self.fields["security_groups"].initial = ["default"] if "default" in names else []
+            # By id: Neutron allows two groups of one name, and Nova refuses an ambiguous name (409); a repeated
+            # name is told apart by the start of its id.
+            groups = choices.security_groups
+            self.fields["security_groups"].choices = [
+                (g.id, g.name if self._group_name_unique(g) else f"{g.name} ({g.id[:8]})") for g in groups
+            ]
+            default = next((g.id for g in groups if g.name == "default"), None)
+            self.fields["security_groups"].initial = [default] if default else []
             self.fields["security_groups"].help_text = _("They apply to every network interface of the instance.")
         else:
             del self.fields["security_groups"]
@@ -234,6 +239,16 @@ class LaunchForm(forms.Form):
         if net is None or sum(1 for n in nets if n.name == net.name) > 1:
             return network_id
         return net.name
+
+    def _group_name_unique(self, group: Any) -> bool:
+        return sum(1 for g in self.choices.security_groups if g.name == group.name) == 1
+
+    def security_group_label(self, group_id: str) -> str:
+        """How the CLI names a security group: its name when no other group of the project has it, else its id."""
+        group = next((g for g in self.choices.security_groups if g.id == group_id), None)
+        if group is None or not self._group_name_unique(group):
+            return group_id
+        return group.name
 
     def count_value(self) -> int:
         try:

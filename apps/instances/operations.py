@@ -180,6 +180,7 @@ def launch_attrs(ctx: Context, tag: str, tags_supported: bool) -> dict[str, Any]
         raise ValueError(f"unknown source_type {source!r}")
     groups = [str(g) for g in p.get("security_groups") or []]
     if groups and attrs["networks"] != "none":
+        # Ids (names in launches queued before): Nova looks each up in Neutron by name or id.
         attrs["security_groups"] = [{"name": g} for g in groups]
     for key in ("key_name", "availability_zone", "description"):
         if p.get(key):

@@ -78,7 +78,7 @@ def test_the_one_usable_network_is_chosen_and_the_external_one_cannot_be() -> No
     rows = {net.name: (nic, reason) for net, nic, reason in form.network_rows()}
     assert rows["private"] == (1, "")
     assert rows["public"][0] == 0 and rows["public"][1].startswith("external")
-    assert form.fields["security_groups"].initial == ["default"]
+    assert form.fields["security_groups"].initial == ["g1"]  # the project's `default`, by id
     assert "--network private --security-group default" in launch_command(form)
     # The external network sent anyway (a crafted POST) is refused next to the field.
     posted = LaunchForm(_post(network="n3"), choices=_choices(service=True, networks=[PRIVATE, PUBLIC]))
@@ -88,7 +88,7 @@ def test_the_one_usable_network_is_chosen_and_the_external_one_cannot_be() -> No
 def test_two_usable_networks_and_none_chosen_is_a_message_on_the_field() -> None:
     choices = _choices(service=True, networks=[PRIVATE, SHARED, PUBLIC], groups=GROUPS)
     assert LaunchForm(choices=choices).fields["network"].initial == []
-    form = LaunchForm(_post(security_groups="default"), choices=choices)
+    form = LaunchForm(_post(security_groups="g1"), choices=choices)
     assert not form.is_valid()
     assert form.errors["network"] == [
         "This project can use several networks: choose the one (or ones) for the instance."
@@ -98,14 +98,32 @@ def test_two_usable_networks_and_none_chosen_is_a_message_on_the_field() -> None
 
 def test_the_networks_and_groups_chosen_go_to_nova_in_order() -> None:
     choices = _choices(service=True, networks=[PRIVATE, SHARED, PUBLIC], groups=GROUPS)
-    form = LaunchForm(_post(network=["n2", "n1"], security_groups=["web", "default"]), choices=choices)
+    form = LaunchForm(_post(network=["n2", "n1"], security_groups=["g2", "g1"]), choices=choices)
     assert form.is_valid(), form.errors
     launch = form.launch_request()
     assert launch.networks == ["n2", "n1"]
-    assert launch.security_groups == ["web", "default"]
-    assert launch.params("t-net")["security_groups"] == ["web", "default"]
+    assert launch.security_groups == ["g2", "g1"]  # by id: Neutron allows two groups of one name
+    assert launch.params("t-net")["security_groups"] == ["g2", "g1"]
     cli = launch_command(form)
     assert "--network shared --network private --security-group web --security-group default" in cli
+
+
+def test_groups_of_one_name_are_two_choices_told_apart_by_id() -> None:
+    groups = (*GROUPS, SecurityGroup("g3abcdef-1234", "web", "another"))
+    choices = _choices(service=True, networks=[PRIVATE], groups=groups)
+    form = LaunchForm(choices=choices)
+    assert form.fields["security_groups"].choices == [
+        ("g1", "default"),
+        ("g2", "web (g2)"),
+        ("g3abcdef-1234", "web (g3abcdef)"),
+    ]
+    assert form.fields["security_groups"].initial == ["g1"]
+    form = LaunchForm(_post(network=["n1"], security_groups=["g1", "g3abcdef-1234"]), choices=choices)
+    assert form.is_valid(), form.errors
+    assert form.launch_request().security_groups == ["g1", "g3abcdef-1234"]
+    # The CLI names a group whose name is its own, and gives the id of one whose name is not (the CLI, like
+    # Nova, refuses an ambiguous name).
+    assert "--security-group default --security-group g3abcdef-1234" in launch_command(form)
 
 
 def test_the_nics_follow_the_order_the_networks_were_ticked_in() -> None:
@@ -122,16 +140,16 @@ def test_the_nics_follow_the_order_the_networks_were_ticked_in() -> None:
     assert form.launch_request().networks == ["n1"]
 
 
-def test_the_launch_sends_uuids_and_group_names_to_nova() -> None:
+def test_the_launch_sends_network_and_group_ids_to_nova() -> None:
     from types import SimpleNamespace
 
     from apps.instances.operations import launch_attrs
 
     params = {"name": "t-net", "flavor_id": "f1", "source_type": "image", "image_id": "i1"}
-    ctx = SimpleNamespace(params={**params, "networks": ["n2", "n1"], "security_groups": ["web"]})
+    ctx = SimpleNamespace(params={**params, "networks": ["n2", "n1"], "security_groups": ["g2"]})
     attrs = launch_attrs(ctx, "op-1", True)
     assert attrs["networks"] == [{"uuid": "n2"}, {"uuid": "n1"}]
-    assert attrs["security_groups"] == [{"name": "web"}]
+    assert attrs["security_groups"] == [{"name": "g2"}]  # Nova's `name` takes a group's name or id
     # Without a network (a cloud without Neutron) no group is sent: Nova has no port to put it on.
     ctx = SimpleNamespace(params={**params, "networks": "none", "security_groups": ["web"]})
     assert "security_groups" not in launch_attrs(ctx, "op-1", True)

@@ -35,6 +35,9 @@ def test_member_launches_on_a_chosen_network_with_a_security_group_and_sees_its_
         pytest.skip(f"the member's project must have exactly one usable network here, it has {len(usable)}")
     network = usable[0]
     group = conn.network.create_security_group(name="t-web-sg", description="Stratus test: launch with a group")
+    # Neutron allows a second group of the same name: the form offers both, told apart by id, and Nova gets the id
+    # (a name would be ambiguous: real Nova answers 409).
+    twin = conn.network.create_security_group(name="t-web-sg", description="Stratus test: the same name")
     try:
         page = member_page
         page.goto(live_server.url + "/instances/launch/")
@@ -51,9 +54,10 @@ def test_member_launches_on_a_chosen_network_with_a_security_group_and_sees_its_
         cidrs = [conn.network.get_subnet(s).cidr for s in network.subnet_ids]
         expect(networks.locator(f"li[data-network='{network.name}']")).to_contain_text(cidrs[0])
         expect(networks.get_by_label("default")).to_be_checked()
-        networks.get_by_label("t-web-sg").check()
+        networks.get_by_label(f"t-web-sg ({group.id[:8]})").check()
+        expect(networks.get_by_label(f"t-web-sg ({twin.id[:8]})")).not_to_be_checked()
         cli = page.locator("#launch-summary .cli code")
-        expect(cli).to_contain_text("--security-group default --security-group t-web-sg")
+        expect(cli).to_contain_text(f"--security-group default --security-group {group.id}")
         expect(cli).to_contain_text(f"--network {network.name}")
         page.screenshot(path="/tmp/instances-launch-networks.png", full_page=True)
         page.get_by_role("button", name="Launch", exact=True).click()
@@ -76,6 +80,7 @@ def test_member_launches_on_a_chosen_network_with_a_security_group_and_sees_its_
             conn.compute.delete_server(server)
         wait_until(lambda: _server_named(conn, "t-net") is None, what="t-net to go")
         conn.network.delete_security_group(group)
+        conn.network.delete_security_group(twin)
 
 
 def _default_group(conn):
