@@ -376,8 +376,9 @@ class ResizeForm(forms.Form):
 
     def __init__(self, *args: Any, flavors: list[selectors.FlavorChoice], current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        vcpu = _("vCPU")
         self.fields["flavor_id"].choices = [
-            (f.id, f"{f.name} · {f.vcpus} vCPU · {mib(f.ram)} · {gib(f.disk)}") for f in flavors if f.name != current
+            (f.id, f"{f.name} · {f.vcpus} {vcpu} · {mib(f.ram)} · {gib(f.disk)}") for f in flavors if f.name != current
         ]
 
 
