@@ -244,3 +244,17 @@ def test_the_migration_erases_old_rows_user_data_and_seals_a_running_launchs(db)
     assert running.params == {"name": "b", "secret_params": ["user_data"]}
     assert crypto.unseal_params(running.sealed_params) == {"user_data": "#!/bin/sh\ny"}
     assert plain.params == {"name": "c"} and plain.sealed_params == ""
+    # Rolled back, the running launch gets its user data back in `params` (the older code reads it there); the
+    # erased one stays erased.
+    migration.unseal(registry, None)
+    for op in (done, running, plain):
+        op.refresh_from_db()
+    assert running.params == {"name": "b", "user_data": "#!/bin/sh\ny"} and running.sealed_params == ""
+    assert done.params == {"name": "a", "secret_params": ["user_data"]}
+    # Sealed with another key: the rollback stops and says which operation, rather than losing it silently.
+    from cryptography.fernet import Fernet
+
+    foreign = Fernet(Fernet.generate_key()).encrypt(b'{"user_data": "z"}').decode()
+    other = Operation.objects.create(**common, state=State.PENDING, params={"name": "d"}, sealed_params=foreign)
+    with pytest.raises(RuntimeError, match=str(other.id)):
+        migration.unseal(registry, None)

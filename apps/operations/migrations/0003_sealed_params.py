@@ -23,6 +23,29 @@ def seal_or_erase(apps, schema_editor):  # noqa: ANN001, ANN201
         Operation.objects.filter(id=op.id).update(params=params, sealed_params=sealed)
 
 
+def unseal(apps, schema_editor):  # noqa: ANN001, ANN201
+    """Back to parameters in the clear (the column goes): a pending or running operation's sealed parameters return
+    to `params`, or its worker would run it without them (a launch without its user data). Erased ones stay erased.
+    Sealed parameters this key cannot read stop the rollback rather than being lost silently."""
+    from apps.operations import crypto
+
+    Operation = apps.get_model("operations", "Operation")
+    unreadable: list[str] = []
+    for op in Operation.objects.exclude(sealed_params="").only("id", "params", "sealed_params").iterator():
+        secrets = crypto.unseal_params(op.sealed_params)
+        if secrets is None:
+            unreadable.append(str(op.id))
+            continue
+        params = {k: v for k, v in (op.params or {}).items() if k != "secret_params"}
+        Operation.objects.filter(id=op.id).update(params={**params, **secrets}, sealed_params="")
+    if unreadable:
+        raise RuntimeError(
+            "Cannot roll back operations.0003: the sealed parameters of operations "
+            + ", ".join(unreadable)
+            + " cannot be read with this STRATUS_FERNET_KEY (set the key they were sealed with, or delete them)."
+        )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("operations", "0002_timings"),
@@ -34,5 +57,5 @@ class Migration(migrations.Migration):
             name="sealed_params",
             field=models.TextField(blank=True),
         ),
-        migrations.RunPython(seal_or_erase, migrations.RunPython.noop),
+        migrations.RunPython(seal_or_erase, unseal),
     ]
