@@ -2371,6 +2371,11 @@ def find_security_group(project_id: str, name_or_id: str) -> dict[str, Any] | No
     return named[0] if len(named) == 1 else None
 
 
+def security_groups_named(project_id: str, name: str) -> int:
+    """How many of the project's security groups have this name (Neutron allows several)."""
+    return sum(1 for sg in _t("security_groups").values() if sg["project_id"] == project_id and sg["name"] == name)
+
+
 def get_security_group(sg_id: str) -> dict[str, Any] | None:
     return _t("security_groups").get(sg_id)
 

@@ -80,7 +80,8 @@ def resolve_requests(project_id: str, admin: bool, networks: Any, count: int) ->
 
 
 def resolve_security_groups(project_id: str, raw: Any) -> list[str]:
-    """Security group ids for `security_groups` [{"name": ...}] (names or ids); unknown → 400 as Nova says."""
+    """Security group ids for `security_groups` [{"name": ...}] (names or ids); unknown → 400, a name two groups
+    share → 409, as Nova says."""
     if raw is None:
         raw = [{"name": "default"}]
     if not isinstance(raw, list):
@@ -91,6 +92,9 @@ def resolve_security_groups(project_id: str, raw: Any) -> list[str]:
         if not isinstance(name, str) or not name:
             raise invalid("security_groups", item, f"{item!r} is not valid under any of the given schemas")
         sg = network.find_security_group(project_id, name)
+        if sg is None and network.security_groups_named(project_id, name) > 1:
+            # Nova's NoUniqueMatch (409): a name two groups share must be given as an id.
+            raise conflict(f"Multiple security_group matches found for name '{name}', use an ID to be more specific.")
         if sg is None:
             raise bad(f"Security group {name} not found for project {project_id}.")
         if sg["id"] not in ids:

@@ -63,6 +63,27 @@ def test_networks_and_security_groups_are_checked_at_create(sessions: tuple[Sess
         400,
         f"Security group nope not found for project {demo.project_id}.",
     )
+    # Two groups of one name: Nova refuses the name (409) and takes either by id.
+    api = demo.url("network")
+    twins = [
+        demo.call("POST", f"{api}/v2.0/security-groups", {"security_group": {"name": "t-twin"}}).body["security_group"]
+        for _ in range(2)
+    ]
+    try:
+        _fault(
+            _create(demo, networks="auto", security_groups=[{"name": "t-twin"}]),
+            409,
+            "Multiple security_group matches found for name 't-twin', use an ID to be more specific.",
+        )
+        reply = _create(demo, networks="auto", security_groups=[{"name": twins[1]["id"]}])
+        assert reply.status == 202, reply.raw
+        sid = reply.body["server"]["id"]
+        assert wait_server(demo, sid, "ACTIVE") is not None
+        assert [p["security_groups"] for p in _ports(demo, sid)] == [[twins[1]["id"]]]
+        assert demo.call("DELETE", f"{demo.url('compute')}/servers/{sid}").status == 204
+    finally:
+        for sg in twins:
+            demo.call("DELETE", f"{api}/v2.0/security-groups/{sg['id']}")
     ambiguous = "Multiple possible networks found, use a Network ID to be more specific."
     reply = _create(demo2, networks="auto")
     _fault(reply, 409, ambiguous)
