@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from django.test import Client
 
 from tests.cloudharness import TestCloud, project_lock
 from tests.conftest import sign_in_client, sign_in_page
+from tests.waiting import wait_until
 
 PREFIX = "tour-"
 
@@ -49,14 +49,7 @@ class TourCloud:
 
 
 def _wait(check, what: str, timeout: float = 90):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    return wait_until(check, timeout=timeout, what=what)
 
 
 @pytest.fixture(scope="module")

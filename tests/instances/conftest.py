@@ -1,29 +1,17 @@
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import openstack
 import pytest
 
 from tests.cloudharness import active, project_lock
+from tests.waiting import wait_until  # noqa: F401 - the instance tests import it from here
 
 
 def cloud_conn(name: str | None = None):
     """openstacksdk as the member of the cloud under test (or as the clouds.yaml cloud `name`)."""
     return openstack.connect(cloud=name or active().member.name)
-
-
-def wait_until(check, *, timeout: float = 30, what: str = "the condition"):
-    """Poll `check` until it returns something truthy (a deadline, not a sleep-as-assert)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from apps.cloud.connection import Credentials
 from apps.operations.models import FINAL_STATES, Operation
 from tests.cloudharness import active, project_lock
 from tests.conftest import sign_in_client
+from tests.waiting import wait_until  # noqa: F401 - the operation tests import it from here
 
 
 @pytest.fixture
@@ -82,17 +83,6 @@ def wait_op(op_id, *, timeout: float = 120, states=FINAL_STATES) -> Operation:  
             return op
         if time.monotonic() > deadline:
             raise AssertionError(f"operation {op.kind} still {op.state} after {timeout} s: steps={op.steps}")
-        time.sleep(0.1)
-
-
-def wait_until(check, *, timeout: float = 30, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
 
 

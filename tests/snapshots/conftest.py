@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,18 +9,12 @@ from typing import Any
 import openstack
 import pytest
 
+from tests import waiting
 from tests.cloudharness import active
 
 
 def wait_until(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    return waiting.wait_until(check, timeout=timeout, what=what)  # a snapshot takes longer: a minute
 
 
 @pytest.fixture
