@@ -689,6 +689,8 @@ def issue_token(req: Request) -> Response:
             project, roles = _resolve_scope(scope, user)
             token, rec = _issue(user, project, roles, list(dict.fromkeys([*old["methods"], "token"])))
             rec["expires_at_epoch"] = min(rec["expires_at_epoch"], old["expires_at_epoch"])
+            # Keystone's audit chain: a token made from another carries its own audit id and the chain's first one.
+            rec["audit_ids"] = [rec["audit_ids"][0], old["audit_ids"][-1]]
         else:
             raise _unauthorized()
         out = _token_body(req, token, rec, nocatalog=req.arg("nocatalog") is not None)
@@ -726,7 +728,12 @@ def validate(req: Request) -> Response:
 def revoke(req: Request) -> Response:
     with store.lock:
         _subject_token, rec = _subject(req)
-        rec["revoked"] = True
+        # Keystone revokes by audit id, and a token matches an event naming any of its audit ids: revoking the first
+        # token of a chain revokes every token rescoped from it; revoking a later one leaves the rest of the chain.
+        audit_id = rec["audit_ids"][0]
+        for other in _t("tokens").values():
+            if audit_id in other.get("audit_ids", ()):
+                other["revoked"] = True
         store.touch()
     return empty_response(204)
 

@@ -157,6 +157,41 @@ def test_validate_then_revoke(cloud: TestCloud) -> None:
     assert victim.call("GET", victim.url("block-storage") + "/volumes").status == 401
 
 
+def test_revoking_a_chains_first_token_revokes_the_tokens_made_from_it(cloud: TestCloud) -> None:
+    """Keystone revokes by audit id, and a token made from another (method token) carries the chain's first audit
+    id: revoking the first token of a chain revokes every token rescoped from it, revoking a later one does not
+    (seen on Keystone 30: a sign-in that revoked its first token after rescoping lost the rescoped one)."""
+    url = cloud.auth_url + "/auth/tokens"
+    admin = login(cloud.admin)
+    first = login(cloud.member)
+    projects = call("GET", cloud.auth_url + "/auth/projects", first.token).body["projects"]
+    if len(projects) < 2:
+        pytest.skip("the member has one project: nothing to rescope to")
+
+    def rescope(token: str, project_id: str) -> tuple[str, list[str]]:
+        body = {
+            "auth": {
+                "identity": {"methods": ["token"], "token": {"id": token}},
+                "scope": {"project": {"id": project_id}},
+            }
+        }
+        reply = call("POST", url, body=body)
+        assert reply.status == 201, reply.raw
+        return reply.header("X-Subject-Token"), reply.body["token"]["audit_ids"]
+
+    def valid(token: str) -> bool:
+        return call("GET", url, admin.token, headers={"X-Subject-Token": token}).status == 200
+
+    first_audit = call("GET", url, admin.token, headers={"X-Subject-Token": first.token}).body["token"]["audit_ids"]
+    a, a_audit = rescope(first.token, projects[0]["id"])
+    b, b_audit = rescope(a, projects[1]["id"])
+    assert a_audit[1:] == b_audit[1:] == first_audit[:1]  # the chain's first audit id, carried along
+    assert call("DELETE", url, a, headers={"X-Subject-Token": a}).status == 204
+    assert not valid(a) and valid(b) and valid(first.token)  # a later token: only itself
+    assert call("DELETE", url, first.token, headers={"X-Subject-Token": first.token}).status == 204
+    assert not valid(b)  # the chain's first token: every token made from it
+
+
 def test_no_token_is_401_everywhere(cloud: TestCloud) -> None:
     session = login(cloud.member)
     for url in (
