@@ -26,6 +26,14 @@ class Token:
         return (self.body.get("project") or {}).get("id")
 
 
+def survives_revoking(new: Token, old_body: dict[str, Any] | None) -> bool:
+    """Whether `new` stays valid when the token whose body is `old_body` is revoked. Keystone revokes by audit id,
+    and a token rescoped from another carries the first audit id of its chain: revoking a chain's first token revokes
+    every token made from it (seen on Keystone 30). Unknown audit ids: assume it would not survive."""
+    old_ids = (old_body or {}).get("audit_ids") or []
+    return bool(old_ids) and old_ids[0] not in (new.body.get("audit_ids") or [])
+
+
 def _auth_url() -> str:
     return settings.OS_AUTH_URL.rstrip("/")
 

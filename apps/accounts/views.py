@@ -75,7 +75,10 @@ def _sign_in(request: HttpRequest, data: dict) -> None:
         session.store(request, scoped=scoped, projects=projects, method="application_credential")
         return
     # The first token (unscoped, or scoped to the user's default project) lists the projects and is exchanged for a
-    # token on the chosen one; then it is revoked: the session keeps only the scoped token, sealed.
+    # token on the chosen one; the session keeps only that scoped token, sealed. The first token is never stored.
+    # It is revoked only when the scoped one was not made from it: Keystone revokes by audit id, and a token rescoped
+    # from another carries the first one's audit id, so revoking the first revokes the rescoped one too (Keystone 30
+    # does; devcloud plays it). Unrevoked, it expires when the scoped token does.
     credentials = {"username": data["username"], "password": data["password"], "domain": data["domain"]}
     first = keystone.password_token(**credentials)
     keep_first = False
@@ -90,6 +93,7 @@ def _sign_in(request: HttpRequest, data: dict) -> None:
         else:
             try:
                 scoped = keystone.rescope(token=first.id, project_id=project["id"])
+                keep_first = not keystone.survives_revoking(scoped, first.body)  # made from it: see above
             except Forbidden:
                 # A token scoped to the default project, on a cloud that does not rescope scoped tokens ([token]
                 # allow_rescope_scoped_token = false): ask for the chosen project with the password instead.
@@ -141,7 +145,8 @@ def switch_project(request: HttpRequest) -> HttpResponse:
         )
         return _remember_project(redirect("accounts:login"), project_id)
     session.store(request, scoped=scoped, projects=projects, method="password", region=old.region)
-    keystone.revoke(token=old.token)
+    if keystone.survives_revoking(scoped, old.body):  # not when the old token is its chain's first (see _sign_in)
+        keystone.revoke(token=old.token)
     messages.success(request, _("Now working in project %(name)s.") % {"name": project["name"]})
     return _remember_project(redirect("overview:index"), project_id)
 

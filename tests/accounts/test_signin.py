@@ -145,6 +145,7 @@ def test_it_switches_project(member_client, stratus):
     names = {p["name"]: p["id"] for p in projects}
     assert {stratus.member.project_name, other} <= set(names)
     old = session_token(member_client)
+    old_audit = member_client.session[SESSION_KEY]["creds"]["body"]["audit_ids"]
     response = member_client.post("/auth/project/", {"project_id": names[other]})
     assert response.status_code == 302
     creds = member_client.session[SESSION_KEY]["creds"]
@@ -152,8 +153,11 @@ def test_it_switches_project(member_client, stratus):
     new = session_token(member_client)
     assert new != old
     assert f"Now working in project {other}." in member_client.get("/overview/").content.decode()
-    # Rescoped from the scoped token (no unscoped token is kept); the old one is revoked, the new one lives.
-    assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), old) == 404
+    # Rescoped from the scoped token (no unscoped token is kept); the old one is revoked, the new one lives. Unless
+    # the old one is the first of the chain (a user's default project, as on realcloud): Keystone would revoke the
+    # new one with it, so it is left to expire (it is in no session).
+    first_of_chain = old_audit[0] in creds["body"]["audit_ids"]
+    assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), old) == (200 if first_of_chain else 404)
     assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), new) == 200
 
 

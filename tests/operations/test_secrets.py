@@ -154,6 +154,8 @@ def _launch(client: Client, name: str, user_data: str) -> Operation:
     forms = parse_page("/instances/launch/", client.get("/instances/launch/").content.decode())[0]
     form = next(f for f in forms if f.action.startswith("/instances/launch/") and "flavor_id" in f.fields)
     body = filled_in(form) | {"name": name, "count": "1", "user_data": user_data}
+    if "network" in form.fields and not body.get("network"):  # several usable networks (a real Neutron): the first
+        body["network"] = form.options["network"][0]  # the project's own come first
     response = client.post("/instances/launch/", body)
     assert response.status_code in (200, 302) and "Traceback" not in response.content.decode()
     return Operation.objects.get(kind="server.launch", target_name=name)
