@@ -14,14 +14,13 @@ import time
 from dataclasses import dataclass
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.cloud.connection import Credentials, connection_for
 from apps.cloud.errors import cloud_errors
+from dashboard import sealing
 
 SESSION_KEY = "keypairs.private"
 PRIVATE_KEY_TTL = 15 * 60  # seconds a generated private key waits for its download
@@ -114,10 +113,6 @@ def delete_keypair(*, creds: Credentials, name: str) -> None:
 # --- the one-time private key, in the server-side session ----------------------------------------------------
 
 
-def _fernet() -> Fernet:
-    return Fernet(settings.STRATUS_FERNET_KEY)
-
-
 def _pending(session) -> dict:  # noqa: ANN001 - SessionBase
     now = time.time()
     pending = {k: v for k, v in (session.get(SESSION_KEY) or {}).items() if v.get("expires", 0) > now}
@@ -126,7 +121,7 @@ def _pending(session) -> dict:  # noqa: ANN001 - SessionBase
 
 def hold_private_key(session, *, name: str, private_key: str) -> None:  # noqa: ANN001
     pending = _pending(session)
-    pending[name] = {"key": _fernet().encrypt(private_key.encode()).decode(), "expires": time.time() + PRIVATE_KEY_TTL}
+    pending[name] = {"key": sealing.seal(private_key), "expires": time.time() + PRIVATE_KEY_TTL}
     session[SESSION_KEY] = pending
 
 
@@ -140,12 +135,7 @@ def take_private_key(session, *, name: str) -> str | None:  # noqa: ANN001
     entry = pending.pop(name, None)
     session[SESSION_KEY] = pending
     session.save()  # erase now, before the download starts
-    if entry is None:
-        return None
-    try:
-        return _fernet().decrypt(entry["key"].encode()).decode()
-    except InvalidToken:
-        return None
+    return sealing.unseal(entry["key"]) if entry is not None else None
 
 
 def discard_private_key(session, *, name: str) -> None:  # noqa: ANN001
