@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from apps.cloud import states
 from dashboard.memo import fixed_reverse
 
 register = template.Library()
@@ -82,47 +83,13 @@ def binary_bytes(value) -> str:
     return _binary(amount, ("B", "KiB", "MiB", "GiB", "TiB"))
 
 
-@register.filter
-def status_label(code: str) -> str:
-    """A Nova server status (ACTIVE, SHUTOFF, …) as a person reads it, in the page's language."""
-    from apps.cloud.states import server_status_label
-
-    return server_status_label(code)
-
-
-@register.filter
-def power_label(code: str) -> str:
-    from apps.cloud.states import power_state_label
-
-    return power_state_label(code)
-
-
-@register.filter
-def task_label(code: str) -> str:
-    from apps.cloud.states import task_state_label
-
-    return task_state_label(code)
-
-
-@register.filter
-def image_status_label(code: str) -> str:
-    from apps.cloud.states import image_status_label as label
-
-    return label(code)
-
-
-@register.filter
-def visibility_label(code: str) -> str:
-    from apps.cloud.states import visibility_label as label
-
-    return label(code)
-
-
-@register.filter
-def role_label(code: str) -> str:
-    from apps.cloud.states import role_label as label
-
-    return label(code)
+# Nova's and Glance's codes (ACTIVE, SHUTOFF, queued, …) as a person reads them, in the page's language.
+register.filter("status_label", states.server_status_label)
+register.filter("power_label", states.power_state_label)
+register.filter("task_label", states.task_state_label)
+register.filter("image_status_label", states.image_status_label)
+register.filter("visibility_label", states.visibility_label)
+register.filter("role_label", states.role_label)
 
 
 @register.filter
