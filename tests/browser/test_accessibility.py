@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.tour import AXE, RUN_AXE, screenshot_dir, slug, visit_all
+from tests.browser.tour import AXE, RUN_AXE, screenshot_dir, visit_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -26,10 +26,8 @@ def test_every_page_has_no_serious_accessibility_violation(browser, live_server,
     problems: list[str] = []
     seen = 0
     try:
-        for who, path, page in visit_all(context, live_server.url, stratus, tour, lang=lang):
+        for who, path, page in visit_all(context, live_server.url, stratus, tour, lang=lang, shots=shots):
             seen += 1
-            if shots:
-                page.screenshot(path=shots / f"{who}-{slug(path)}.png", full_page=True)
             for v in page.evaluate(RUN_AXE):
                 nodes = "\n    ".join(v["nodes"])
                 problems.append(f"{who} {path}: {v['impact']} {v['id']} ({v['help']})\n    {nodes}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.tour import AXE, RUN_AXE, screenshot_dir, slug, visit_all
+from tests.browser.tour import AXE, RUN_AXE, screenshot_dir, visit_all
 from tests.conftest import sign_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -45,10 +45,8 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(browser, live_server
     problems: list[str] = []
     seen = 0
     try:
-        for who, path, page in visit_all(context, live_server.url, stratus, tour, lang=lang):
+        for who, path, page in visit_all(context, live_server.url, stratus, tour, lang=lang, shots=shots):
             seen += 1
-            if shots:
-                page.screenshot(path=shots / f"{who}-{slug(path)}.png", full_page=True)
             width = page.evaluate("document.scrollingElement.scrollWidth")
             if width > PHONE["width"]:
                 problems.append(f"{who} {path}: {width} px wide; sticking out: {page.evaluate(OVERFLOW_JS)}")

@@ -190,9 +190,19 @@ def slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path).strip("-") or "home"
 
 
-def visit_all(context, base_url: str, stratus: TestCloud, t: TourCloud, *, lang: str = "en") -> Iterator[tuple]:  # noqa: ANN001
+def visit_all(  # noqa: ANN001
+    context, base_url: str, stratus: TestCloud, t: TourCloud, *, lang: str = "en", shots: Path | None = None
+) -> Iterator[tuple]:
     """Yield (who, path, page) for every page: signed out (the sign-in page), then as the member, then as the
-    admin, in the language `lang` (chosen as a person does, with the header's language button)."""
+    admin, in the language `lang` (chosen as a person does, with the header's language button). With `shots`, a
+    full-page screenshot of each goes there first (`make screenshots`)."""
+    for who, path, page in _visit_all(context, base_url, stratus, t, lang=lang):
+        if shots:
+            page.screenshot(path=shots / f"{who}-{slug(path)}.png", full_page=True)
+        yield who, path, page
+
+
+def _visit_all(context, base_url: str, stratus: TestCloud, t: TourCloud, *, lang: str) -> Iterator[tuple]:  # noqa: ANN001
     page = context.new_page()
     page.set_default_timeout(20000)
     page.goto(base_url + "/auth/login/")

@@ -4,6 +4,7 @@ seen through openstacksdk, and waiting on an operation row with a deadline."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import openstack
@@ -12,7 +13,7 @@ from django.test import Client
 
 from apps.accounts.session import read
 from apps.cloud.connection import Credentials
-from apps.operations.models import FINAL_STATES, Operation
+from apps.operations.models import FINAL_STATES, Operation, State
 from tests.cloudharness import active, project_lock
 from tests.conftest import sign_in_client
 from tests.waiting import wait_until  # noqa: F401 - the operation tests import it from here
@@ -118,3 +119,19 @@ def server_gone(sdk, server_id: str) -> bool:  # noqa: ANN001
         return sdk.compute.get_server(server_id).status == "DELETED"
     except exceptions.NotFoundException:
         return True
+
+
+def operation_row(creds: Credentials, **fields) -> Operation:  # noqa: ANN003
+    """An operation row of `creds`' user and project (a stop of web-1 that succeeded, unless `fields` say otherwise)."""
+    base = {
+        "user_id": creds.user_id,
+        "user_name": creds.user_name,
+        "project_id": creds.project_id,
+        "project_name": creds.project_name,
+        "kind": "server.stop",
+        "target_type": "server",
+        "target_id": str(uuid.uuid4()),
+        "target_name": "web-1",
+        "state": State.SUCCEEDED,
+    }
+    return Operation.objects.create(**(base | fields))

@@ -13,6 +13,7 @@ from apps.accounts.session import read
 from apps.cloud.connection import Credentials
 from apps.operations.models import Operation, State
 from tests.conftest import sign_in_client
+from tests.operations.conftest import operation_row
 
 
 def _creds(client: Client) -> Credentials:
@@ -20,19 +21,7 @@ def _creds(client: Client) -> Credentials:
 
 
 def _row(creds: Credentials, **fields) -> Operation:  # noqa: ANN003
-    base = {
-        "user_id": creds.user_id,
-        "user_name": creds.user_name,
-        "project_id": creds.project_id,
-        "project_name": creds.project_name,
-        "kind": "server.stop",
-        "target_type": "server",
-        "target_id": str(uuid.uuid4()),
-        "target_name": "web-1",
-        "state": State.SUCCEEDED,
-    }
-    base.update(fields)
-    return Operation.objects.create(**base)
+    return operation_row(creds, **fields)
 
 
 def test_it_lists_the_projects_operations_newest_first(member_client):  # noqa: ANN001

@@ -26,7 +26,7 @@ from apps.operations import crypto
 from apps.operations.models import Operation, State
 from tests.cloudharness import CloudCreds, admin_token
 from tests.conftest import sign_in_client
-from tests.operations.conftest import wait_op
+from tests.operations.conftest import operation_row, wait_op
 from tests.security.helpers import filled_in, keystone, parse_page
 
 if TYPE_CHECKING:
@@ -102,20 +102,7 @@ def _in_project(client: Client, project_name: str) -> Client:
 
 
 def _failed_row(creds: Credentials, **fields) -> Operation:  # noqa: ANN003
-    base = {
-        "user_id": creds.user_id,
-        "user_name": creds.user_name,
-        "project_id": creds.project_id,
-        "project_name": creds.project_name,
-        "kind": "server.stop",
-        "target_type": "server",
-        "target_id": str(uuid.uuid4()),
-        "target_name": "web-1",
-        "state": State.FAILED,
-        "message": "boom",
-    }
-    base.update(fields)
-    return Operation.objects.create(**base)
+    return operation_row(creds, **({"state": State.FAILED, "message": "boom"} | fields))
 
 
 def test_a_member_gets_403_retrying_a_colleagues_operation(stratus, db, colleague: Colleague):  # noqa: ANN001
