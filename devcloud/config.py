@@ -20,6 +20,11 @@ class Config:
     # for another (403), as some clouds configure it. `POST /devcloud/identity-config` changes it at run time.
     allow_rescope_scoped_token: bool = os.environ.get("DEVCLOUD_ALLOW_RESCOPE_SCOPED_TOKEN", "1") != "0"
     hypervisors: int = 4
+    # Service types left out of the catalogs of new tokens, e.g. ["network"] plays a cloud without Neutron (its APIs
+    # still answer; only the catalog no longer offers them). `POST /devcloud/catalog` changes it at run time.
+    catalog_omits: list[str] = field(
+        default_factory=lambda: [t for t in os.environ.get("DEVCLOUD_CATALOG_OMITS", "").split(",") if t.strip()]
+    )
     # Start a QEMU VM per server for its VNC console when qemu-system-x86_64 exists (else the built-in RFB server).
     use_qemu: bool = os.environ.get("DEVCLOUD_QEMU", "0") == "1"
 

@@ -9,9 +9,19 @@
   (compute calls `take_build_failure()`); `GET` shows, `DELETE` clears.
 - `GET /devcloud/requests` counts every non-`/devcloud/` request by service (+ the last 200);
   `POST /devcloud/requests/reset` zeroes the counters.
-- `POST /devcloud/latency` {"seconds"}: added to every service call (0 = off); `GET` shows it.
+- `POST /devcloud/latency` {"seconds", "per_row_seconds"?}: `seconds` added to every service call, and
+  `per_row_seconds` more for each row of its answer (each object in a list of the JSON body, nested ones too: a
+  real API's time grows with what it returns, so a call that fetches a whole collection shows up); 0 = off; `GET`
+  shows both.
 - `POST /devcloud/identity-config` {"allow_rescope_scoped_token": bool}: Keystone's `[token]` option of that name
   (false: exchanging a project-scoped token for another answers 403); `GET` shows it.
+- `POST /devcloud/catalog` {"omit": ["network", …]}: service types left out of the catalog of tokens issued from
+  then on (a cloud without Neutron: `["network"]`; `[]` restores them); `GET` shows it.
+- `POST /devcloud/answers` {"record": bool}: keep (or stop keeping) every service answer in memory (the last
+  5000): method, path, route template, query, status, the compute microversion and volume version asked for,
+  the server action's name, content type and body; `GET /devcloud/answers?after=N` returns those after number N
+  (`{"answers": [...], "last": N}`). The tests check each against the response schemas OpenStack publishes.
+- `GET /devcloud/routes`: every route devcloud serves (method and template).
 - `GET /devcloud/health`: no auth; {"status": "ok"}.
 
 Faults, latency and counters live in memory only (a restart clears them).
@@ -41,9 +51,11 @@ SERVICES = {
 _lock = threading.Lock()
 _faults: list[dict[str, Any]] = []
 _build_failures: dict[str, Any] = {"count": 0, "message": "Injected build failure"}
-_latency = {"seconds": 0.0}
+_latency = {"seconds": 0.0, "per_row_seconds": 0.0}
 _counters: dict[str, Any] = {"total": 0, "by_service": {}}
 _recent: deque[str] = deque(maxlen=200)
+_answers: deque[dict[str, Any]] = deque(maxlen=5000)
+_recording = {"on": False, "seq": 0}
 
 
 def service_of(path: str) -> str | None:
@@ -133,6 +145,29 @@ def _query_text(req: Request) -> str:
     return "&".join(f"{k}={v}" for k, values in req.query.items() for v in values)
 
 
+def _rows(value: Any) -> int:
+    """How many objects the lists of a JSON body hold, nested lists included."""
+    if isinstance(value, dict):
+        return sum(_rows(v) for v in value.values())
+    if isinstance(value, list):
+        return sum((1 if isinstance(v, dict) else 0) + _rows(v) for v in value)
+    return 0
+
+
+def _row_latency_hook(req: Request, resp: Response) -> None:
+    per_row = _latency["per_row_seconds"]
+    if per_row <= 0 or service_of(req.path) is None or not resp.body:
+        return
+    if not resp.headers.get("Content-Type", "").startswith("application/json"):
+        return
+    try:
+        rows = _rows(json.loads(resp.body))
+    except ValueError:
+        return
+    if rows:
+        time.sleep(rows * per_row)
+
+
 def _count_hook(req: Request, resp: Response) -> None:
     if req.path == "/devcloud" or req.path.startswith("/devcloud/"):
         return
@@ -145,9 +180,66 @@ def _count_hook(req: Request, resp: Response) -> None:
         _recent.append(line)
 
 
+def _record_hook(req: Request, resp: Response) -> None:
+    if not _recording["on"] or req.path == "/devcloud" or req.path.startswith("/devcloud/"):
+        return
+    action = None
+    if req.method == "POST" and req.path.endswith("/action"):
+        try:
+            body = json.loads(req.raw_body)
+            action = next(iter(body)) if isinstance(body, dict) and body else None
+        except (ValueError, UnicodeDecodeError):
+            action = None
+    entry = {
+        "method": req.method,
+        "path": req.path,
+        "route": req.context.get("route"),
+        "query": req.environ.get("QUERY_STRING", ""),
+        "status": resp.status,
+        "compute_version": req.context.get("compute_mv"),
+        "volume_version": req.header("openstack-api-version"),
+        "admin": bool((req.context.get("auth") or {}).get("is_admin")),
+        "action": action,
+        "content_type": resp.headers.get("Content-Type", ""),
+        "body": resp.body.decode("utf-8", "replace") if resp.stream is None else None,
+    }
+    with _lock:
+        _recording["seq"] += 1
+        entry["n"] = _recording["seq"]
+        _answers.append(entry)
+
+
 # Faults and latency apply before authentication, like an outage in front of the real service would.
 router.before.insert(0, _fault_hook)
+router.after.append(_row_latency_hook)
 router.after.append(_count_hook)
+router.after.append(_record_hook)
+
+
+@router.route("POST", "/devcloud/answers")
+def record_answers(req: Request) -> Response:
+    _admin(req)
+    body = req.json_object(style="keystone")
+    with _lock:
+        _recording["on"] = bool(body.get("record"))
+        return json_response(200, {"record": _recording["on"], "last": _recording["seq"]})
+
+
+@router.route("GET", "/devcloud/answers")
+def show_answers(req: Request) -> Response:
+    _admin(req)
+    try:
+        after = int(req.arg("after") or 0)
+    except ValueError:
+        raise HttpError(400, "after must be an integer", style="keystone") from None
+    with _lock:
+        return json_response(200, {"answers": [a for a in _answers if a["n"] > after], "last": _recording["seq"]})
+
+
+@router.route("GET", "/devcloud/routes")
+def show_routes(req: Request) -> Response:
+    _admin(req)
+    return json_response(200, {"routes": [{"method": r.method, "route": r.template} for r in router.routes]})
 
 
 # --------------------------------------------------------------------------- contract
@@ -320,15 +412,17 @@ def reset_requests(req: Request) -> Response:
 @router.route("POST", "/devcloud/latency")
 def set_latency(req: Request) -> Response:
     _admin(req)
-    seconds = _seconds(_body(req).get("seconds", 0), "seconds")
-    _latency["seconds"] = seconds
-    return json_response(200, {"seconds": seconds})
+    body = _body(req)
+    seconds = _seconds(body.get("seconds", 0), "seconds")
+    per_row = _seconds(body.get("per_row_seconds", 0), "per_row_seconds")
+    _latency["seconds"], _latency["per_row_seconds"] = seconds, per_row
+    return json_response(200, dict(_latency))
 
 
 @router.route("GET", "/devcloud/latency")
 def show_latency(req: Request) -> Response:
     _admin(req)
-    return json_response(200, {"seconds": _latency["seconds"]})
+    return json_response(200, dict(_latency))
 
 
 @router.route("POST", "/devcloud/identity-config")
@@ -352,6 +446,27 @@ def show_identity_config(req: Request) -> Response:
     return json_response(200, {"allow_rescope_scoped_token": config.allow_rescope_scoped_token})
 
 
+@router.route("POST", "/devcloud/catalog")
+def set_catalog(req: Request) -> Response:
+    """Which service types new tokens' catalogs leave out: {"omit": ["network"]} plays a cloud without Neutron."""
+    from devcloud.config import config
+
+    _admin(req)
+    omit = _body(req).get("omit")
+    if not isinstance(omit, list) or not all(isinstance(t, str) for t in omit):
+        raise HttpError(400, "omit must be a list of service types", style="keystone")
+    config.catalog_omits = list(omit)
+    return json_response(200, {"omit": config.catalog_omits})
+
+
+@router.route("GET", "/devcloud/catalog")
+def show_catalog(req: Request) -> Response:
+    from devcloud.config import config
+
+    _admin(req)
+    return json_response(200, {"omit": config.catalog_omits})
+
+
 _DOCS = {
     "GET /devcloud": "this description (no token needed)",
     "GET /devcloud/health": "liveness (no token needed)",
@@ -366,10 +481,12 @@ _DOCS = {
     "DELETE /devcloud/build-failures": "disarm build failures",
     "GET /devcloud/requests": '{"total", "by_service", "recent": last 200 "METHOD path?query"} (not /devcloud/)',
     "POST /devcloud/requests/reset": "zero the request counters",
-    "POST /devcloud/latency": '{"seconds": s}: delay every service call by s (0 = off)',
+    "POST /devcloud/latency": '{"seconds": s, "per_row_seconds": r}: each call s later, + r per row returned',
     "GET /devcloud/latency": "the current added latency",
     "POST /devcloud/identity-config": '{"allow_rescope_scoped_token": bool}: Keystone\'s [token] option of that name',
     "GET /devcloud/identity-config": "the identity options",
+    "POST /devcloud/catalog": '{"omit": ["network"]}: service types new tokens\' catalogs leave out',
+    "GET /devcloud/catalog": "the service types left out",
 }
 
 

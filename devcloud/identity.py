@@ -380,6 +380,8 @@ def _catalog(req: Request | None, project_id: str | None) -> list[dict[str, Any]
     ]
     catalog = []
     for name, stype, url in services:
+        if stype in config.catalog_omits:
+            continue
         endpoints = [
             {
                 "id": _stable_id("endpoint", name, iface),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from http import HTTPStatus
 from typing import Any
@@ -213,7 +214,8 @@ def _stringify(value: Any) -> str:
 
 
 def create_snapshot_image(name: str, server_id: str, project_id: str, metadata: dict[str, Any] | None) -> dict:
-    """A `queued` private snapshot image owned by `project_id` (Nova's createImage)."""
+    """A `queued` private image owned by `project_id` (Nova's createImage, createBackup and shelve):
+    image_type `snapshot` unless `metadata` says otherwise."""
     metadata = dict(metadata or {})
     now = now_iso()
     img: dict[str, Any] = {
@@ -234,6 +236,7 @@ def create_snapshot_image(name: str, server_id: str, project_id: str, metadata: 
         "disk_format": "qcow2",
         "container_format": "bare",
         "created_at": now,
+        "created_at_epoch": time.time(),  # Glance shows seconds but sorts by its database's microseconds
         "updated_at": now,
         "tags": [],
         "properties": {},
@@ -250,7 +253,8 @@ def create_snapshot_image(name: str, server_id: str, project_id: str, metadata: 
         if key in metadata:
             img[key] = metadata.pop(key)
     props = {k: _stringify(v) for k, v in metadata.items() if k not in READ_ONLY and k not in RESERVED}
-    props.update(image_type="snapshot", instance_uuid=server_id, owner_project_name=props.get("owner_project_name", ""))
+    props.setdefault("image_type", "snapshot")  # "backup" for createBackup
+    props.update(instance_uuid=server_id, owner_project_name=props.get("owner_project_name", ""))
     if not props["owner_project_name"]:
         del props["owner_project_name"]
     img["properties"] = props
@@ -258,6 +262,19 @@ def create_snapshot_image(name: str, server_id: str, project_id: str, metadata: 
         _images()[img["id"]] = img
         store.touch()
         return _render(img)
+
+
+def find_images(**properties: str) -> list[dict[str, Any]]:
+    """Images whose extra properties have these values, newest first (Glance's created_at desc; images created
+    within the same second keep their creation order)."""
+    with store.lock:
+        found = [
+            img
+            for img in _images().values()
+            if all((img.get("properties") or {}).get(k) == v for k, v in properties.items())
+        ]
+        found.sort(key=lambda img: (img["created_at"], img.get("created_at_epoch", 0.0)), reverse=True)
+        return [_render(img) for img in found]
 
 
 def set_image_status(image_id: str, status: str, size: int | None = None) -> dict[str, Any] | None:
@@ -371,7 +388,7 @@ def seed(fresh: bool) -> None:
     store.touch()
 
 
-def _zeros(size: int):  # noqa: ANN202 - a generator of bytes
+def _zeros(size: int):  # a generator of bytes
     chunk = bytes(1 << 20)
     left = size
     while left > 0:
@@ -454,7 +471,10 @@ def _sorted(images: list[dict[str, Any]], spec: list[tuple[str, str]]) -> list[d
     for key, direction in reversed(spec):
         present = [i for i in out if i.get(key) is not None]
         missing = [i for i in out if i.get(key) is None]
-        present.sort(key=lambda i, k=key: i[k], reverse=direction == "desc")
+        if key == "created_at":
+            present.sort(key=lambda i: (i[key], i.get("created_at_epoch", 0.0)), reverse=direction == "desc")
+        else:
+            present.sort(key=lambda i, k=key: i[k], reverse=direction == "desc")
         # Glance (SQL) sorts NULLs first ascending, last descending.
         out = missing + present if direction == "asc" else present + missing
     return out
@@ -678,6 +698,7 @@ def create_image(req: Request) -> Response:
         "disk_format": None,
         "container_format": None,
         "created_at": now,
+        "created_at_epoch": time.time(),  # Glance shows seconds but sorts by its database's microseconds
         "updated_at": now,
         "tags": [],
         "properties": {},

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from devcloud.config import config
 from devcloud.state import store
 from devcloud.web import HttpError, Request, Response, empty_response, json_response, router
 
@@ -59,6 +61,11 @@ EXTENSIONS = [
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
     ("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"),
+    (
+        "ip-substring-filtering",
+        "IP address substring filtering",
+        "Provides IP address substring filtering when listing ports",
+    ),
     ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
     ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
     (
@@ -399,11 +406,25 @@ def _rule_view(rule: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         tenant_id=rule["project_id"],
         project_id=rule["project_id"],
         remote_address_group_id=None,
-        normalized_cidr=rule["remote_ip_prefix"],
+        normalized_cidr=_normalized(rule["remote_ip_prefix"]),
         belongs_to_default_sg=sg.get("name") == "default",
         tags=[],
     )
     return out
+
+
+def _normalized(prefix: str | None) -> str | None:
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+
+
+def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two rules of a group the same for Neutron (SecurityGroupRuleExists): 0.0.0.0/0 and ::/0 are "any",
+    as no prefix is."""
+    prefix = rule["remote_ip_prefix"]
+    if prefix in ("0.0.0.0/0", "::/0"):
+        prefix = None
+    same = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_group_id")
+    return (*(rule[k] for k in same), prefix)
 
 
 def _fip_view(fip: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
@@ -416,7 +437,7 @@ def _fip_view(fip: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         "router_id": fip["router_id"],
         "port_id": fip["port_id"],
         "fixed_ip_address": fip["fixed_ip_address"],
-        "status": "ACTIVE" if fip["port_id"] else "DOWN",
+        "status": _fip_status(fip),
         "port_details": None,
         "port_forwardings": [],
         "description": fip["description"],
@@ -723,6 +744,10 @@ def _new_rule(
     )
 
 
+_IPV6_ONLY = {
+    *("ipv6-encap", "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route"),
+    *("41", "44", "58", "59", "60", "43"),
+}
 _PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "icmpv6": 58, "sctp": 132, "gre": 47, "any": None}
 
 
@@ -817,14 +842,26 @@ def _parse_rule(body: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         )
     if prefix is not None:
         try:
-            net = ipaddress.ip_network(str(prefix), strict=False)
+            # Neutron keeps the prefix as given, with its mask added (10.0.0.5 -> 10.0.0.5/32, host bits kept);
+            # `normalized_cidr` is its network. 0.0.0.0/0 is stored as given and only compared as "any".
+            iface = ipaddress.ip_interface(str(prefix))
         except ValueError:
             raise _invalid("remote_ip_prefix", f"'{prefix}' is not a valid IP subnet") from None
-        if f"IPv{net.version}" != ethertype:
-            raise _invalid("operation", f"Conflicting value ethertype {ethertype} for CIDR {prefix}")
-        prefix = str(net)
-        if net.prefixlen == 0:
-            prefix = None  # Neutron stores 0.0.0.0/0 as "any"
+        if f"IPv{iface.version}" != ethertype:
+            raise error(
+                400,
+                "SecurityGroupRuleParameterConflict",
+                f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
+            )
+        prefix = str(iface)
+    if protocol in _IPV6_ONLY and ethertype == "IPv4":
+        raise error(
+            400,
+            "SecurityGroupEthertypeConflictWithProtocol",
+            f"Invalid ethertype {ethertype} for protocol {protocol}.",
+        )
+    if ethertype == "IPv6" and protocol in ("icmp", "icmpv6", "1"):
+        protocol = "58" if protocol == "1" else "ipv6-icmp"  # Neutron converts the legacy names
     if remote_group is not None:
         _get("security_group", str(remote_group), ctx)
     return {
@@ -1554,8 +1591,11 @@ def delete_security_group(req: Request, sg_id: str) -> Response:
             )
         if any(sg_id in p["security_groups"] for p in _t("ports").values()):
             raise error(409, "SecurityGroupInUse", f"Security Group {sg_id} in use.")
-        for rid in [r["id"] for r in _t("security_group_rules").values() if r["security_group_id"] == sg_id]:
-            _t("security_group_rules").pop(rid, None)
+        # Its rules go with it, and so do other groups' rules naming it as their remote group (Neutron's
+        # remote_group_id is a foreign key ON DELETE CASCADE).
+        rules = _t("security_group_rules")
+        for rid in [r["id"] for r in rules.values() if sg_id in (r["security_group_id"], r["remote_group_id"])]:
+            rules.pop(rid, None)
         _t("security_groups").pop(sg_id, None)
         store.touch()
     return empty_response(204)
@@ -1584,17 +1624,8 @@ def create_security_group_rule(req: Request) -> Response:
         sg = _get("security_group", attrs["security_group_id"], ctx)
         if not ctx["is_admin"] and sg["project_id"] != ctx["project_id"]:
             raise _not_found("security_group", sg["id"])
-        same = (
-            "direction",
-            "ethertype",
-            "protocol",
-            "port_range_min",
-            "port_range_max",
-            "remote_ip_prefix",
-            "remote_group_id",
-        )
         for other in _t("security_group_rules").values():
-            if other["security_group_id"] == sg["id"] and all(other[k] == attrs[k] for k in same):
+            if other["security_group_id"] == sg["id"] and _rule_key(other) == _rule_key(attrs):
                 raise error(
                     409, "SecurityGroupRuleExists", f"Security group rule already exists. Rule id is {other['id']}."
                 )
@@ -1622,6 +1653,9 @@ def delete_security_group_rule(req: Request, rule_id: str) -> Response:
     with store.lock:
         rule = _get_owned("security_group_rule", rule_id, ctx, "delete")
         _t("security_group_rules").pop(rule["id"], None)
+        sg = _t("security_groups").get(rule["security_group_id"])
+        if sg is not None:
+            _bump(sg)  # a rule removed is a change of its group (revision_number, updated_at)
         store.touch()
     return empty_response(204)
 
@@ -1646,9 +1680,27 @@ def _router_for(port: dict[str, Any], ext_net_id: str) -> dict[str, Any] | None:
     return None
 
 
+def _fip_status(fip: dict[str, Any]) -> str:
+    """ACTIVE while associated, DOWN while not, as Neutron's L3 agent (or OVN) reports it: a moment after the API
+    call (devcloud's transition time), the status the floating IP had before."""
+    settled = "ACTIVE" if fip["port_id"] else "DOWN"
+    if float(fip.get("status_settles_at") or 0) > time.time():
+        return str(fip.get("status_before") or settled)
+    return settled
+
+
+def _set_association(fip: dict[str, Any], **fields: Any) -> None:
+    """Associate or disassociate; the status follows a moment later (see _fip_status)."""
+    before = _fip_status(fip)
+    fip.update(**fields)
+    settled = "ACTIVE" if fip["port_id"] else "DOWN"
+    lag = settled != before and config.transition_seconds > 0
+    fip.update(status_before=before, status_settles_at=time.time() + config.transition_seconds if lag else 0)
+
+
 def _associate(fip: dict[str, Any], port_id: str | None, fixed_ip: str | None, ctx: dict[str, Any]) -> None:
     if port_id is None:
-        fip.update(port_id=None, fixed_ip_address=None, router_id=None)
+        _set_association(fip, port_id=None, fixed_ip_address=None, router_id=None)
         return
     port = _t("ports").get(port_id)
     if port is None or not (ctx["is_admin"] or port["project_id"] == fip["project_id"] == ctx["project_id"]):
@@ -1686,7 +1738,7 @@ def _associate(fip: dict[str, Any], port_id: str | None, fixed_ip: str | None, c
             f"External network {fip['floating_network_id']} is not reachable from subnet "
             f"{chosen[0]['subnet_id']}.  Therefore, cannot associate Port {port_id} with a Floating IP.",
         )
-    fip.update(port_id=port_id, fixed_ip_address=chosen[0]["ip_address"], router_id=rtr["id"])
+    _set_association(fip, port_id=port_id, fixed_ip_address=chosen[0]["ip_address"], router_id=rtr["id"])
 
 
 @router.route("GET", API + "/floatingips")
@@ -2335,7 +2387,7 @@ def delete_port(port_id: str) -> None:
         _t("ports").pop(port_id, None)
         for fip in _t("floatingips").values():
             if fip["port_id"] == port_id:
-                fip.update(port_id=None, fixed_ip_address=None, router_id=None)
+                _set_association(fip, port_id=None, fixed_ip_address=None, router_id=None)
                 _bump(fip)
         store.touch()
 

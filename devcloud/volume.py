@@ -1,11 +1,18 @@
 """Cinder v3 at /volume/v3/{project_id} (devstack's layout; the project-less form of 3.67+ works too).
 
-Volumes (create blank or from an image, list, detail, show, update, delete, a few actions), volume
-types, availability zones, limits and quota sets, and empty snapshot/backup lists. Errors use Cinder's
-fault shape ({"badRequest": {"code": 400, "message": ...}}), which is Nova's.
+Volumes (create blank, from an image or from a volume snapshot; list, detail, show, update, delete, extend and a
+few other actions), volume snapshots (create, list, detail, show, update, delete), volume types, availability
+zones, limits and quota sets, and an empty backup list. Errors use Cinder's fault shape
+({"badRequest": {"code": 400, "message": ...}}), which is Nova's.
 
-Status moves lazily: a `creating` volume reads as `available` once config.transition_seconds have
-passed, and a `deleting` one disappears after the same delay.
+Status moves lazily, by time (config.transition_seconds, T): a `creating` volume or snapshot reads as `available`
+after T, a `deleting` one disappears after T, an `extending` volume goes back to its previous status after T. An
+attach made through Nova (os-volume_attachments) moves the volume as Cinder's attachment API does: `reserved` at
+once (Nova's attachment_create), `attaching` after T/2 (the compute host's attachment_update), `in-use` after T
+(attachment_complete); a detach: `detaching` at once (begin_detaching), `available` after T (attachment_delete).
+Cinder's `attachments` list only the attachments whose attach_status is `attached` (cinder/api/v3/views/volumes.py),
+so it is empty until the attach completes and keeps the attachment while detaching; `host_name` is shown to
+admins only.
 """
 
 from __future__ import annotations
@@ -92,6 +99,9 @@ def _answer(req: Request, status: int, body: Any) -> Response:
 def _advance(vol: dict[str, Any], now: float | None = None) -> bool:
     """Move a volume along by time; returns False when it is gone."""
     now = now or time.time()
+    flow = vol.get("flow")
+    if flow:
+        _advance_flow(vol, flow, now)
     due = vol.get("transition_at_epoch")
     if due is None or now < due:
         return True
@@ -100,11 +110,44 @@ def _advance(vol: dict[str, Any], now: float | None = None) -> bool:
         vol["updated_at"] = _now()
         vol["transition_at_epoch"] = None
         store.touch()
+    elif vol["status"] == "extending":
+        vol["status"] = vol.pop("previous_status", None) or "available"
+        vol["updated_at"] = _now()
+        vol["transition_at_epoch"] = None
+        store.touch()
     elif vol["status"] == "deleting":
         _volumes().pop(vol["id"], None)
         store.touch()
         return False
     return True
+
+
+def _advance_flow(vol: dict[str, Any], flow: dict[str, Any], now: float) -> None:
+    """An attach or a detach made through Nova, moved along by time (see the module's docstring)."""
+    started, span = float(flow["started"]), max(0.0, config.transition_seconds)
+    if flow["kind"] == "attach":
+        attachment = next((a for a in vol["attachments"] if a["id"] == flow["attachment_id"]), None)
+        if attachment is None:  # detached (or the server deleted) meanwhile
+            vol.pop("flow", None)
+            return
+        if now >= started + span:
+            attachment["attach_status"] = "attached"
+            attachment["attached_at"] = _now()
+            vol["status"] = "in-use"
+            vol.pop("flow", None)
+        elif now >= started + span / 2 and vol["status"] == "reserved":
+            attachment["attach_status"] = "attaching"
+            vol["status"] = "attaching"
+        else:
+            return
+    elif flow["kind"] == "detach":
+        if now < started + span:
+            return
+        vol["attachments"] = [a for a in vol["attachments"] if a["server_id"] != flow["server_id"]]
+        vol["status"] = "in-use" if vol["attachments"] else "available"
+        vol.pop("flow", None)
+    vol["updated_at"] = _now()
+    store.touch()
 
 
 def _advance_all() -> None:
@@ -216,38 +259,92 @@ def get_volume(volume_id: str) -> dict[str, Any] | None:
         return _public(vol)
 
 
+def _attachment(volume_id: str, server_id: str, device: str | None, host_name: str | None, status: str) -> dict:
+    attachment_id = str(uuid.uuid4())
+    return {
+        "id": attachment_id,
+        "attachment_id": attachment_id,
+        "volume_id": volume_id,
+        "server_id": server_id,
+        "host_name": host_name,
+        "device": device,
+        "attached_at": _now() if status == "attached" else None,
+        "attach_status": status,
+    }
+
+
 def attach_volume(volume_id: str, server_id: str, device: str | None, host_name: str | None = None) -> dict:
+    """Attach at once (`in-use`): what a boot from volume leaves once the server is built. KeyError if unknown."""
     with store.lock:
         vol = _volumes().get(volume_id)
         if vol is None or not _advance(vol):
             raise KeyError(volume_id)
-        now = _now()
-        vol["attachments"] = [
-            {
-                "id": str(uuid.uuid4()),
-                "attachment_id": None,
-                "volume_id": volume_id,
-                "server_id": server_id,
-                "host_name": host_name,
-                "device": device,
-                "attached_at": now,
-            }
-        ]
-        vol["attachments"][0]["attachment_id"] = vol["attachments"][0]["id"]
+        vol["attachments"] = [_attachment(volume_id, server_id, device, host_name, "attached")]
         vol["status"] = "in-use"
         vol["transition_at_epoch"] = None
-        vol["updated_at"] = now
+        vol.pop("flow", None)
+        vol["updated_at"] = _now()
         store.touch()
         return _public(vol)
 
 
-def detach_volume(volume_id: str) -> dict[str, Any] | None:
+def reserve_volume(volume_id: str, server_id: str, device: str | None, host_name: str | None = None) -> dict:
+    """Nova's attach (os-volume_attachments): Cinder's attachment_create reserves the volume (`reserved`), the compute
+    host then attaches it (`attaching`, then `in-use`; see the module's docstring). Raises KeyError if unknown, and
+    ValueError with Cinder's reason when the volume cannot be reserved (it must be `available` or `downloading`)."""
     with store.lock:
         vol = _volumes().get(volume_id)
-        if vol is None:
+        if vol is None or not _advance(vol):
+            raise KeyError(volume_id)
+        if "error" in vol["status"]:
+            raise ValueError(
+                "Volume attachments can not be created if the volume is in an error state. The Volume "
+                f"{volume_id} currently has a status of: {vol['status']} "
+            )
+        if vol["status"] not in ("available", "downloading"):
+            raise ValueError(
+                f"Invalid volume: Volume {volume_id} status must be available or downloading to reserve, but the "
+                f"current status is {vol['status']}."
+            )
+        attachment = _attachment(volume_id, server_id, device, host_name, "reserved")
+        vol["attachments"] = [attachment]
+        vol["status"] = "reserved"
+        vol["flow"] = {"kind": "attach", "attachment_id": attachment["id"], "started": time.time()}
+        vol["updated_at"] = _now()
+        store.touch()
+        return _public(vol)
+
+
+def begin_detaching(volume_id: str, server_id: str) -> dict:
+    """Nova's detach: Cinder's begin_detaching (`detaching`), then the compute host's attachment_delete
+    (`available` after the transition time). ValueError with Cinder's reason unless the volume is in-use and
+    attached."""
+    with store.lock:
+        vol = _volumes().get(volume_id)
+        if vol is None or not _advance(vol):
+            raise KeyError(volume_id)
+        attached = any(a["attach_status"] == "attached" for a in vol["attachments"])
+        if vol["status"] != "in-use" or not attached:
+            raise ValueError(
+                "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must "
+                "be 'attached' to detach."
+            )
+        vol["status"] = "detaching"
+        vol["flow"] = {"kind": "detach", "server_id": server_id, "started": time.time()}
+        vol["updated_at"] = _now()
+        store.touch()
+        return _public(vol)
+
+
+def detach_volume(volume_id: str, server_id: str | None = None) -> dict[str, Any] | None:
+    """Detach at once (the server's attachment, or every one): what deleting a server does to its volumes."""
+    with store.lock:
+        vol = _volumes().get(volume_id)
+        if vol is None or not _advance(vol):
             return None
-        vol["attachments"] = []
-        if vol["status"] in ("in-use", "attaching", "detaching"):
+        vol["attachments"] = [a for a in vol["attachments"] if server_id is not None and a["server_id"] != server_id]
+        vol.pop("flow", None)
+        if vol["status"] in ("in-use", "attaching", "detaching", "reserved") and not vol["attachments"]:
             vol["status"] = "available"
         vol["updated_at"] = _now()
         store.touch()
@@ -262,7 +359,7 @@ def delete_volume(volume_id: str) -> None:
 
 def _public(vol: dict[str, Any]) -> dict[str, Any]:
     """The contract view: the stored record without internal fields."""
-    out = {k: v for k, v in vol.items() if not k.endswith("_epoch")}
+    out = {k: v for k, v in vol.items() if not k.endswith("_epoch") and k not in ("flow", "previous_status")}
     out["attachments"] = [dict(a) for a in vol["attachments"]]
     return out
 
@@ -284,7 +381,10 @@ def _summary(req: Request, vol: dict[str, Any]) -> dict[str, Any]:
     return {"id": vol["id"], "links": _link(req, vol), "name": vol["name"]}
 
 
-def _detail(req: Request, vol: dict[str, Any]) -> dict[str, Any]:
+def _detail(req: Request, vol: dict[str, Any], extended: bool = True) -> dict[str, Any]:
+    """Cinder's detail view. `extended`: the keys Cinder's API extensions add to show and detail (list) answers
+    only (volume_image_metadata, os-vol-tenant-attr, os-vol-host-attr, os-vol-mig-status-attr): create and update
+    answer the plain view. Admin-only keys follow cinder/api/v3/views/volumes.py."""
     ctx = req.context.get("auth") or {}
     mv = _mv(req)
     out: dict[str, Any] = {
@@ -305,11 +405,12 @@ def _detail(req: Request, vol: dict[str, Any]) -> dict[str, Any]:
                 "attachment_id": a["attachment_id"],
                 "volume_id": a["volume_id"],
                 "server_id": a["server_id"],
-                "host_name": a["host_name"],
+                "host_name": a["host_name"] if ctx.get("is_admin") else None,
                 "device": a["device"],
                 "attached_at": a["attached_at"],
             }
             for a in vol["attachments"]
+            if a.get("attach_status", "attached") == "attached"
         ],
         "metadata": dict(vol["metadata"]),
         "links": _link(req, vol),
@@ -319,23 +420,27 @@ def _detail(req: Request, vol: dict[str, Any]) -> dict[str, Any]:
         "volume_type": vol["volume_type"],
         "replication_status": None,
         "consistencygroup_id": None,
-        "migration_status": None,
     }
-    if vol.get("image_metadata"):
+    admin = bool(ctx.get("is_admin"))
+    if admin:
+        out["migration_status"] = None
+    # the volume manager records the image's metadata when it has copied the image (the end of the create flow)
+    if extended and vol.get("image_metadata") and vol["status"] != "creating":
         out["volume_image_metadata"] = dict(vol["image_metadata"])
-    if ctx.get("is_admin"):
+    if extended:  # volume_tenant_attribute: any reader of the project; the host and migration ones: admins
         out["os-vol-tenant-attr:tenant_id"] = vol["project_id"]
+    if extended and admin:
         out["os-vol-host-attr:host"] = BACKEND_HOST if vol["status"] != "creating" else None
         out["os-vol-mig-status-attr:migstat"] = None
         out["os-vol-mig-status-attr:name_id"] = None
     if mv >= (3, 13):
         out["group_id"] = None
-    if mv >= (3, 21):
+    if mv >= (3, 21) and admin:
         out["provider_id"] = None
     if mv >= (3, 48):
         out["service_uuid"] = None
         out["shared_targets"] = False
-    if mv >= (3, 61):
+    if mv >= (3, 61) and admin:
         out["cluster_name"] = None
     if mv >= (3, 63):
         out["volume_type_id"] = vol["volume_type_id"]
@@ -434,10 +539,12 @@ def _quota(project_id: str) -> dict[str, int]:
 def _usage(project_id: str) -> dict[str, int]:
     _advance_all()
     vols = [v for v in _volumes().values() if v["project_id"] == project_id]
+    snaps = [n for n in _snapshots().values() if n["project_id"] == project_id]
     return {
         "volumes": len(vols),
-        "gigabytes": sum(v["size"] for v in vols),
-        "snapshots": 0,
+        # Cinder counts snapshots in `gigabytes` too (unless no_snapshot_gb_quota is set)
+        "gigabytes": sum(v["size"] for v in vols) + sum(n["size"] for n in snaps),
+        "snapshots": len(snaps),
         "backups": 0,
         "backup_gigabytes": 0,
         "groups": 0,
@@ -480,13 +587,15 @@ def _parse_size(value: Any) -> int | None:
 
 
 def _check_str(body: dict[str, Any], key: str, max_len: int = 255) -> str | None:
+    """Cinder's `name`/`description` parameter types: a string or null of at most 255 characters, refused with
+    jsonschema's words (cinder/api/validation: "Invalid input for field/attribute …. Value: …. <why>")."""
     value = body.get(key)
-    if value is not None and (not isinstance(value, str) or len(value) > max_len):
+    if value is not None and not isinstance(value, str):
         raise _err(
-            400,
-            f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is not valid: "
-            f"expected a string of at most {max_len} characters",
+            400, f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is not of type 'string', 'null'"
         )
+    if value is not None and len(value) > max_len:
+        raise _err(400, f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is too long")
     return value
 
 
@@ -518,12 +627,33 @@ def create(req: Request, project_id: str | None) -> Response:
     vtype = body.get("volume_type")
     if vtype not in (None, DEFAULT_TYPE_NAME, DEFAULT_TYPE_ID, "__DEFAULT__"):
         raise _err(404, f"Volume type with name {vtype} could not be found.")
-    for unsupported in ("snapshot_id", "source_volid", "backup_id", "consistencygroup_id", "group_id"):
+    for unsupported in ("source_volid", "backup_id", "consistencygroup_id", "group_id"):
         if body.get(unsupported):
             raise _err(400, f"Invalid input received: devcloud does not support creating volumes from {unsupported}.")
     image = None
     image_ref = body.get("imageRef") or body.get("image_id")
-    if image_ref is not None:
+    snapshot = None
+    if body.get("snapshot_id") is not None:
+        # cinder/api/v3/volumes.py: the snapshot is looked up (404), then the create flow checks its status and
+        # the size (at least the snapshot's; the snapshot's when not given); the volume takes the source volume's
+        # availability zone, type and bootable flag
+        with store.lock:
+            snapshot = _find_snapshot(ctx, str(body["snapshot_id"]), project_id)
+            if snapshot["status"] != "available":
+                raise _err(400, "Invalid snapshot: Originating snapshot status must be one of 'available' values")
+            source = _volumes().get(snapshot["volume_id"])
+            snapshot = {**snapshot, "source": dict(source) if source else None}
+        if size is None:
+            size = snapshot["size"]
+        if size < snapshot["size"]:
+            raise _err(
+                400,
+                f"Invalid input received: Volume size '{size}'GB cannot be smaller than the snapshot size "
+                f"{snapshot['size']}GB. They must be >= original snapshot size.",
+            )
+        if snapshot["source"] is not None:
+            az = body.get("availability_zone") or snapshot["source"]["availability_zone"]
+    if image_ref is not None and snapshot is None:
         from devcloud import image as image_mod
 
         if not isinstance(image_ref, str) or not image_mod.image_visible(image_ref, ctx["project_id"], ctx["is_admin"]):
@@ -572,9 +702,16 @@ def create(req: Request, project_id: str | None) -> Response:
                 f"{used['gigabytes']}G has been consumed.",
             )
         vol = _new_volume(target, size, name, image, False, ctx["user_id"], description, metadata, az)
+        if snapshot is not None:
+            vol["snapshot_id"] = snapshot["id"]
+            source = snapshot["source"]
+            if source is not None:
+                vol["bootable"] = source["bootable"]
+                vol["image_metadata"] = dict(source["image_metadata"]) if source.get("image_metadata") else None
+                vol["volume_type"], vol["volume_type_id"] = source["volume_type"], source["volume_type_id"]
         _volumes()[vol["id"]] = vol
         store.touch()
-        return _answer(req, 202, {"volume": _detail(req, vol)})
+        return _answer(req, 202, {"volume": _detail(req, vol, extended=False)})
 
 
 def _listing(req: Request, ctx: dict[str, Any], project_id: str | None) -> list[dict[str, Any]]:
@@ -731,7 +868,7 @@ def update(req: Request, project_id: str | None, volume_id: str) -> Response:
             vol["metadata"] = metadata
         vol["updated_at"] = _now()
         store.touch()
-        return _answer(req, 200, {"volume": _detail(req, vol)})
+        return _answer(req, 200, {"volume": _detail(req, vol, extended=False)})
 
 
 @_route("DELETE", "/volumes/{volume_id}")
@@ -739,12 +876,18 @@ def delete(req: Request, project_id: str | None, volume_id: str) -> Response:
     ctx = _ctx(req, project_id)
     with store.lock:
         vol = _find(req, ctx, volume_id, project_id)
-        if vol["attachments"] or vol["status"] not in (
-            "available",
-            "error",
-            "error_restoring",
-            "error_extending",
-            "error_managing",
+        has_snapshots = any(n["volume_id"] == vol["id"] for n in _snapshots().values())
+        if (
+            vol["attachments"]
+            or has_snapshots
+            or vol["status"]
+            not in (
+                "available",
+                "error",
+                "error_restoring",
+                "error_extending",
+                "error_managing",
+            )
         ):
             raise _err(
                 400,
@@ -777,9 +920,34 @@ def action(req: Request, project_id: str | None, volume_id: str) -> Response:
                     f"Invalid input received: New size for extend must be greater than current size. "
                     f"(current: {vol['size']}, extended: {new_size}).",
                 )
-            if vol["status"] != "available":
-                raise _err(400, "Invalid volume: Volume status must be 'available' to extend.")
+            # cinder/api/contrib/volume_actions.py: an in-use volume is extended while attached from 3.42
+            # (VOLUME_EXTEND_INUSE); below, or in any other status, it must be available
+            expected = "in-use" if _mv(req) >= (3, 42) and vol["status"] == "in-use" else "available"
+            if vol["status"] != expected:
+                raise _err(
+                    400,
+                    f"Invalid volume: Volume {vol['id']} status must be '{{'status': '{expected}'}}' to extend, "
+                    f"currently {vol['status']}.",
+                )
+            quota, used = _quota(vol["project_id"]), _usage(vol["project_id"])
+            if quota["per_volume_gigabytes"] >= 0 and new_size > quota["per_volume_gigabytes"]:
+                raise _err(
+                    413,
+                    f"VolumeSizeExceedsLimit: Requested volume size {new_size}G is larger than maximum allowed "
+                    f"limit {quota['per_volume_gigabytes']}G.",
+                )
+            increase = new_size - vol["size"]
+            if quota["gigabytes"] >= 0 and used["gigabytes"] + increase > quota["gigabytes"]:
+                raise _err(
+                    413,
+                    f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes "
+                    f"quota. Requested {increase}G, quota is {quota['gigabytes']}G and {used['gigabytes']}G has "
+                    "been consumed.",
+                )
             vol["size"] = new_size
+            vol["previous_status"] = vol["status"]
+            vol["status"] = "extending"
+            vol["transition_at_epoch"] = time.time() + max(0.0, config.transition_seconds)
         elif name == "os-set_bootable":
             value = args.get("bootable") if isinstance(args, dict) else None
             if not isinstance(value, (bool, str)):
@@ -936,16 +1104,222 @@ def zones(req: Request, project_id: str | None) -> Response:
     return _answer(req, 200, {"availabilityZoneInfo": [{"zoneName": AZ, "zoneState": {"available": True}}]})
 
 
+# --------------------------------------------------------------------------- volume snapshots
+# cinder/api/v3/snapshots.py and views/snapshots.py; the os-extended-snapshot-attributes extension adds the project
+# and the progress to show and detail (list) answers. A snapshot is `creating`, then `available` after the
+# transition time; `deleting`, then gone.
+
+
+def _snapshots() -> dict[str, Any]:
+    return store.table("volume_snapshots")
+
+
+def _advance_snapshot(snap: dict[str, Any], now: float | None = None) -> bool:
+    now = now or time.time()
+    due = snap.get("transition_at_epoch")
+    if due is None or now < due:
+        return True
+    if snap["status"] == "creating":
+        snap["status"], snap["progress"], snap["transition_at_epoch"] = "available", "100%", None
+        snap["updated_at"] = _now()
+        store.touch()
+    elif snap["status"] == "deleting":
+        _snapshots().pop(snap["id"], None)
+        store.touch()
+        return False
+    return True
+
+
+def _find_snapshot(ctx: dict[str, Any], snapshot_id: str, project_id: str | None) -> dict[str, Any]:
+    snap = _snapshots().get(snapshot_id)
+    if snap is not None and not _advance_snapshot(snap):
+        snap = None
+    if snap is None or (not ctx["is_admin"] and snap["project_id"] != _scope_project(ctx, project_id)):
+        raise _err(404, f"Snapshot {snapshot_id} could not be found.")
+    return snap
+
+
+def _snapshot_view(req: Request, snap: dict[str, Any], extended: bool = True) -> dict[str, Any]:
+    mv = _mv(req)
+    out: dict[str, Any] = {
+        "id": snap["id"],
+        "created_at": snap["created_at"],
+        "updated_at": snap["updated_at"],
+        "name": snap["name"],
+        "description": snap["description"],
+        "volume_id": snap["volume_id"],
+        "status": snap["status"],
+        "size": snap["size"],
+        "metadata": dict(snap["metadata"]),
+    }
+    if mv >= (3, 14):
+        out["group_snapshot_id"] = None
+    if mv >= (3, 41):
+        out["user_id"] = snap["user_id"]
+    if mv >= (3, 65):
+        out["consumes_quota"] = True
+    if extended:
+        out["os-extended-snapshot-attributes:project_id"] = snap["project_id"]
+        out["os-extended-snapshot-attributes:progress"] = snap["progress"]
+    return out
+
+
+def _snapshot_listing(req: Request, ctx: dict[str, Any], project_id: str | None) -> list[dict[str, Any]]:
+    all_tenants = (req.arg("all_tenants") or "").lower() in ("1", "true", "yes", "on")
+    now = time.time()
+    snaps = [n for n in list(_snapshots().values()) if _advance_snapshot(n, now)]
+    if not (ctx["is_admin"] and all_tenants):
+        snaps = [n for n in snaps if n["project_id"] == _scope_project(ctx, project_id)]
+    elif req.arg("project_id"):
+        snaps = [n for n in snaps if n["project_id"] == req.arg("project_id")]
+    for key in ("name", "status", "volume_id"):
+        value = req.arg(key)
+        if value is not None:
+            snaps = [n for n in snaps if str(n.get(key)) == value]
+    snaps.sort(key=lambda n: (n["created_at"], n["id"]), reverse=True)
+    return snaps
+
+
+def _snapshot_list(req: Request, project_id: str | None, detail: bool) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        snaps = _snapshot_listing(req, ctx, project_id)
+        total = len(snaps)
+        page, links = _page(req, snaps, req.path)
+        items = [_snapshot_view(req, n, extended=detail) for n in page]
+    body: dict[str, Any] = {"snapshots": items}
+    if links:
+        body["snapshots_links"] = links
+    if _mv(req) >= (3, 45) and (req.arg("with_count") or "").lower() in ("1", "true", "yes"):
+        body["count"] = total
+    return _answer(req, 200, body)
+
+
 @_route("GET", "/snapshots")
 def list_snapshots(req: Request, project_id: str | None) -> Response:
-    _ctx(req, project_id)
-    return _answer(req, 200, {"snapshots": []})
+    return _snapshot_list(req, project_id, detail=False)
 
 
 @_route("GET", "/snapshots/detail")
 def list_snapshots_detail(req: Request, project_id: str | None) -> Response:
-    _ctx(req, project_id)
-    return _answer(req, 200, {"snapshots": []})
+    return _snapshot_list(req, project_id, detail=True)
+
+
+@_route("POST", "/snapshots")
+def create_snapshot(req: Request, project_id: str | None) -> Response:
+    ctx = _ctx(req, project_id)
+    body = _body(req, "snapshot")
+    allowed = {"volume_id", "force", "name", "description", "metadata", "display_name", "display_description"}
+    if set(body) - allowed:
+        raise _err(
+            400,
+            f"Invalid input for field/attribute snapshot. Value: {body}. Additional properties are not allowed "
+            f"({', '.join(repr(k) for k in sorted(set(body) - allowed))} were unexpected)",
+        )
+    if "volume_id" not in body:
+        raise _err(
+            400, f"Invalid input for field/attribute snapshot. Value: {body}. 'volume_id' is a required property"
+        )
+    name = _check_str(body, "name")
+    description = _check_str(body, "description")
+    metadata = _check_metadata(body.get("metadata"))
+    force = body.get("force")
+    if force is not None and str(force).lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise _err(400, f"Invalid input for field/attribute force. Value: {force}. {force!r} is not a 'boolean'")
+    forced = force is not None and str(force).lower() in ("true", "1", "yes", "on")
+    if force is not None and not forced and _mv(req) >= (3, 66):
+        raise _err(
+            400,
+            "Since microversion 3.66 the 'force' flag is invalid for this request. For backward compatability, "
+            "however, when the 'force' flag is passed with a value evaluating to True, it is silently ignored.",
+        )
+    with store.lock:
+        vol = _find(req, ctx, str(body["volume_id"]), project_id)
+        valid = ("available", "in-use") if forced or _mv(req) >= (3, 66) else ("available",)
+        if vol["status"] not in valid:
+            raise _err(
+                400,
+                f"Invalid volume: Volume {vol['id']} status must be {', '.join(valid)}, but current status is: "
+                f"{vol['status']}.",
+            )
+        quota, used = _quota(vol["project_id"]), _usage(vol["project_id"])
+        if quota["snapshots"] >= 0 and used["snapshots"] + 1 > quota["snapshots"]:
+            raise _err(
+                413,
+                f"SnapshotLimitExceeded: Maximum number of snapshots allowed ({quota['snapshots']}) exceeded",
+            )
+        if quota["gigabytes"] >= 0 and used["gigabytes"] + vol["size"] > quota["gigabytes"]:
+            raise _err(
+                413,
+                f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. "
+                f"Requested {vol['size']}G, quota is {quota['gigabytes']}G and {used['gigabytes']}G has been "
+                "consumed.",
+            )
+        now = _now()
+        snap = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "description": description,
+            "volume_id": vol["id"],
+            "status": "creating",
+            "size": vol["size"],
+            "metadata": metadata,
+            "created_at": now,
+            "updated_at": None,
+            "project_id": vol["project_id"],
+            "user_id": ctx["user_id"],
+            "progress": "0%",
+            "transition_at_epoch": time.time() + max(0.0, config.transition_seconds),
+        }
+        _snapshots()[snap["id"]] = snap
+        store.touch()
+        return _answer(req, 202, {"snapshot": _snapshot_view(req, snap, extended=False)})
+
+
+@_route("GET", "/snapshots/{snapshot_id}")
+def show_snapshot(req: Request, project_id: str | None, snapshot_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        return _answer(req, 200, {"snapshot": _snapshot_view(req, _find_snapshot(ctx, snapshot_id, project_id))})
+
+
+@_route("PUT", "/snapshots/{snapshot_id}")
+def update_snapshot(req: Request, project_id: str | None, snapshot_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    body = _body(req, "snapshot")
+    allowed = {"name", "description", "display_name", "display_description"}
+    if not body or set(body) - allowed:
+        raise _err(
+            400,
+            f"Invalid input for field/attribute snapshot. Value: {body}. Additional properties are not allowed "
+            "or none given",
+        )
+    name, description = _check_str(body, "name"), _check_str(body, "description")
+    with store.lock:
+        snap = _find_snapshot(ctx, snapshot_id, project_id)
+        if "name" in body:
+            snap["name"] = name
+        if "description" in body:
+            snap["description"] = description
+        snap["updated_at"] = _now()
+        store.touch()
+        return _answer(req, 200, {"snapshot": _snapshot_view(req, snap, extended=False)})
+
+
+@_route("DELETE", "/snapshots/{snapshot_id}")
+def delete_snapshot(req: Request, project_id: str | None, snapshot_id: str) -> Response:
+    ctx = _ctx(req, project_id)
+    with store.lock:
+        snap = _find_snapshot(ctx, snapshot_id, project_id)
+        if snap["status"] not in ("available", "error"):
+            raise _err(
+                400, "Invalid snapshot: Snapshot status must be available or error and must not be part of a group."
+            )
+        snap["status"] = "deleting"
+        snap["updated_at"] = _now()
+        snap["transition_at_epoch"] = time.time() + max(0.0, config.transition_seconds)
+        store.touch()
+    return Response(202, b"", _headers(req))
 
 
 @_route("GET", "/backups")
@@ -974,7 +1348,7 @@ def limits(req: Request, project_id: str | None) -> Response:
         "maxTotalBackupGigabytes": quota["backup_gigabytes"],
         "totalVolumesUsed": used["volumes"],
         "totalGigabytesUsed": used["gigabytes"],
-        "totalSnapshotsUsed": 0,
+        "totalSnapshotsUsed": used["snapshots"],
         "totalBackupsUsed": 0,
         "totalBackupGigabytesUsed": 0,
     }
@@ -1046,4 +1420,5 @@ def version_with_project(req: Request, project_id: str) -> Response:
 def seed(fresh: bool) -> None:
     if fresh:
         _volumes().clear()
+        _snapshots().clear()
         store.table("volume_quotas").clear()

@@ -267,7 +267,7 @@ class App:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         if getattr(self.server, "verbose", False):
             super().log_message(format, *args)
 

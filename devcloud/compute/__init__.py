@@ -15,6 +15,7 @@ from devcloud.compute import (  # noqa: F401 - importing registers the routes
     consoles,
     flavors,
     hosts,
+    images,
     keypairs,
     limits,
     microversions,
@@ -49,7 +50,13 @@ def hypervisors() -> list[dict[str, Any]]:
 
 @router.route("GET", "/compute")
 def versions(req: Request) -> Response:
-    return json_response(200, {"versions": [microversions.version_doc(base_url(req))]})
+    return json_response(200, {"versions": microversions.version_list(base_url(req))})
+
+
+@router.route("GET", "/compute/v2")
+def version_v20(req: Request) -> Response:
+    """The legacy v2.0 API's version document (devcloud serves no v2.0 API below it: those paths answer 404)."""
+    return json_response(200, {"version": microversions.version_doc(base_url(req), legacy=True)})
 
 
 @router.route("GET", "/compute/v2.1")

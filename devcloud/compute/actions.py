@@ -15,6 +15,7 @@ from devcloud.compute.common import (
     bad,
     check_int,
     check_string,
+    check_unexpected,
     conflict,
     invalid,
     is_admin,
@@ -71,6 +72,7 @@ _NO_LOCK_CHECK = {
     "lock",
     "unlock",
     "createImage",
+    "createBackup",
     "os-getConsoleOutput",
     "os-getVNCConsole",
     "os-getSPICEConsole",
@@ -198,6 +200,40 @@ def _unlock(req: Request, s: dict[str, Any], args: Any) -> Response:
     return empty_response(202)
 
 
+def glance_image_url(req: Request, image_id: str) -> str:
+    """nova.image.glance.generate_image_url: Glance's endpoint with its version stripped to a trailing slash, then
+    "/images/<id>" (so real Nova's URL has a double slash: "<endpoint>//images/<id>")."""
+    from devcloud.identity import public_base
+
+    return f"{public_base(req)}/image//images/{image_id}"
+
+
+def snapshot_metadata(s: dict[str, Any], extra: dict[str, Any], image_type: str) -> dict[str, Any]:
+    """The new image's attributes and properties Nova sets (compute.utils.create_image): the base image's inherited
+    properties, user_id, image_type; a backup keeps the base image's disk and container formats."""
+    from devcloud import image as image_mod
+
+    meta = dict(extra)
+    if s.get("image_id"):
+        base = image_mod.get_image(s["image_id"]) or {}
+        meta.setdefault("base_image_ref", s["image_id"])
+        for key in ("os_distro", "os_version", "hw_disk_bus", "hw_vif_model"):
+            if base.get(key) is not None:
+                meta.setdefault(key, base[key])
+        meta.setdefault("min_disk", max(int(base.get("min_disk") or 0), s["flavor"]["disk"]))
+        meta.setdefault("min_ram", int(base.get("min_ram") or 0))
+        if image_type == "backup":
+            for key in ("disk_format", "container_format"):
+                if base.get(key):
+                    meta.setdefault(key, base[key])
+    else:
+        meta.setdefault("bdm_v2", "True")
+        meta.setdefault("root_device_name", "/dev/vda")
+    meta.setdefault("user_id", s["user_id"])
+    meta["image_type"] = image_type
+    return meta
+
+
 def _create_image(req: Request, s: dict[str, Any], args: Any) -> Response:
     from devcloud import image as image_mod
 
@@ -208,27 +244,61 @@ def _create_image(req: Request, s: dict[str, Any], args: Any) -> Response:
     if not isinstance(metadata, dict):
         raise invalid("metadata", metadata, f"{metadata!r} is not of type 'object'")
     check_state(s, "createImage", ("active", "stopped", "paused", "suspended"))
-    meta = dict(metadata)
-    if s.get("image_id"):
-        base = image_mod.get_image(s["image_id"]) or {}
-        meta.setdefault("base_image_ref", s["image_id"])
-        for key in ("os_distro", "os_version", "hw_disk_bus", "hw_vif_model"):
-            if base.get(key) is not None:
-                meta.setdefault(key, base[key])
-        meta.setdefault("min_disk", max(int(base.get("min_disk") or 0), s["flavor"]["disk"]))
-        meta.setdefault("min_ram", int(base.get("min_ram") or 0))
-    else:
-        meta.setdefault("bdm_v2", "True")
-        meta.setdefault("root_device_name", "/dev/vda")
-    meta.setdefault("user_id", s["user_id"])
+    meta = snapshot_metadata(s, metadata, "snapshot")
     img = image_mod.create_snapshot_image(name, s["id"], s["project_id"], meta)
     s["snapshot_image"] = img["id"]
     _begin(req, s, "createImage", "compute_snapshot_instance", "image_snapshot", "snapshot_pending", 0.3)
     if mv(req) >= 45:
         return json_response(202, {"image_id": img["id"]})
-    from devcloud.compute.common import base_url
+    return empty_response(202, {"Location": glance_image_url(req, img["id"])})
 
-    return empty_response(202, {"Location": base_url(req) + "/image/v2/images/" + img["id"]})
+
+def _create_backup(req: Request, s: dict[str, Any], args: Any) -> Response:
+    """createBackup (nova/api/openstack/compute/create_backup.py, compute.api.backup, manager._rotate_backups)."""
+    from devcloud import image as image_mod
+    from devcloud.compute import common
+
+    if not isinstance(args, dict):
+        raise invalid("createBackup", args, f"{args!r} is not of type 'object'")
+    check_unexpected(args, "createBackup", {"name", "backup_type", "rotation", "metadata"})
+    for key in ("name", "backup_type", "rotation"):
+        if key not in args:
+            raise invalid("createBackup", args, f"'{key}' is a required property")
+    name = check_string(args["name"], "name", 1, 255)
+    assert name is not None
+    if name != name.strip():
+        raise invalid("name", name, f"{name!r} does not match '^(?! )[^\\x00-\\x1f]*(?<! )$'")
+    backup_type = check_string(args["backup_type"], "backup_type", 0, 2**31)
+    rotation_raw = args["rotation"]
+    if isinstance(rotation_raw, str) and not rotation_raw.isdigit():
+        raise invalid("rotation", rotation_raw, f"{rotation_raw!r} does not match '^[0-9]*$'")
+    rotation = check_int(rotation_raw, "rotation", 0)
+    metadata = servers._check_metadata(args.get("metadata", {}))
+    if mv(req) < 39 and metadata:  # from 2.39 Nova no longer checks the image metadata quota here
+        quota = limits.project_quota(common.ctx(req)["project_id"])["metadata_items"]
+        if 0 <= quota < len(metadata):
+            raise HttpError(403, "Image metadata limit exceeded", "forbidden")
+    check_state(s, "createBackup", ("active", "stopped", "paused", "suspended"))
+    if servers.volume_backed(s):
+        raise bad("Backup is not supported for volume-backed instances.")
+    meta = snapshot_metadata(s, {**metadata, "backup_type": backup_type}, "backup")
+    img = image_mod.create_snapshot_image(name, s["id"], s["project_id"], meta)
+    s["snapshot_image"] = img["id"]
+    s["backup_rotation"] = [backup_type, rotation]
+    _begin(req, s, "createBackup", "compute_backup_instance", "image_backup", "snapshot_pending", 0.3)
+    if mv(req) >= 45:
+        return json_response(202, {"image_id": img["id"]})
+    headers = {"Location": f"{common.base_url(req)}{API}/images/{img['id']}"} if rotation > 0 else {}
+    return empty_response(202, headers)
+
+
+def _rotate_backups(s: dict[str, Any], backup_type: str, rotation: int) -> None:
+    """Delete this server's oldest backups of that type beyond `rotation` (the new one included, as Nova does)."""
+    from devcloud import image as image_mod
+
+    backups = image_mod.find_images(image_type="backup", backup_type=backup_type, instance_uuid=s["id"])
+    for img in backups[rotation:]:
+        image_mod.delete_image(img["id"])
 
 
 @transitions.step("snapshot_pending")
@@ -257,6 +327,9 @@ def _snapshot_done(s: dict[str, Any]) -> None:
     if image_id:
         size = 0 if servers.volume_backed(s) else 21692416 + (hash(s["id"]) % 4096) * 1024
         image_mod.set_image_status(image_id, "active", size=size)
+    rotation = s.pop("backup_rotation", None)
+    if rotation is not None:
+        _rotate_backups(s, rotation[0], rotation[1])
     s["task_state"] = None
     touch(s)
     servers.finish_action(s)
@@ -385,6 +458,7 @@ def _rebuild(req: Request, s: dict[str, Any], args: Any) -> Response:
     if servers.volume_backed(s) and v < 93:
         raise bad("Unable to rebuild with a different image for a volume-backed server.")
     servers._check_image_fits(img, s["flavor"], None)
+    access_ips = servers.parse_access_ips(args)
     if "name" in args:
         check_string(args["name"], "name", 1, 255)
         s["name"] = args["name"]
@@ -394,12 +468,15 @@ def _rebuild(req: Request, s: dict[str, Any], args: Any) -> Response:
         s["description"] = check_string(args["description"], "description", 0, 255, nullable=True)
     if "key_name" in args and v >= 54:
         s["key_name"] = args["key_name"]
+    s.update(access_ips)
     if not servers.volume_backed(s):
         s["image_id"] = img["id"]
     s["rebuild_power"] = s["power_state"]
     _begin(req, s, "rebuild", "compute_rebuild_instance", "rebuilding", "rebuild_spawning", 0.5)
     console_stopped(s)
-    out = servers.view(servers._ViewCtx(req), s)
+    out = servers.update_view(servers._ViewCtx(req), s, keypair=v >= 54)
+    if v >= 57:
+        out["user_data"] = s.get("user_data")
     out["adminPass"] = args.get("adminPass") or "".join(
         secrets.choice(string.ascii_letters + string.digits) for _ in range(12)
     )
@@ -429,16 +506,50 @@ def _rebuilt(s: dict[str, Any]) -> None:
 
 
 def _shelve(req: Request, s: dict[str, Any], args: Any) -> Response:
+    """Nova's shelve (shelved_offload_time 0): an image-backed server is snapshotted to `<name>-shelved` (the image
+    unshelve boots from and then deletes), then offloaded; a volume-backed one is offloaded at once."""
+    from devcloud import image as image_mod
+
     check_state(s, "shelve", ("active", "stopped", "paused", "suspended"))
-    _begin(req, s, "shelve", "compute_shelve_instance", "shelving", "shelve_offload", 0.5)
+    if servers.volume_backed(s):
+        _begin(req, s, "shelve", "compute_shelve_offload_instance", "shelving", "shelve_offload", 0.5)
+        return empty_response(202)
+    meta = snapshot_metadata(s, {}, "snapshot")
+    img = image_mod.create_snapshot_image(f"{s['name']}-shelved", s["id"], s["project_id"], meta)
+    s["shelved_image_id"] = img["id"]
+    _begin(req, s, "shelve", "compute_shelve_instance", "shelving", "shelve_image_pending", 0.2)
     return empty_response(202)
+
+
+@transitions.step("shelve_image_pending")
+def _shelve_image_pending(s: dict[str, Any]) -> None:
+    s["task_state"] = "shelving_image_pending_upload"
+    touch(s)
+    transitions.set_pending(s, "shelve_image_uploading", transitions.seconds(0.2))
+
+
+@transitions.step("shelve_image_uploading")
+def _shelve_image_uploading(s: dict[str, Any]) -> None:
+    from devcloud import image as image_mod
+
+    s["task_state"] = "shelving_image_uploading"
+    s["power_state"] = SHUTDOWN
+    console_stopped(s)
+    image_mod.set_image_status(s["shelved_image_id"], "saving")
+    touch(s)
+    transitions.set_pending(s, "shelve_offload", transitions.seconds(0.2))
 
 
 @transitions.step("shelve_offload")
 def _shelve_offload(s: dict[str, Any]) -> None:
+    from devcloud import image as image_mod
+
+    if s.get("shelved_image_id"):  # the snapshot is uploaded: SHELVED, then offloaded right away
+        image_mod.set_image_status(s["shelved_image_id"], "active", size=21692416)
+        s["vm_state"] = "shelved"
     s["task_state"] = "shelving_offloading"
     touch(s)
-    transitions.set_pending(s, "shelved", transitions.seconds(0.5))
+    transitions.set_pending(s, "shelved", transitions.seconds(0.3))
 
 
 @transitions.step("shelved")
@@ -492,6 +603,11 @@ def _unshelve_schedule(s: dict[str, Any]) -> None:
 
 @transitions.step("unshelved")
 def _unshelved(s: dict[str, Any]) -> None:
+    from devcloud import image as image_mod
+
+    shelved_image = s.pop("shelved_image_id", None)
+    if shelved_image:  # spawned from it: Nova deletes the shelved snapshot
+        image_mod.delete_image(shelved_image)
     s["vm_state"], s["task_state"], s["power_state"] = "active", None, RUNNING
     s["boot_count"] = s.get("boot_count", 0) + 1
     touch(s)
@@ -540,10 +656,13 @@ def _console_output(req: Request, s: dict[str, Any], args: Any) -> Response:
         raise invalid("os-getConsoleOutput", args, f"{args!r} is not of type 'object'")
     if not s.get("host") or s["vm_state"] == "building":
         raise conflict(f"Instance {s['id']} is not ready")
-    lines = consoles.console_lines(s)
-    if length is not None and length >= 0:
-        lines = lines[-length:] if length else []
-    return json_response(200, {"output": "".join(line + "\n" for line in lines)})
+    output = "".join(line + "\n" for line in consoles.console_lines(s))
+    if length is not None:
+        # Nova's compute manager (_tail_log): the log split on "\n" (its last piece is the empty one after the final
+        # newline), the last `length` pieces joined again; 0 is empty, and -1 (documented as "unlimited") is
+        # pieces[1:], which drops the first line.
+        output = "\n".join(output.split("\n")[-length:]) if length else ""
+    return json_response(200, {"output": output})
 
 
 def _legacy_console(kind: str) -> Any:
@@ -571,6 +690,7 @@ _HANDLERS: dict[str, Any] = {
     "lock": _lock,
     "unlock": _unlock,
     "createImage": _create_image,
+    "createBackup": _create_backup,
     "resize": _resize,
     "confirmResize": _confirm,
     "revertResize": _revert,

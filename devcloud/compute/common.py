@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -135,6 +137,23 @@ def check_int(value: Any, field: str, minimum: int | None = None, maximum: int |
     if maximum is not None and num > maximum:
         raise invalid(field, value, f"{_fmt(value)} is greater than the maximum of {maximum}")
     return num
+
+
+def access_ip(value: Any, field: str) -> str:
+    """`accessIPv4`/`accessIPv6` as Nova takes them: a string in the 'ipv4'/'ipv6' format (an empty string is not
+    one), stored as an address and shown as netaddr prints it: IPv6 lower-case and compressed ("2001:db8::1")."""
+    if not isinstance(value, str):
+        raise invalid(field, value, f"{_fmt(value)} is not of type 'string'")
+    version = 6 if field == "accessIPv6" else 4
+    try:
+        address = ipaddress.IPv6Address(value) if version == 6 else ipaddress.IPv4Address(value)
+    except ValueError:
+        address = None
+    if address is None or getattr(address, "scope_id", None):
+        raise invalid(field, value, f"{_fmt(value)} is not a 'ipv{version}'")
+    if version == 6:
+        return socket.inet_ntop(socket.AF_INET6, address.packed)  # netaddr's form: "::ffff:1.2.3.4" stays dotted
+    return str(address)
 
 
 def parse_bool(value: Any, field: str) -> bool:

@@ -245,13 +245,7 @@ def create_flavor(req: Request) -> Response:
     assert name is not None
     if not _NAME_RE.match(name):
         raise invalid("name", name, f"{name!r} does not match '^(?! )[^\\x00-\\x1f/]*(?<! )$'")
-    fid = body.get("id")
-    if fid is not None:
-        check_string(fid, "id", 1, 255)
-        if not _ID_RE.match(fid):
-            raise invalid("id", fid, f"{fid!r} does not match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'")
-    else:
-        fid = new_uuid()
+    fid = _flavor_id(body.get("id"))
     ram = check_int(require(body, "flavor", "ram"), "ram", 1)
     vcpus = check_int(require(body, "flavor", "vcpus"), "vcpus", 1)
     disk = check_int(require(body, "flavor", "disk"), "disk", 0)
@@ -277,6 +271,18 @@ def create_flavor(req: Request) -> Response:
         table()[fid] = flavor
         store.touch()
         return json_response(200, {"flavor": view(req, flavor)})
+
+
+def _flavor_id(raw: Any) -> str:
+    """Nova's schema takes a string, a number or null for `id` (the pattern and lengths bind strings only), and
+    nova.compute.flavors.create stores str(id), or a new UUID when the id is empty, 0 or null."""
+    if isinstance(raw, str):
+        check_string(raw, "id", 1, 255)
+        if not _ID_RE.match(raw):
+            raise invalid("id", raw, f"{raw!r} does not match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'")
+    elif raw is not None and (isinstance(raw, bool) or not isinstance(raw, (int, float))):
+        raise invalid("id", raw, f"{raw!r} is not of type 'string', 'number', 'null'")
+    return str(raw) if raw else new_uuid()
 
 
 @router.route("PUT", API + "/flavors/{flavor_id}")

@@ -94,6 +94,38 @@ def _generate() -> tuple[str, str]:
         return path.read_text(), path.with_suffix(".pub").read_text().strip()
 
 
+_X509_CONFIG = """distinguished_name  = req_distinguished_name
+[req_distinguished_name]
+[v3_req_client]
+extendedKeyUsage = clientAuth
+subjectAltName = otherName:1.3.6.1.4.1.311.20.2.3;UTF8:{upn}
+"""
+
+
+def _generate_x509(user_id: str) -> tuple[str, str]:
+    """Nova's x509 key pair (nova.crypto.generate_winrm_x509_cert, WinRM certificate auth): a self-signed 10-year
+    certificate for CN=<user id> with a clientAuth UPN extension, made by `openssl req -x509`; the private key is
+    the PKCS#12 export (empty password), base64-encoded. Returns (private key, certificate PEM)."""
+    exe = shutil.which("openssl")
+    if not exe:
+        raise HttpError(
+            501, "x509 key pair generation is not available in devcloud (openssl is not installed).", "notImplemented"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        keyfile, conffile = Path(tmp) / "temp.key", Path(tmp) / "temp.conf"
+        conffile.write_text(_X509_CONFIG.format(upn=f"{user_id}@localhost"))
+        cert = subprocess.run(
+            [exe, "req", "-x509", "-nodes", "-days", "3650", "-config", str(conffile), "-newkey", "rsa:2048",
+             "-outform", "PEM", "-keyout", str(keyfile), "-subj", f"/CN={user_id}", "-extensions", "v3_req_client"],
+            check=True, capture_output=True, timeout=30,
+        ).stdout  # fmt: skip
+        pkcs12 = subprocess.run(
+            [exe, "pkcs12", "-export", "-inkey", str(keyfile), "-password", "pass:"],
+            input=cert, check=True, capture_output=True, timeout=30,
+        ).stdout  # fmt: skip
+    return base64.b64encode(pkcs12).decode("ascii"), cert.decode("utf-8")
+
+
 def _view(req: Request, kp: dict[str, Any], full: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": kp["name"], "public_key": kp["public_key"], "fingerprint": kp["fingerprint"]}
     if mv(req) >= 2:
@@ -193,10 +225,8 @@ def create_keypair(req: Request) -> Response:
         if get_keypair(user_id, name) is not None:
             raise conflict(f"Key pair '{name}' already exists.")
     private_key = None
-    if public_key is None:
-        if key_type != "ssh":
-            raise bad("devcloud can only generate ssh key pairs; import an x509 certificate instead.")
-        private_key, public_key = _generate()
+    if public_key is None:  # generated below 2.92 (from 2.92 public_key is required)
+        private_key, public_key = _generate() if key_type == "ssh" else _generate_x509(user_id)
     try:
         fingerprint = ssh_fingerprint(public_key) if key_type == "ssh" else x509_fingerprint(public_key)
     except (ValueError, binascii.Error, IndexError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from devcloud.compute.common import bad, body_of, check_int, ctx, invalid, is_admin, require_admin
@@ -35,8 +36,22 @@ def table() -> dict[str, Any]:
     return store.table("quotas")
 
 
+def classes() -> dict[str, Any]:
+    return store.table("quota_classes")
+
+
+def class_quota(name: str) -> dict[str, int]:
+    """A quota class as Nova's DbQuotaDriver reads it: its own values, else the configured defaults."""
+    return {**DEFAULTS, **classes().get(name, {})}
+
+
+def defaults() -> dict[str, int]:
+    """Every project's default quota: the `default` quota class (os-quota-class-sets/default)."""
+    return class_quota("default")
+
+
 def project_quota(project_id: str) -> dict[str, int]:
-    return {**DEFAULTS, **table().get(project_id, {})}
+    return {**defaults(), **table().get(project_id, {})}
 
 
 def usage(project_id: str) -> dict[str, int]:
@@ -179,7 +194,8 @@ def show_quota(req: Request, project_id: str) -> Response:
 
 @router.route("GET", API + "/os-quota-sets/{project_id}/defaults")
 def show_quota_defaults(req: Request, project_id: str) -> Response:
-    return json_response(200, {"quota_set": _quota_body(req, project_id, DEFAULTS)})
+    with store.lock:
+        return json_response(200, {"quota_set": _quota_body(req, project_id, defaults())})
 
 
 @router.route("GET", API + "/os-quota-sets/{project_id}/detail")
@@ -225,3 +241,60 @@ def delete_quota(req: Request, project_id: str) -> Response:
         table().pop(project_id, None)
         store.touch()
     return empty_response(202)
+
+
+# --- os-quota-class-sets (admin): the `default` class is every project's default quota ------------------------
+
+_CLASS_FILTERED_V250 = {"fixed_ips", "floating_ips", "security_groups", "security_group_rules"}
+_CLASS_FILTERED_V257 = _CLASS_FILTERED_V250 | set(_FILES)
+_SERVER_GROUPS = {"server_groups", "server_group_members"}
+
+
+def _class_keys(v: int, shown: bool) -> list[str]:
+    """The resources a quota class answer shows (`shown`) or an update may set, as Nova's QuotaClassSetsController:
+    2.50 drops the network ones and adds the server group ones to the answer (an update takes those at any
+    version), 2.57 drops the injected file ones."""
+    filtered = _CLASS_FILTERED_V257 if v >= 57 else _CLASS_FILTERED_V250 if v >= 50 else set()
+    keys = [k for k in DEFAULTS if k not in filtered]
+    if shown and v < 50:
+        keys = [k for k in keys if k not in _SERVER_GROUPS]
+    return keys
+
+
+def _class_body(req: Request, name: str | None, quota: dict[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": name} if name is not None else {}
+    out.update({k: quota[k] for k in _class_keys(mv(req), True)})
+    return {"quota_class_set": out}
+
+
+@router.route("GET", API + "/os-quota-class-sets/{class_name}")
+def show_quota_class(req: Request, class_name: str) -> Response:
+    require_admin(req, "os_compute_api:os-quota-class-sets:show")
+    with store.lock:
+        return json_response(200, _class_body(req, class_name, class_quota(class_name)))
+
+
+@router.route("PUT", API + "/os-quota-class-sets/{class_name}")
+def update_quota_class(req: Request, class_name: str) -> Response:
+    body = body_of(req, "quota_class_set")  # Nova validates the body before the policy check
+    allowed = _class_keys(mv(req), False)
+    extra = sorted(k for k in body if k not in allowed)
+    if extra:
+        listed = ", ".join(repr(k) for k in extra)
+        verb = "was" if len(extra) == 1 else "were"
+        raise invalid("quota_class_set", body, f"Additional properties are not allowed ({listed} {verb} unexpected)")
+    changes = {k: _quota_value(val, k) for k, val in body.items()}
+    require_admin(req, "os_compute_api:os-quota-class-sets:update")
+    if len(class_name) > 255:
+        raise bad(f"quota_class_name has {len(class_name)} characters, more than 255.")
+    with store.lock:
+        classes().setdefault(class_name, {}).update(changes)
+        store.touch()
+        return json_response(200, _class_body(req, None, class_quota(class_name)))
+
+
+def _quota_value(value: Any, field: str) -> int:
+    """Nova's quota value schema: an integer or a string matching '^-?[0-9]+$', from -1 to 2**31 - 1."""
+    if isinstance(value, str) and not re.match(r"^-?[0-9]+$", value):
+        raise invalid(field, value, f"{value!r} does not match '^-?[0-9]+$'")
+    return check_int(value, field, -1)

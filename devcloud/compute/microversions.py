@@ -82,17 +82,48 @@ def after_hook(req: Request, resp: Response) -> None:
     resp.headers["Vary"] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
 
 
-def version_doc(base: str | None = None) -> dict:
-    root = (base or config.base_url).rstrip("/") + PREFIX
+def _root(base: str | None) -> str:
+    return (base or config.base_url).rstrip("/") + PREFIX
+
+
+# Nova 34's VERSIONS (nova/api/openstack/compute/versions.py): the legacy v2.0 API is listed as DEPRECATED.
+_V20 = {
+    "id": "v2.0",
+    "status": "DEPRECATED",
+    "version": "",
+    "min_version": "",
+    "updated": "2025-07-04T12:00:00Z",
+    "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2"}],
+}
+
+
+def _v21() -> dict:
     return {
         "id": "v2.1",
         "status": "CURRENT",
         "version": MAX_VERSION,
         "min_version": MIN_VERSION,
         "updated": "2013-07-23T11:33:21Z",
-        "links": [
-            {"rel": "self", "href": root + "/v2.1/"},
-            {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"},
-        ],
         "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}],
     }
+
+
+def version_list(base: str | None = None) -> list[dict]:
+    """GET /compute: every major version, each with only its self link (no media-types), v2.0 first."""
+    root = _root(base)
+    out = []
+    for doc, path in ((_V20, "/v2/"), (_v21(), "/v2.1/")):
+        entry = {k: v for k, v in doc.items() if k != "media-types"}
+        entry["links"] = [{"rel": "self", "href": root + path}]
+        out.append(entry)
+    return out
+
+
+def version_doc(base: str | None = None, legacy: bool = False) -> dict:
+    """GET /compute/v2.1 (or /compute/v2, the legacy v2.0 one): the version with self and describedby links."""
+    doc = dict(_V20 if legacy else _v21())
+    doc["links"] = [
+        {"rel": "self", "href": _root(base) + ("/v2/" if legacy else "/v2.1/")},
+        {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"},
+    ]
+    return doc

@@ -206,6 +206,30 @@ def addresses(s: dict[str, Any], index: PortIndex) -> dict[str, list[dict[str, A
     return out
 
 
+def ip_filter(items: list[dict[str, Any]], wanted: list[str]) -> list[dict[str, Any]]:
+    """Nova's `ip` and `ip6` filters where Neutron has `ip-substring-filtering` (as devcloud's does): Nova asks
+    Neutron for the ports whose fixed IPs contain the text (`fixed_ips=ip_address_substr=...`, the text taken
+    literally, no regular expression) and keeps their devices. Floating IPs are not matched (Nova never looks at
+    them). A bench-seeded server without ports is matched on the fixed addresses it stores."""
+    texts = [w for w in wanted if w]
+    devices = {
+        p["device_id"]
+        for p in network._t("ports").values()
+        if p["device_id"] and any(t in f["ip_address"] for f in p["fixed_ips"] for t in texts)
+    }
+
+    def stored(s: dict[str, Any]) -> bool:
+        return any(
+            t in a.get("addr", "")
+            for entries in (s.get("addresses") or {}).values()
+            for a in entries
+            if a.get("OS-EXT-IPS:type", "fixed") == "fixed"
+            for t in texts
+        )
+
+    return [s for s in items if s["id"] in devices or ("nics" not in s and stored(s))]
+
+
 def security_group_names(s: dict[str, Any], index: PortIndex) -> list[dict[str, str]] | None:
     if "nics" not in s:
         return None if s.get("networks") == "none" else [{"name": "default"}]
@@ -256,8 +280,10 @@ def show_interface(req: Request, server_id: str, port_id: str) -> Response:
     with store.lock:
         s = _server(req, server_id)
         port = network.get_port(port_id)
-        if port is None or port["device_id"] != s["id"]:
-            raise not_found(f"Instance {s['id']} is not attached to port {port_id}.")
+        if port is None:
+            raise not_found(f"Port {port_id} could not be found.")
+        if port["device_id"] != s["id"]:
+            raise not_found(f"Instance {s['id']} does not have a port with id {port_id}")
         return json_response(200, {"interfaceAttachment": _attachment(req, port)})
 
 
@@ -290,9 +316,19 @@ def attach_interface(req: Request, server_id: str) -> Response:
             if not isinstance(fixed_ips, list) or len(fixed_ips) != 1 or not isinstance(fixed_ips[0], dict):
                 raise invalid("fixed_ips", fixed_ips, f"{fixed_ips!r} is not valid")
             fixed = fixed_ips[0].get("ip_address")
+        # Nova's attach answers 404 for a port or network that does not exist (PortNotFound, NetworkNotFound, as
+        # its controller maps them) and 400 for another project's port (PortNotUsable), unlike a server create.
         if body.get("port_id"):
+            port = network.get_port(str(body["port_id"]))
+            if port is None:
+                raise not_found(f"Port {body['port_id']} could not be found.")
+            if not admin and port["project_id"] != s["project_id"]:
+                raise bad(f"Port {port['id']} not usable for instance {s['id']}.")
             request = {"port": body["port_id"]}
         elif body.get("net_id"):
+            net = network.get_network(str(body["net_id"]))
+            if net is None or not network.network_visible(net, s["project_id"], admin):
+                raise not_found(f"Network {body['net_id']} could not be found.")
             request = {"uuid": body["net_id"], "fixed_ip": fixed}
         else:
             requests = resolve_requests(s["project_id"], admin, "auto", 1)

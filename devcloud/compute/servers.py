@@ -17,6 +17,7 @@ from devcloud.compute import flavors, hosts, limits, networking, scheduler, tran
 from devcloud.compute.common import (
     API,
     UUID_RE,
+    access_ip,
     bad,
     body_of,
     check_int,
@@ -192,7 +193,8 @@ def _image_properties(vc: _ViewCtx, image_id: str) -> dict[str, Any]:
     return vc.image_props[image_id]
 
 
-def view(vc: _ViewCtx, s: dict[str, Any]) -> dict[str, Any]:
+def view(vc: _ViewCtx, s: dict[str, Any], listed: bool = False) -> dict[str, Any]:
+    """GET /servers/{id}; `listed`: an item of /servers/detail (which has no server_groups)."""
     v = vc.v
     sid = s["id"]
     status = status_of(s)
@@ -252,7 +254,7 @@ def view(vc: _ViewCtx, s: dict[str, Any]) -> dict[str, Any]:
                 else {"id": b["volume_id"]}
             )
             for b in s.get("bdms", [])
-            if b.get("attached")
+            if b.get("attached") and not _detached(b)
         ],
     }
     if status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"):
@@ -299,7 +301,7 @@ def view(vc: _ViewCtx, s: dict[str, Any]) -> dict[str, Any]:
         out["tags"] = list(s.get("tags", []))
     if v >= 63:
         out["trusted_image_certificates"] = None
-    if v >= 71:
+    if v >= 71 and not listed:
         from devcloud.compute import servergroups
 
         out["server_groups"] = servergroups.groups_of(sid)
@@ -307,6 +309,29 @@ def view(vc: _ViewCtx, s: dict[str, Any]) -> dict[str, Any]:
         out["pinned_availability_zone"] = s.get("requested_az")
     if v >= 100:
         out["scheduler_hints"] = dict(s.get("scheduler_hints") or {})
+    return out
+
+
+_UPDATE_HIDDEN = (
+    "OS-EXT-AZ:availability_zone", "config_drive", "key_name", "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at",
+    "security_groups", "OS-EXT-STS:task_state", "OS-EXT-STS:vm_state", "OS-EXT-STS:power_state",
+    "os-extended-volumes:volumes_attached", "host_status", "pinned_availability_zone",
+)  # fmt: skip
+
+
+def update_view(vc: _ViewCtx, s: dict[str, Any], keypair: bool = False) -> dict[str, Any]:
+    """The server in a PUT /servers/{id} or rebuild answer: below 2.75 Nova leaves out the zone, config drive,
+    key name (rebuild shows it from 2.54: `keypair`), usage, security group, extended server, status and volume
+    attributes, and the addresses' type and MAC; from 2.75 the whole view."""
+    out = view(vc, s)
+    if vc.v >= 75:
+        return out
+    for key in [k for k in out if k in _UPDATE_HIDDEN or k.startswith("OS-EXT-SRV-ATTR:")]:
+        if not (keypair and key == "key_name"):
+            del out[key]
+    out["addresses"] = {
+        net: [{"version": a["version"], "addr": a["addr"]} for a in addrs] for net, addrs in out["addresses"].items()
+    }
     return out
 
 
@@ -331,7 +356,20 @@ def find(req: Request, server_id: str, allow_deleted: bool = False) -> dict[str,
         raise not_found(f"Instance {server_id} could not be found.")
     if not is_admin(req) and s["project_id"] != ctx(req)["project_id"]:
         raise not_found(f"Instance {server_id} could not be found.")
+    settle_bdms(s)
     return s
+
+
+def _detached(b: dict[str, Any]) -> bool:
+    """A volume being detached (os-volume_attachments) whose detach the compute host has finished by now."""
+    return b.get("detach_at") is not None and time.time() >= b["detach_at"]
+
+
+def settle_bdms(s: dict[str, Any]) -> None:
+    """Drop the block device mappings of volumes whose detach has finished (devcloud/compute/attachments.py)."""
+    if any(_detached(b) for b in s.get("bdms", [])):
+        s["bdms"] = [b for b in s["bdms"] if not _detached(b)]
+        store.touch()
 
 
 def touch(s: dict[str, Any]) -> None:
@@ -477,15 +515,8 @@ def _filters(req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if flavor:
         flavor_id = flavor.rstrip("/").rsplit("/", 1)[-1]
         items = [s for s in items if s["flavor"]["id"] == flavor_id]
-    ip = req.arg("ip")
-    if ip:
-        rx_ip = re.compile(re.escape(ip) if not any(c in ip for c in "^$*+?[]()|\\") else ip)
-        index = networking.PortIndex()
-        items = [
-            s
-            for s in items
-            if any(rx_ip.search(a["addr"]) for net in networking.addresses(s, index).values() for a in net)
-        ]
+    if req.arg("ip") or req.arg("ip6"):
+        items = networking.ip_filter(items, [req.arg("ip") or "", req.arg("ip6") or ""])
     if changes_since:
         since = parse_time(changes_since, "changes-since").strftime("%Y-%m-%dT%H:%M:%SZ")
         items = [s for s in items if s["updated"] >= since]
@@ -568,7 +599,7 @@ def _list(req: Request, detail: bool) -> Response:
         items = _sorted(req, items)
         chunk, nxt = page(req, items)
         vc = _ViewCtx(req)
-        out = [view(vc, s) for s in chunk] if detail else [brief(vc, s) for s in chunk]
+        out = [view(vc, s, listed=True) for s in chunk] if detail else [brief(vc, s) for s in chunk]
     body: dict[str, Any] = {"servers": out}
     if nxt:
         body["servers_links"] = next_link(req, "servers/detail" if detail else "servers", nxt)
@@ -1065,6 +1096,7 @@ def create_server(req: Request) -> Response:
     hints = full_body.get("OS-SCH-HNT:scheduler_hints") or full_body.get("os:scheduler_hints") or {}
     if not isinstance(hints, dict):
         raise invalid("OS-SCH-HNT:scheduler_hints", hints, f"{hints!r} is not of type 'object'")
+    access_ips = parse_access_ips(body)
     security_groups = body.get("security_groups")
     if security_groups is not None and not isinstance(security_groups, list):
         raise invalid("security_groups", security_groups, f"{security_groups!r} is not of type 'array'")
@@ -1193,8 +1225,8 @@ def create_server(req: Request) -> Response:
                 launch_index=i,
                 bdms=server_bdms,
                 scheduler_hints=hints,
-                access_ipv4=body.get("accessIPv4") or "",
-                access_ipv6=body.get("accessIPv6") or "",
+                access_ipv4=access_ips.get("access_ipv4", ""),
+                access_ipv6=access_ips.get("access_ipv6", ""),
                 hostname=body.get("hostname"),
             )
             s["requested_host"] = requested_host
@@ -1217,9 +1249,8 @@ def create_server(req: Request) -> Response:
             "links": brief(vc, first)["links"],
             "OS-DCF:diskConfig": "MANUAL",
         }
-        if nic_requests != "none":
-            groups = [networking.network.get_security_group(i) for i in sg_ids]
-            out["security_groups"] = [{"name": g["name"]} for g in groups if g is not None]
+        # Nova echoes the request's security groups, or its default group, whatever the NICs (views/servers.py)
+        out["security_groups"] = body.get("security_groups", [{"name": "default"}])
         out["adminPass"] = body.get("adminPass") or "".join(
             secrets.choice(string.ascii_letters + string.digits) for _ in range(12)
         )
@@ -1376,20 +1407,24 @@ def update_server(req: Request, server_id: str) -> Response:
             raise invalid("name", body["name"], f"{body['name']!r} does not match '^(?! )[^\\x00-\\x1f]*(?<! )$'")
     if "description" in body:
         check_string(body["description"], "description", 0, 255, nullable=True)
+    access_ips = parse_access_ips(body)
     with store.lock:
         s = find(req, server_id)  # Nova does not check the lock for a rename
         if "name" in body:
             s["name"] = body["name"]
         if "description" in body:
             s["description"] = body["description"]
-        if "accessIPv4" in body:
-            s["access_ipv4"] = body["accessIPv4"] or ""
-        if "accessIPv6" in body:
-            s["access_ipv6"] = body["accessIPv6"] or ""
+        s.update(access_ips)
         if "hostname" in body:
             s["hostname"] = body["hostname"]
         touch(s)
-        return json_response(200, {"server": view(_ViewCtx(req), s)})
+        return json_response(200, {"server": update_view(_ViewCtx(req), s)})
+
+
+def parse_access_ips(body: dict[str, Any]) -> dict[str, str]:
+    """The record fields for a create, update or rebuild body's accessIPv4/accessIPv6 (Nova's 'ipv4'/'ipv6')."""
+    fields = (("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"))
+    return {key: access_ip(body[name], name) for name, key in fields if name in body}
 
 
 def check_locked(req: Request, s: dict[str, Any]) -> None:
@@ -1413,7 +1448,11 @@ def delete_server(req: Request, server_id: str) -> Response:
 
 @transitions.step("delete")
 def _step_delete(s: dict[str, Any]) -> None:
+    from devcloud import image as image_mod
     from devcloud import volume as volume_mod
+
+    if s.get("shelved_image_id") and s["vm_state"] in ("shelved", "shelved_offloaded"):
+        image_mod.delete_image(s.pop("shelved_image_id"))  # Nova deletes a shelved server's snapshot with it
 
     console_stopped(s)
     scheduler.release(s["id"])
@@ -1421,10 +1460,11 @@ def _step_delete(s: dict[str, Any]) -> None:
     from devcloud.compute import servergroups
 
     servergroups.remove_member(s["id"])
+    settle_bdms(s)
     for b in s.get("bdms", []):
         try:
             if b.get("attached"):
-                volume_mod.detach_volume(b["volume_id"])
+                volume_mod.detach_volume(b["volume_id"], s["id"])
             b["attached"] = False
             if b.get("delete_on_termination"):
                 volume_mod.delete_volume(b["volume_id"])

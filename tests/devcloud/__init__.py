@@ -144,7 +144,7 @@ def cli_json(cloud: TestCloud, cloud_name: str, *args: str) -> Any:
     return json.loads(cli(cloud, cloud_name, *args, "-f", "json").stdout)
 
 
-def connection(cloud: TestCloud, creds: CloudCreds):  # noqa: ANN201 - openstack.connection.Connection
+def connection(cloud: TestCloud, creds: CloudCreds):  # openstack.connection.Connection
     import openstack
 
     return openstack.connect(

@@ -133,7 +133,7 @@ def test_microversion_negotiation(env: dict[str, Any]) -> None:
         doc.status == 200 and doc.body["version"]["version"] == "2.100" and doc.body["version"]["min_version"] == "2.1"
     )
     versions = call("GET", nova.rsplit("/v2.1", 1)[0])
-    assert [v["id"] for v in versions.body["versions"]] == ["v2.1"]
+    assert [v["id"] for v in versions.body["versions"]] == ["v2.0", "v2.1"]
 
 
 def test_microversioned_shapes(env: dict[str, Any]) -> None:

@@ -154,3 +154,20 @@ def test_latency(devcloud: TestCloud, admin: Session) -> None:
     assert call("POST", devcloud.base_url + "/devcloud/latency", admin.token, {"seconds": -1}).status == 400
     call("POST", devcloud.base_url + "/devcloud/latency", admin.token, {"seconds": 0})
     assert call("GET", devcloud.base_url + "/devcloud/latency", admin.token).body["seconds"] == 0
+
+
+def test_latency_per_row(devcloud: TestCloud, admin: Session) -> None:
+    """A call answers later by `per_row_seconds` for each row it returns (a whole collection costs what it holds)."""
+    flavors = admin.call("GET", admin.url("compute") + "/flavors").body["flavors"]
+    assert len(flavors) >= 2
+    reply = call("POST", devcloud.base_url + "/devcloud/latency", admin.token, {"seconds": 0, "per_row_seconds": 0.1})
+    try:
+        assert reply.status == 200 and reply.body == {"seconds": 0, "per_row_seconds": 0.1}
+        started = time.monotonic()
+        admin.call("GET", admin.url("compute") + "/flavors")
+        assert time.monotonic() - started >= 0.1 * len(flavors)
+        shown = call("GET", devcloud.base_url + "/devcloud/latency", admin.token).body
+        assert shown == {"seconds": 0, "per_row_seconds": 0.1}
+    finally:
+        call("POST", devcloud.base_url + "/devcloud/latency", admin.token, {"seconds": 0})
+    assert call("GET", devcloud.base_url + "/devcloud/latency", admin.token).body["per_row_seconds"] == 0

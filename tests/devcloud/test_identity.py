@@ -82,7 +82,7 @@ def test_rescoping_a_scoped_token_follows_keystones_option(devcloud: TestCloud) 
     projects = call("GET", devcloud.auth_url + "/auth/projects", scoped.token).body["projects"]
     other = next(p for p in projects if p["id"] != scoped.project_id)
 
-    def rescope(token: str):  # noqa: ANN202
+    def rescope(token: str):
         body = {
             "auth": {
                 "identity": {"methods": ["token"], "token": {"id": token}},
@@ -397,7 +397,7 @@ def test_admin_manages_projects_users_and_grants(devcloud: TestCloud) -> None:
     assert admin.call("GET", f"{base}/projects/{project['id']}").status == 404
 
 
-def test_tokens_expire(devcloud: TestCloud, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_tokens_expire(devcloud: TestCloud, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second devcloud with a 2-second token lifetime: its tokens stop working once expired."""
     import time
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.devcloud import Session, call, login
+from tests.waiting import wait_until
 
 if TYPE_CHECKING:
     from tests.cloudharness import TestCloud
@@ -49,6 +50,10 @@ def _neutron_error(reply: Any, status: int, kind: str, text: str = "") -> None:
     assert reply.status == status, reply.raw[:800]
     err = reply.body["NeutronError"]
     assert err["type"] == kind and text in err["message"] and err["detail"] == "", err
+
+
+def _active(fip: dict[str, Any]) -> dict[str, Any] | None:
+    return fip if fip["status"] == "ACTIVE" else None
 
 
 def _net(s: Session, name: str) -> dict[str, Any]:
@@ -271,7 +276,12 @@ def test_floating_ips_routers_and_quotas(demo: Session, demo2: Session, admin: S
         )
         fip = _ok(demo.call("PUT", f"{api}/floatingips/{fip['id']}", {"floatingip": {"port_id": port["id"]}}))
         fip = fip["floatingip"]
-        assert fip["status"] == "ACTIVE" and fip["fixed_ip_address"] == port["fixed_ips"][0]["ip_address"]
+        # DOWN in the answer, ACTIVE once Neutron's L3 agent has wired it (a moment later), as real Neutron reports
+        assert fip["status"] == "DOWN" and fip["fixed_ip_address"] == port["fixed_ips"][0]["ip_address"]
+        fip = wait_until(
+            lambda: _active(_ok(demo.call("GET", f"{api}/floatingips/{fip['id']}"))["floatingip"]),
+            what="the floating IP to become ACTIVE",
+        )
         assert fip["router_id"] and fip["port_details"]["network_id"] == private["id"]
         # another project's floating IP and port are not there
         _neutron_error(demo2.call("GET", f"{api}/floatingips/{fip['id']}"), 404, "FloatingIPNotFound")
@@ -285,7 +295,11 @@ def test_floating_ips_routers_and_quotas(demo: Session, demo2: Session, admin: S
         (router,) = _ok(demo.call("GET", f"{api}/routers"))["routers"]
         _neutron_error(demo.call("DELETE", f"{api}/routers/{router['id']}"), 409, "RouterInUse")
         fip = _ok(demo.call("PUT", f"{api}/floatingips/{fip['id']}", {"floatingip": {"port_id": None}}))["floatingip"]
-        assert fip["status"] == "DOWN" and fip["fixed_ip_address"] is None
+        assert fip["status"] == "ACTIVE" and fip["fixed_ip_address"] is None  # until the agent has undone it
+        wait_until(
+            lambda: _ok(demo.call("GET", f"{api}/floatingips/{fip['id']}"))["floatingip"]["status"] == "DOWN",
+            what="the floating IP to go DOWN",
+        )
         # quotas: a member reads its own, the admin sets them, 409 OverQuota beyond
         quota = _ok(demo.call("GET", f"{api}/quotas/{demo.project_id}"))["quota"]
         assert quota["floatingip"] == 50 and quota["security_group"] == 10

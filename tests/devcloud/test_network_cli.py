@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.devcloud import Session, cli, cli_json, connection, login
+from tests.waiting import wait_until
 
 if TYPE_CHECKING:
     from tests.cloudharness import TestCloud
@@ -34,6 +35,10 @@ def demo(cloud: TestCloud) -> Session:
     if not cloud.is_devcloud:
         pytest.skip("uses devcloud's seeded networks and projects")
     return login(cloud.member)
+
+
+def _with_status(resource: dict[str, Any], status: str) -> dict[str, Any] | None:
+    return resource if resource["status"] == status else None
 
 
 def _server_addresses(demo: Session, server_id: str) -> dict[str, Any]:
@@ -176,7 +181,10 @@ def test_servers_on_networks_with_security_groups_and_floating_ips(cloud: TestCl
         shown, ports, fip_shown = _parallel(
             lambda: cli_json(cloud, DEMO, "server", "show", name),
             lambda: cli_json(cloud, DEMO, "port", "list", "--server", server["id"]),
-            lambda: cli_json(cloud, DEMO, "floating", "ip", "show", fip),
+            lambda: wait_until(
+                lambda: _with_status(cli_json(cloud, DEMO, "floating", "ip", "show", fip), "ACTIVE"),
+                what="the floating IP to become ACTIVE",
+            ),
         )
         assert sorted(shown["addresses"]) == sorted(["private", net2]) and fip in shown["addresses"]["private"]
         assert {g["name"] for g in shown["security_groups"]} == {sg, "default"}
@@ -191,7 +199,10 @@ def test_servers_on_networks_with_security_groups_and_floating_ips(cloud: TestCl
         )
         shown, fip_shown = _parallel(
             lambda: cli_json(cloud, DEMO, "server", "show", name),
-            lambda: cli_json(cloud, DEMO, "floating", "ip", "show", fip),
+            lambda: wait_until(
+                lambda: _with_status(cli_json(cloud, DEMO, "floating", "ip", "show", fip), "DOWN"),
+                what="the floating IP to go DOWN",
+            ),
         )
         assert list(shown["addresses"]) == ["private"] and fip not in shown["addresses"]["private"]
         assert [g["name"] for g in shown["security_groups"]] == ["default"]
@@ -272,3 +283,91 @@ def test_the_same_through_openstacksdk(cloud: TestCloud, demo: Session) -> None:
     conn.network.delete_network(net)
     assert conn.network.find_network(net.id) is None
     assert json.dumps(conn.network.get_quota(demo.project_id, details=True).to_dict())  # quota details answer
+
+
+def test_ports_added_to_a_server_and_floating_ips_moved_between_them(cloud: TestCloud, demo: Session) -> None:
+    name, spare_name = _name("vm-ports"), _name("spare")
+    server = cli_json(
+        cloud, DEMO, "server", "create", "--image", IMAGE, "--flavor", "m1.tiny", "--network", "private", "--wait", name
+    )
+    try:
+        spare = cli_json(cloud, DEMO, "port", "create", "--network", "private", spare_name)
+        cli(cloud, DEMO, "server", "add", "port", name, spare_name)
+        ports = cli_json(cloud, DEMO, "port", "list", "--server", name)
+        assert len(ports) == 2 and spare["id"] in {p["ID"] for p in ports}
+        (first,) = [p for p in ports if p["ID"] != spare["id"]]
+        spare_ip = spare["fixed_ips"][0]["ip_address"]
+        # allocated and associated in one step, DOWN until Neutron has wired it
+        fip = cli_json(cloud, DEMO, "floating", "ip", "create", "--port", spare["id"], "public")
+        assert fip["port_id"] == spare["id"] and fip["fixed_ip_address"] == spare_ip and fip["status"] == "DOWN"
+        address = fip["floating_ip_address"]
+        wait_until(
+            lambda: _with_status(cli_json(cloud, DEMO, "floating", "ip", "show", address), "ACTIVE"),
+            what="the floating IP to become ACTIVE",
+        )
+        cli(cloud, DEMO, "floating", "ip", "unset", "--port", address)
+        unset = cli_json(cloud, DEMO, "floating", "ip", "show", address)
+        assert unset["port_id"] is None and unset["fixed_ip_address"] is None
+        cli(cloud, DEMO, "floating", "ip", "set", "--port", first["ID"], address)
+        moved = cli_json(cloud, DEMO, "floating", "ip", "show", address)
+        assert moved["port_id"] == first["ID"]
+        assert moved["fixed_ip_address"] == first["Fixed IP Addresses"][0]["ip_address"]
+        # Nova's ip filter matches fixed IPs (a substring, through Neutron), never floating ones
+        assert name in {s["Name"] for s in cli_json(cloud, DEMO, "server", "list", "--ip", spare_ip)}
+        assert name in {s["Name"] for s in cli_json(cloud, DEMO, "server", "list", "--ip", spare_ip.rsplit(".", 1)[0])}
+        assert cli_json(cloud, DEMO, "server", "list", "--ip", address) == []
+        # another project's port or network, or none at all: Nova's codes, and nothing attached
+        other_port = cli_json(cloud, DEMO2, "port", "create", "--network", "private", _name("other"))
+        other_net = cli_json(cloud, DEMO2, "network", "show", "private")["id"]
+        try:
+            url = f"{demo.url('compute')}/servers/{server['id']}/os-interface"
+            for attachment, status, text in (
+                ({"port_id": other_port["id"]}, 400, f"Port {other_port['id']} not usable for instance"),
+                ({"port_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12}, 404, "could not be found"),
+                ({"net_id": other_net}, 404, f"Network {other_net} could not be found."),
+            ):
+                reply = demo.call("POST", url, {"interfaceAttachment": attachment})
+                assert reply.status == status and text in json.dumps(reply.body), reply.raw
+            assert len(cli_json(cloud, DEMO, "port", "list", "--server", name)) == 2
+            assert cli_json(cloud, DEMO2, "port", "show", other_port["id"])["device_id"] == ""
+        finally:
+            cli(cloud, DEMO2, "port", "delete", other_port["id"])
+        cli(cloud, DEMO, "server", "remove", "port", name, spare["id"])
+        assert [p["ID"] for p in cli_json(cloud, DEMO, "port", "list", "--server", name)] == [first["ID"]]
+        assert cli_json(cloud, DEMO, "port", "show", spare["id"])["device_id"] == ""  # pre-created: kept, unbound
+        cli(cloud, DEMO, "floating", "ip", "delete", address)
+        cli(cloud, DEMO, "port", "delete", spare["id"])
+    finally:
+        cli(cloud, DEMO, "server", "delete", "--wait", name)
+
+
+def test_interfaces_and_floating_ips_through_openstacksdk(cloud: TestCloud, demo: Session) -> None:
+    conn = connection(cloud, cloud.member)
+    second = conn.network.create_network(name=_name("sdk-second"))
+    conn.network.create_subnet(network_id=second.id, cidr="10.67.0.0/24", ip_version=4)
+    image, flavor = conn.image.find_image(IMAGE), conn.compute.find_flavor("m1.tiny")
+    private, public = conn.network.find_network("private"), conn.network.find_network("public")
+    server = conn.compute.create_server(
+        name=_name("sdk-ifaces"), image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": private.id}]
+    )
+    try:
+        server = conn.compute.wait_for_server(server, wait=30, interval=0.2)
+        attached = conn.compute.create_server_interface(server, net_id=second.id)
+        assert attached.net_id == second.id and attached.fixed_ips[0]["ip_address"].startswith("10.67.0.")
+        assert {i.net_id for i in conn.compute.server_interfaces(server)} == {private.id, second.id}
+        (port,) = conn.network.ports(device_id=server.id, network_id=private.id)
+        fip = conn.network.create_ip(floating_network_id=public.id)
+        conn.network.update_ip(fip, port_id=port.id, fixed_ip_address=port.fixed_ips[0]["ip_address"])
+        (found,) = conn.network.ips(port_id=port.id)
+        assert found.floating_ip_address == fip.floating_ip_address and found.port_details["device_id"] == server.id
+        wait_until(lambda: conn.network.get_ip(fip).status == "ACTIVE", what="the floating IP to become ACTIVE")
+        conn.network.update_ip(fip, port_id=None)
+        assert list(conn.network.ips(port_id=port.id)) == []
+        conn.compute.delete_server_interface(attached.port_id, server=server)
+        assert [i.net_id for i in conn.compute.server_interfaces(server)] == [private.id]
+        assert conn.network.find_port(attached.port_id) is None  # made by Nova: deleted with the interface
+        conn.network.delete_ip(fip)
+    finally:
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, interval=0.2, wait=30)
+    conn.network.delete_network(second)
