@@ -13,6 +13,7 @@ urlpatterns = [
     path("flavors/", include("apps.flavors.urls")),
     path("keypairs/", include("apps.keypairs.urls")),
     path("snapshots/", include("apps.snapshots.urls")),
+    path("network/", include("apps.networks.urls")),
     path("activity/", include("apps.operations.urls")),
     path("admin/hypervisors/", include("apps.hypervisors.urls")),
     path("console/", include("apps.consoles.urls")),

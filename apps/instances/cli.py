@@ -83,3 +83,44 @@ def launch_command(form: LaunchForm) -> str:
         parts.append(f"--min {count} --max {count}")
     parts.append(shell_quote(v("name") or "<name>"))
     return " ".join(parts)
+
+
+def attach_interface_command(server: Server, params: dict[str, Any] | None = None) -> str:
+    """`openstack server add network` (a new port) or `server add port` (an existing one)."""
+    p = params or {}
+    if p.get("port_id"):
+        return f"openstack server add port {server.id} {shell_quote(p['port_id'])}"
+    fixed = f" --fixed-ip-address {shell_quote(p['fixed_ip'])}" if p.get("fixed_ip") else ""
+    return f"openstack server add network{fixed} {server.id} {shell_quote(p.get('net_id') or '<network>')}"
+
+
+def detach_interface_command(server: Server, port_id: str) -> str:
+    return f"openstack server remove port {server.id} {shell_quote(port_id)}"
+
+
+def remove_network_command(server: Server, network: str) -> str:
+    return f"openstack server remove network {server.id} {shell_quote(network)}"
+
+
+def add_floating_ip_command(server: Server, params: dict[str, Any] | None = None) -> str:
+    """`openstack server add floating ip` for a free one; `floating ip create --port` allocates and associates."""
+    p = params or {}
+    fixed = f" --fixed-ip-address {shell_quote(p['fixed_ip'])}" if p.get("fixed_ip") else ""
+    if p.get("network_id"):
+        port = shell_quote(p.get("port_id") or "<port>")
+        return (
+            f"openstack floating ip create --port {port}{fixed} {shell_quote(p.get('network_name') or p['network_id'])}"
+        )
+    address = shell_quote(p.get("address") or "<floating-ip>")
+    return f"openstack server add floating ip{fixed} {server.id} {address}"
+
+
+def remove_floating_ip_command(server: Server, address: str, *, release: bool = False) -> str:
+    command = f"openstack server remove floating ip {server.id} {shell_quote(address)}"
+    return f"{command} && openstack floating ip delete {shell_quote(address)}" if release else command
+
+
+def security_group_command(verb: str, server_id: str, group_ref: str) -> str:
+    """`openstack server add security group` / `server remove security group` (a group's name when it is unique in
+    the project, else its id)."""
+    return f"openstack server {verb} security group {shell_quote(server_id)} {shell_quote(group_ref)}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from apps.accounts.templatetags.stratus import gib, mib
 from apps.cloud.names import description_problem, name_problem
@@ -72,6 +73,7 @@ def clean_user_data(data: str) -> str:
 
 
 class LaunchForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     name = forms.CharField(
         label=gettext_lazy("Instance name"),
         max_length=NAME_MAX,
@@ -137,12 +139,16 @@ class LaunchForm(forms.Form):
             # By id: Neutron allows two groups of one name, and Nova refuses an ambiguous name (409); a repeated
             # name is told apart by the start of its id.
             groups = choices.security_groups
-            self.fields["security_groups"].choices = [
-                (g.id, g.name if self._group_name_unique(g) else f"{g.name} ({g.id[:8]})") for g in groups
-            ]
-            default = next((g.id for g in groups if g.name == "default"), None)
-            self.fields["security_groups"].initial = [default] if default else []
-            self.fields["security_groups"].help_text = _("They apply to every network interface of the instance.")
+            if choices.security_groups_supported:
+                self.fields["security_groups"].choices = [
+                    (g.id, g.name if self._group_name_unique(g) else f"{g.name} ({g.id[:8]})") for g in groups
+                ]
+                default = next((g.id for g in groups if g.name == "default"), None)
+                self.fields["security_groups"].initial = [default] if default else []
+                help_text = _("They apply to every network interface of the instance.")
+                self.fields["security_groups"].help_text = help_text
+            else:
+                del self.fields["security_groups"]  # a Neutron without security groups: the template says so
         else:
             del self.fields["security_groups"]
             self.fields["network"] = forms.ChoiceField(
@@ -203,8 +209,9 @@ class LaunchForm(forms.Form):
     def network_error_first(self) -> bool:
         """Whether the Networks choice is the first thing on the page to fix: its first box then takes the focus
         (the card is below the fold, and nothing above it says anything is wrong)."""
-        above = ("name", "count", "availability_zone", "key_name", "description", "source", "image_id", "snapshot_id")
-        above += ("volume_id", "volume_size", "delete_on_termination", "flavor_id", "__all__")
+        above: tuple[str, ...] = ("name", "count", "availability_zone", "key_name", "description", "source")
+        above += ("image_id", "snapshot_id", "volume_id", "volume_size", "delete_on_termination", "flavor_id")
+        above += ("__all__",)
         return self.is_bound and "network" in self.errors and not any(f in self.errors for f in above)
 
     def nic_text(self) -> str:
@@ -279,7 +286,8 @@ class LaunchForm(forms.Form):
         return parse_metadata(self.cleaned_data.get("metadata") or "")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         source = data.get("source")
         if source in ("image", "image_to_volume") and not data.get("image_id"):
             self.add_error("image_id", _("Choose an image."))
@@ -341,7 +349,7 @@ class LaunchForm(forms.Form):
     def networks_value(self) -> Any:
         value = self.cleaned_data.get("network")
         if self.choices.picks_networks:
-            return self.in_nic_order(list(value))  # never empty: clean() asks for a network
+            return self.in_nic_order(list(value or []))  # never empty: clean() asks for a network
         return value or "none"
 
 
@@ -372,6 +380,7 @@ class LockForm(forms.Form):
 
 
 class ResizeForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     flavor_id = forms.ChoiceField(label=gettext_lazy("New flavor"))
 
     def __init__(self, *args: Any, flavors: list[selectors.FlavorChoice], current: str, **kwargs: Any) -> None:
@@ -383,6 +392,7 @@ class ResizeForm(forms.Form):
 
 
 class RebuildForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     image_id = forms.ChoiceField(label=gettext_lazy("Image"))
 
     def __init__(
@@ -423,3 +433,158 @@ def shell_quote(value: Any) -> str:
     if text and _SAFE_CLI.match(text):
         return text
     return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+# --- interfaces and floating IPs ---------------------------------------------------------------------------
+
+
+def _network_label(net: Any) -> str:
+    cidrs = ", ".join(s.cidr for s in net.subnets)
+    marks = [pgettext("network", "shared")] if net.shared else []
+    text = f"{net.name} ({cidrs})" if cidrs else net.name
+    return f"{text} · {', '.join(marks)}" if marks else text
+
+
+class AttachInterfaceForm(forms.Form):
+    """A network the project may use (a new port on it, as at launch: not an external network) or a free port."""
+
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
+
+    target = forms.ChoiceField(label=gettext_lazy("Network or port"))
+    fixed_ip = forms.CharField(
+        label=gettext_lazy("Fixed IP address (optional)"),
+        required=False,
+        help_text=gettext_lazy("Only with a network: an address of one of its subnets. Empty: Neutron picks one."),
+    )
+
+    def __init__(self, *args: Any, choices: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.networks = {n.id: n for n in choices.networks}
+        self.ports = {p.id: p for p in choices.ports}
+        groups: list[Any] = []
+        if choices.networks:
+            groups.append((_("Networks (a new port)"), [(f"net:{n.id}", _network_label(n)) for n in choices.networks]))
+        if choices.ports:
+            groups.append((_("Free ports"), [(f"port:{p.id}", f"{p.label} · {p.network_name}") for p in choices.ports]))
+        self.fields["target"].choices = groups
+        if choices.networks:
+            self.fields["target"].initial = f"net:{choices.networks[0].id}"
+        elif choices.ports:
+            self.fields["target"].initial = f"port:{choices.ports[0].id}"
+
+    @property
+    def has_choices(self) -> bool:
+        return bool(self.networks or self.ports)
+
+    def clean_fixed_ip(self) -> str:
+        value = (self.cleaned_data.get("fixed_ip") or "").strip()
+        if value:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise forms.ValidationError(_("Enter an IPv4 or IPv6 address, such as 10.0.0.20.")) from None
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        kind, _sep, ident = (data.get("target") or "").partition(":")
+        fixed = data.get("fixed_ip") or ""
+        if kind == "port" and fixed:
+            self.add_error("fixed_ip", _("A port keeps its own addresses: leave this empty, or choose a network."))
+        if kind == "net" and fixed:
+            net = self.networks[ident]
+            ip = ipaddress.ip_address(fixed)
+            if not any(ip in ipaddress.ip_network(s.cidr, strict=False) for s in net.subnets if s.cidr):
+                cidrs = ", ".join(s.cidr for s in net.subnets) or "—"
+                self.add_error(
+                    "fixed_ip",
+                    _("%(ip)s is not in a subnet of %(network)s (%(cidrs)s).")
+                    % {"ip": fixed, "network": net.name, "cidrs": cidrs},
+                )
+        return data
+
+    def params(self) -> dict[str, Any]:
+        return self.params_of(self.cleaned_data)
+
+    def params_of(self, values: Any) -> dict[str, Any]:
+        """The operation's parameters for these values (cleaned, or as shown: the CLI of the page)."""
+        kind, _sep, ident = str(values.get("target") or "").partition(":")
+        if kind == "port" and ident in self.ports:
+            return {"port_id": ident, "label": self.ports[ident].label}
+        if kind == "net" and ident in self.networks:
+            return {"net_id": ident, "label": self.networks[ident].name, "fixed_ip": values.get("fixed_ip") or ""}
+        return {}
+
+    def shown_params(self) -> dict[str, Any]:
+        return self.params_of(self.data if self.is_bound else {"target": self.fields["target"].initial})
+
+
+class AddFloatingIPForm(forms.Form):
+    """A free floating IP of the project, or a new one from an external network (allocated and associated in one
+    step), for one of the server's fixed IPv4 addresses that has none yet."""
+
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
+
+    floating_ip = forms.ChoiceField(label=gettext_lazy("Floating IP"))
+    port = forms.ChoiceField(label=gettext_lazy("Fixed IP of the instance"))
+
+    def __init__(self, *args: Any, choices: Any, networking: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.free = {f.id: f for f in choices.free}
+        self.pools = {p.id: p for p in choices.pools}
+        groups: list[Any] = []
+        if choices.free:
+            groups.append(
+                (
+                    _("The project's free floating IPs"),
+                    [(f"fip:{f.id}", f"{f.address} · {f.network_name}") for f in choices.free],
+                )
+            )
+        if choices.pools:
+            groups.append(
+                (
+                    _("Allocate a new one from"),
+                    [(f"new:{p.id}", _("a new address from %(pool)s") % {"pool": p.name}) for p in choices.pools],
+                )
+            )
+        self.fields["floating_ip"].choices = groups
+        first = [c for _group, options in groups for c, _label in options]
+        if first:
+            self.fields["floating_ip"].initial = first[0]
+        taken = {(f.port_id, f.fixed_ip) for f in networking.floating_ips}
+        self.targets = {
+            f"{port.id}|{fixed.ip_address}": (port, fixed)
+            for port, fixed in networking.fixed_ipv4
+            if (port.id, fixed.ip_address) not in taken
+        }
+        self.fields["port"].choices = [
+            (key, f"{fixed.ip_address} · {port.network_name}") for key, (port, fixed) in self.targets.items()
+        ]
+        if len(self.targets) == 1:
+            self.fields["port"].widget = forms.HiddenInput()
+            self.fields["port"].initial = next(iter(self.targets))
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.targets) and bool(self.free or self.pools)
+
+    def params(self) -> dict[str, Any]:
+        return self.params_of(self.cleaned_data)
+
+    def params_of(self, values: Any) -> dict[str, Any]:
+        """The operation's parameters for these values (cleaned, or as shown: the CLI of the page)."""
+        kind, _sep, ident = str(values.get("floating_ip") or "").partition(":")
+        target = self.targets.get(str(values.get("port") or ""))
+        params: dict[str, Any] = {"port_id": target[0].id, "fixed_ip": target[1].ip_address} if target else {}
+        if kind == "fip" and ident in self.free:
+            params.update(floating_ip_id=ident, address=self.free[ident].address)
+        elif kind == "new" and ident in self.pools:
+            params.update(network_id=ident, network_name=self.pools[ident].name)
+        return params
+
+    def shown_params(self) -> dict[str, Any]:
+        if self.is_bound:
+            return self.params_of(self.data)
+        port = self.fields["port"].initial or next(iter(self.targets), "")
+        return self.params_of({"floating_ip": self.fields["floating_ip"].initial, "port": port})

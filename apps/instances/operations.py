@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from openstack import utils as sdk_utils
 
-from apps.cloud.errors import CloudError, NotFound, Unavailable, cloud_errors
+from apps.cloud.errors import CloudError, Conflict, NotFound, Unavailable, cloud_errors
 from apps.cloud.states import image_status_label
 from apps.operations.registry import Context, SecretParam, WaitTimeout, operation_handler
 
@@ -538,3 +538,228 @@ def snapshot_saved(ctx: Context, server_id: str) -> bool:
         current = find_server(ctx, server_id)
         return current is None or settled(current)
     return all(field(e, "finish_time") and field(e, "result").lower() == "success" for e in events)
+
+
+# --- interfaces and floating IPs (Nova's os-interface; Neutron through apps/networks/services.py) ---------------
+
+
+def _interfaces(ctx: Context, server_id: str) -> list[Any]:
+    from apps.networks.services import neutron_errors
+
+    with neutron_errors("compute"):
+        return list(ctx.conn.compute.server_interfaces(server_id))
+
+
+@operation_handler("server.attach_interface", title=_("Attach an interface to %(name)s"), label=_("Attach interface"))
+def attach_interface(ctx: Context) -> None:
+    """Nova's os-interface attach, of a network (a new port) or of an existing free port. A retry after an attach
+    whose answer never came finds the port that attach made (a port on that network the server did not have)."""
+    from apps.networks import services as network_services
+
+    server = require_server(ctx)
+    port_id, net_id = ctx.params.get("port_id") or "", ctx.params.get("net_id") or ""
+    fixed_ip = ctx.params.get("fixed_ip") or ""
+    current = _interfaces(ctx, server.id)
+    before = (ctx.op.result or {}).get("ports_before")
+    if port_id and any(i.port_id == port_id for i in current):
+        ctx.step(_("Already attached"), progress=100)
+        return
+    if net_id and before is not None:
+        made = [i for i in current if i.net_id == net_id and i.port_id not in before]
+        if made:
+            ctx.step(_("Found the interface an earlier attempt attached"), progress=90)
+            ctx.set_result(port_id=made[0].port_id)
+            return
+    if port_id:
+        port = network_services.find_port(ctx.conn, port_id)
+        if port is not None and port.device_id:
+            raise Conflict(
+                str(_("Networking (Neutron): the port %(port)s is in use by another device.")) % {"port": port_id},
+                service="network",
+            )
+    if net_id and fixed_ip and network_services.ports_with_ip(ctx.conn, network_id=net_id, ip_address=fixed_ip):
+        raise Conflict(
+            str(_("Networking (Neutron): the IP address %(ip)s is already in use on that network.")) % {"ip": fixed_ip},
+            service="network",
+        )
+    ctx.set_result(ports_before=[i.port_id for i in current])
+    ctx.step(_("Attaching the interface"), progress=20)
+    attrs: dict[str, Any] = {"port_id": port_id} if port_id else {"net_id": net_id}
+    if net_id and fixed_ip:
+        attrs["fixed_ips"] = [{"ip_address": fixed_ip}]
+    with network_services.neutron_errors("compute"):
+        attached = ctx.conn.compute.create_server_interface(server, **attrs)
+    ctx.set_result(port_id=attached.port_id)
+    ctx.wait_for(
+        lambda: any(i.port_id == attached.port_id for i in _interfaces(ctx, server.id)),
+        what=_("the interface to be attached"),
+        timeout=ACTION_TIMEOUT,
+    )
+
+
+@operation_handler("server.detach_interface", title=_("Detach an interface from %(name)s"), label=_("Detach interface"))
+def detach_interface(ctx: Context) -> None:
+    """Nova detaches in the background (202): the operation waits until the port is no longer listed."""
+    from apps.networks.services import neutron_errors
+
+    server = require_server(ctx)
+    port_id = ctx.params["port_id"]
+    if not any(i.port_id == port_id for i in _interfaces(ctx, server.id)):
+        ctx.step(_("Already detached"), progress=100)
+        return
+    ctx.step(_("Detaching the interface"), progress=20)
+    try:
+        with neutron_errors("compute"):
+            ctx.conn.compute.delete_server_interface(port_id, server=server)
+    except NotFound:
+        return
+    ctx.wait_for(
+        lambda: not any(i.port_id == port_id for i in _interfaces(ctx, server.id)),
+        what=_("the interface to be detached"),
+        timeout=ACTION_TIMEOUT,
+    )
+
+
+@operation_handler(
+    "server.add_floating_ip", title=_("Associate a floating IP with %(name)s"), label=_("Associate floating IP")
+)
+def add_floating_ip(ctx: Context) -> None:
+    """A free floating IP of the project (`floating_ip_id`), or a new one allocated from `network_id` and associated
+    in the same Neutron call, to one of the server's ports (and fixed IP). A fixed IP holds one floating IP per
+    external network, so a retry that finds one there is done."""
+    from apps.networks import services as network_services
+
+    server = require_server(ctx)
+    port_id, fixed_ip = ctx.params["port_id"], ctx.params.get("fixed_ip") or ""
+    on_port = network_services.floating_ips_of_port(ctx.conn, port_id)
+    fip_id = ctx.params.get("floating_ip_id") or ""
+    done = [f for f in on_port if (not fixed_ip or f.fixed_ip_address == fixed_ip) and (not fip_id or f.id == fip_id)]
+    if fip_id and not done:
+        fip = network_services.find_floating_ip(ctx.conn, fip_id)
+        if fip is None:
+            raise NotFound(str(_("The floating IP no longer exists.")), service="network")
+        if fip.port_id:
+            raise Conflict(
+                str(_("The floating IP %(address)s is associated with another port; disassociate it first."))
+                % {"address": fip.floating_ip_address},
+                service="network",
+            )
+        ctx.step(
+            _("Associating %(address)s with %(server)s"),
+            progress=20,
+            address=fip.floating_ip_address,
+            server=server.name,
+        )
+        fip = network_services.set_floating_ip_port(ctx.conn, fip, port_id=port_id, fixed_ip=fixed_ip)
+    elif not done:
+        network = ctx.params.get("network_name") or ctx.params["network_id"]
+        ctx.step(
+            _("Allocating a floating IP from %(network)s for %(server)s"),
+            progress=20,
+            network=network,
+            server=server.name,
+        )
+        fip = network_services.create_floating_ip(
+            ctx.conn, network_id=ctx.params["network_id"], port_id=port_id, fixed_ip=fixed_ip
+        )
+    else:
+        fip = done[0]
+        ctx.step(_("Already associated"), progress=50)
+    ctx.set_result(floating_ip_id=fip.id, floating_ip=fip.floating_ip_address)
+    network_services.wait_wired(ctx, fip.id, associated=True)
+
+
+@operation_handler(
+    "server.remove_floating_ip",
+    title=_("Disassociate a floating IP from %(name)s"),
+    label=_("Disassociate floating IP"),
+)
+def remove_floating_ip(ctx: Context) -> None:
+    """Disassociate the floating IP from the server's port; with `release`, delete it afterwards."""
+    from apps.networks import services as network_services
+
+    fip_id, release = ctx.params["floating_ip_id"], bool(ctx.params.get("release"))
+    fip = network_services.find_floating_ip(ctx.conn, fip_id)
+    if fip is None:
+        ctx.step(_("Already released") if release else _("The floating IP no longer exists"), progress=100)
+        return
+    if fip.port_id:
+        ctx.step(_("Disassociating %(address)s"), progress=20, address=fip.floating_ip_address)
+        network_services.set_floating_ip_port(ctx.conn, fip, port_id=None)
+    if release:
+        ctx.step(_("Releasing %(address)s"), progress=70, address=fip.floating_ip_address)
+        network_services.delete_floating_ip(ctx.conn, fip.id)
+        return
+    network_services.wait_wired(ctx, fip.id, associated=False)
+
+
+# --- security groups (Nova's addSecurityGroup/removeSecurityGroup; the groups live on the server's Neutron ports) --
+
+
+def _ports_with_group(ctx: Context, server_id: str, group_id: str) -> tuple[int, int]:
+    """(how many of the server's ports have the group, how many ports it has): Neutron's view, which Nova's actions
+    change on every port at once."""
+    from apps.networks import services as network_services
+
+    ports = network_services.ports_of_device(ctx.conn, server_id)
+    return sum(1 for p in ports if group_id in (p.security_group_ids or [])), len(ports)
+
+
+def _group_cli(verb: str) -> Callable[[Any], str]:
+    def command(op: Any) -> str:
+        from apps.instances.cli import security_group_command
+
+        return security_group_command(verb, op.target_id or "<server>", op.params.get("group_ref") or "<group>")
+
+    return command
+
+
+@operation_handler(
+    "server.add_security_group",
+    title=_("Add a security group to %(name)s"),
+    label=_("Add security group"),
+    cli=_group_cli("add"),
+)
+def add_security_group(ctx: Context) -> None:
+    """By id (Nova takes a name or an id; two of the project's groups may share a name, and Nova refuses that name)."""
+    from apps.networks.services import neutron_errors
+
+    server = require_server(ctx)
+    group_id, group = ctx.params["group_id"], ctx.params.get("group_name") or ctx.params["group_id"]
+    have, ports = _ports_with_group(ctx, server.id, group_id)
+    if ports and have == ports:
+        ctx.step(_("The instance has the group %(group)s already"), progress=100, group=group)
+        return
+    ctx.step(_("Adding the security group %(group)s"), progress=20, group=group)
+    with neutron_errors("compute"):
+        ctx.conn.compute.add_security_group_to_server(server, group_id)
+
+    def on_every_port() -> bool:
+        have, ports = _ports_with_group(ctx, server.id, group_id)
+        return have == ports
+
+    ctx.wait_for(on_every_port, what=_("the group to be on the instance's ports"), timeout=120)
+
+
+@operation_handler(
+    "server.remove_security_group",
+    title=_("Remove a security group from %(name)s"),
+    label=_("Remove security group"),
+    cli=_group_cli("remove"),
+)
+def remove_security_group(ctx: Context) -> None:
+    from apps.networks.services import neutron_errors
+
+    server = require_server(ctx)
+    group_id, group = ctx.params["group_id"], ctx.params.get("group_name") or ctx.params["group_id"]
+    if _ports_with_group(ctx, server.id, group_id)[0] == 0:
+        ctx.step(_("The instance does not have the group %(group)s"), progress=100, group=group)
+        return
+    ctx.step(_("Removing the security group %(group)s"), progress=20, group=group)
+    with neutron_errors("compute"):
+        ctx.conn.compute.remove_security_group_from_server(server, group_id)
+    ctx.wait_for(
+        lambda: _ports_with_group(ctx, server.id, group_id)[0] == 0,
+        what=_("the group to leave the instance's ports"),
+        timeout=120,
+    )

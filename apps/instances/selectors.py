@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,8 +18,10 @@ from django.core.cache import cache
 
 from apps.cloud.connection import COMPUTE_MICROVERSION_MAX, Credentials, connection_for, get_json, in_parallel
 from apps.cloud.errors import NotFound, Unavailable, cloud_errors
+from apps.flavors import services as flavor_services
 from apps.networks import selectors as network_selectors
 from apps.networks.selectors import Network, SecurityGroup
+from dashboard.cache import optional
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
@@ -139,7 +141,10 @@ class ServerFilters:
             query["name"] = self.name
         if self.q:
             if _looks_like_ip(self.q):
-                query["ip"] = "^" + re.escape(self.q)
+                # Taken literally: Nova asks Neutron for the ports whose fixed IPs contain it (ip-substring-filtering,
+                # on by default); a regular expression would match nothing there. Without that extension Nova
+                # matches it as a regular expression from the start, which an address's digits and dots also are.
+                query["ip6" if ":" in self.q else "ip"] = self.q
             elif "name" not in query:
                 query["name"] = re.escape(self.q)
         if self.status:
@@ -362,6 +367,7 @@ class ServerPage:
     next_marker: str
     since: str  # changes-since cursor for live updates (Nova's own clock)
     sorted_as_asked: bool = True  # False: Nova could not sort by the column asked; newest first instead
+    floating: network_selectors.FloatingIP | None = None  # the search was this floating IP (see _floating_match)
 
     @property
     def in_flux_ids(self) -> list[str]:
@@ -369,17 +375,14 @@ class ServerPage:
 
 
 def _cache_get_many(keys: list[str]) -> dict[str, Any]:
-    try:
+    with optional("cached names"):
         return cache.get_many(keys)
-    except Exception:  # the cache is an optimisation: a Redis hiccup must not break the page
-        return {}
+    return {}
 
 
 def _cache_set_many(values: dict[str, Any], timeout: int) -> None:
-    try:
+    with optional("caching names"):
         cache.set_many(values, timeout)
-    except Exception:
-        pass
 
 
 def image_names(creds: Credentials, image_ids: Iterable[str]) -> dict[str, str]:
@@ -420,6 +423,12 @@ NULLABLE_SORT_KEYS = {"updated_at", "key_name", "availability_zone"}
 
 def list_servers(creds: Credentials, filters: ServerFilters) -> ServerPage:
     query = filters.nova_query()
+    floating = _floating_match(creds, filters.q)
+    if floating is not None:
+        if not floating.fixed_ip:  # a floating IP bound to nothing: no instance has it
+            return ServerPage(servers=[], filters=filters, has_next=False, next_marker="", since="", floating=floating)
+        query.pop("ip6", None)
+        query["ip"] = floating.fixed_ip  # the address it is associated with (Nova matches fixed IPs only)
     query["limit"] = filters.limit + 1  # one more than shown tells whether there is a next page
     if filters.marker:
         query["marker"] = filters.marker
@@ -436,6 +445,8 @@ def list_servers(creds: Credentials, filters: ServerFilters) -> ServerPage:
         sorted_as_asked = False
     has_next = len(raw) > filters.limit
     raw = raw[: filters.limit]
+    if floating is not None and floating.device_id:  # not another instance whose fixed IP contains that address
+        raw = [s for s in raw if str(s.get("id", "")) == floating.device_id]
     names = image_names(creds, _image_ids(raw))
     servers = [_server(s, names) for s in raw]
     since = max((s.updated_raw for s in servers), default="")
@@ -446,7 +457,22 @@ def list_servers(creds: Credentials, filters: ServerFilters) -> ServerPage:
         next_marker=servers[-1].id if has_next and servers else "",
         since=since,
         sorted_as_asked=sorted_as_asked,
+        floating=floating,
     )
+
+
+def _floating_match(creds: Credentials, text: str) -> network_selectors.FloatingIP | None:
+    """The project's floating IP with exactly this address, when the search is a whole IPv4 address and the cloud has
+    Neutron (one call): Nova's `ip` filter never looks at floating IPs, so the list asks for the fixed IP it is
+    associated with instead. A partial address matches fixed IPs only (the search box says so)."""
+    try:
+        if ipaddress.ip_address(text).version != 4:
+            return None
+    except ValueError:
+        return None
+    if not network_selectors.has_network_service(creds):
+        return None
+    return network_selectors.floating_ip_by_address(creds, text)
 
 
 def changed_servers(creds: Credentials, *, since: str, limit: int = 200) -> list[Server]:
@@ -522,10 +548,21 @@ class InstanceAction:
 
 
 def console_log(creds: Credentials, server_id: str, *, lines: int | None) -> str:
+    """The last `lines` lines of the console log (all of it when None). Nova answers `length` with
+    `'\n'.join(log.split('\n')[-length:])`, so a log that ends in a newline gives one line fewer than asked:
+    one more is asked and the answer cut to `lines`."""
     conn = connection_for(creds)
     with cloud_errors("compute"):
-        out = conn.compute.get_server_console_output(server_id, length=lines)
-    return (out or {}).get("output", "") if isinstance(out, dict) else str(out or "")
+        out = conn.compute.get_server_console_output(server_id, length=lines + 1 if lines else lines)
+    text = (out or {}).get("output", "") if isinstance(out, dict) else str(out or "")
+    return last_lines(text, lines) if lines else text
+
+
+def last_lines(text: str, lines: int) -> str:
+    parts = text.split("\n")
+    ends_in_newline = len(parts) > 1 and parts[-1] == ""
+    kept = (parts[:-1] if ends_in_newline else parts)[-lines:]
+    return "\n".join(kept) + ("\n" if ends_in_newline else "")
 
 
 def instance_actions(creds: Credentials, server_id: str, *, limit: int = 50) -> list[InstanceAction]:
@@ -624,6 +661,8 @@ class LaunchChoices:
     quota: Quota
     warnings: list[str] = field(default_factory=list)
     security_groups: tuple[SecurityGroup, ...] = ()  # the project's (Neutron); empty without Neutron
+    security_groups_supported: bool = True  # False: Neutron has no security-group extension (404)
+    network_quota: dict[str, Any] = field(default_factory=dict)  # Neutron's QuotaUse by resource ("port"); {}: unknown
 
     @property
     def usable_networks(self) -> tuple[Network, ...]:
@@ -645,9 +684,11 @@ def _has_service(creds: Credentials, service_type: str) -> bool:
 def list_flavors(creds: Credentials) -> list[FlavorChoice]:
     """Flavors the project may use (cached a short while per project: names and sizes rarely change)."""
     key = f"instances:flavors:{creds.project_id}"
-    cached = _cache_get_many([key]).get(key)
-    if cached is not None:
-        return cached
+    got = _cache_get_many([key, flavor_services.GENERATION_KEY])  # one round trip
+    generation = got.get(flavor_services.GENERATION_KEY, 0)
+    cached = got.get(key)
+    if isinstance(cached, dict) and cached.get("generation") == generation:
+        return [FlavorChoice(**f) for f in cached["flavors"]]
     conn = connection_for(creds)
     with cloud_errors("compute"):
         flavors = [
@@ -662,7 +703,8 @@ def list_flavors(creds: Credentials) -> list[FlavorChoice]:
             for f in conn.compute.flavors(details=True)
         ]
     flavors.sort(key=lambda f: (f.vcpus, f.ram, f.disk, f.name))
-    _cache_set_many({key: flavors}, NAME_CACHE_SECONDS)
+    value = {"generation": generation, "flavors": [asdict(f) for f in flavors]}  # the cache holds JSON
+    _cache_set_many({key: value}, NAME_CACHE_SECONDS)
     return flavors
 
 
@@ -753,6 +795,8 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
         zones=zones,
         networks=networking.networks if networking else (),
         security_groups=networking.security_groups if networking else (),
+        security_groups_supported=networking.security_groups_supported if networking else True,
+        network_quota=dict(networking.quota) if networking else {},
         has_network_service=has_network,
         has_volume_service=has_volume,
         quota=get_quota(creds),

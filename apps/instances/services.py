@@ -71,8 +71,18 @@ def server_action(
     )
 
 
-def check_launch_quota(*, quota: selectors.Quota, count: int, vcpus: int, ram: int) -> None:
-    """Refuse a launch that Nova would refuse for quota, with Nova's own wording, before anything is created."""
+def check_launch_quota(
+    *, quota: selectors.Quota, count: int, vcpus: int, ram: int, ports: tuple[Any, int] = (None, 0)
+) -> None:
+    """Refuse a launch that Nova would refuse for quota, with Nova's own wording, before anything is created.
+    `ports`: (Neutron's port QuotaUse or None, the ports the launch makes)."""
+    port_quota, wanted_ports = ports
+    if port_quota is not None and port_quota.limit >= 0 and port_quota.used + wanted_ports > port_quota.limit:
+        # nova.exception.PortLimitExceeded, which Nova answers when Neutron's port quota would be exceeded
+        raise QuotaExceeded(
+            _("Maximum number of ports exceeded (Networking (Neutron): %(used)s of %(limit)s used, %(n)s more asked).")
+            % {"used": port_quota.used, "limit": port_quota.limit, "n": wanted_ports}
+        )
     wanted = [
         ("instances", count, quota.instances, quota.instances_used),
         ("cores", count * vcpus, quota.cores, quota.cores_used),

@@ -13,5 +13,19 @@ urlpatterns = [
     path("<str:server_id>/", views.server_detail, name="detail"),
     path("<str:server_id>/console-log.txt", views.console_log_download, name="console_log"),
     path("<str:server_id>/actions/<str:request_id>/events/", views.action_events, name="action_events"),
+    path("<str:server_id>/interfaces/attach/", views.attach_interface, name="attach_interface"),
+    path("<str:server_id>/interfaces/<str:port_id>/detach/", views.detach_interface, name="detach_interface"),
+    path("<str:server_id>/floating-ips/associate/", views.add_floating_ip, name="add_floating_ip"),
+    path(
+        "<str:server_id>/floating-ips/<str:floating_ip_id>/disassociate/",
+        views.remove_floating_ip,
+        name="remove_floating_ip",
+    ),
+    path("<str:server_id>/security-groups/add/", views.add_security_group, name="add_security_group"),
+    path(
+        "<str:server_id>/security-groups/<str:group_id>/remove/",
+        views.remove_security_group,
+        name="remove_security_group",
+    ),
     path("<str:server_id>/<str:action>/", views.server_action, name="action"),
 ]

@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
+from apps.accounts.http import AuthedRequest
 from apps.accounts.templatetags.stratus import mib
 from apps.cloud.errors import BadRequest, CloudError, NotFound, OverQuota, Unavailable
 from apps.cloud.middleware import log_cloud_error
-from apps.instances import forms, selectors, services
+from apps.instances import cli, forms, selectors, services
 from apps.instances.cli import action_command, launch_command
-from apps.operations.selectors import active_operations, in_flux, tracker_state
+from apps.networks import selectors as network_selectors
+from apps.operations.selectors import active_on, active_operations, in_flux, tracker_state
 from dashboard.memo import fixed_reverse, per_language
 
 WATCH_KEY = "instances_watch_until"
@@ -98,8 +100,8 @@ DANGER_ACTIONS = {"delete", "reboot_hard", "rebuild", "revert_resize"}
 BULK_ACTIONS = ["start", "stop", "reboot_soft", "reboot_hard", "pause", "unpause", "suspend", "resume", "delete"]
 
 
-def _creds(request: HttpRequest) -> Any:
-    return request.creds  # type: ignore[attr-defined]
+def _creds(request: AuthedRequest) -> Any:
+    return request.creds
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -110,11 +112,11 @@ def _console_url(server_id: str) -> str:
     return fixed_reverse("consoles:open", _PLACEHOLDER).replace(_PLACEHOLDER, server_id)
 
 
-def _active_operations(request: HttpRequest, ids: list[str]) -> dict[str, Any]:
+def _active_operations(request: AuthedRequest, ids: list[str]) -> dict[str, Any]:
     return active_operations(creds=_creds(request), target_type="server", target_ids=ids)
 
 
-def _watching(request: HttpRequest) -> bool:
+def _watching(request: AuthedRequest) -> bool:
     """Keep live updates on a while after an action, and while the user has server operations in progress
     (a launch has no row to watch until Nova creates the server)."""
     if float(request.session.get(WATCH_KEY, 0) or 0) > time.time():
@@ -168,7 +170,7 @@ def _action_urls() -> dict[str, str]:
 
 
 def _rows(
-    request: HttpRequest, servers: list[selectors.Server], ops: dict[str, Any] | None = None
+    request: AuthedRequest, servers: list[selectors.Server], ops: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     creds = _creds(request)
     if ops is None:
@@ -216,7 +218,7 @@ def _poll_url(
 
 @login_required
 @require_GET
-def server_list(request: HttpRequest) -> HttpResponse:
+def server_list(request: AuthedRequest) -> HttpResponse:
     creds = _creds(request)
     filters = selectors.ServerFilters.from_query(request.GET, is_admin=creds.is_admin)
     try:
@@ -286,8 +288,9 @@ def _list_cli(filters: selectors.ServerFilters) -> str:
     q = filters.nova_query()
     if "name" in q:
         parts.append(f"--name {forms.shell_quote(q['name'])}")
-    if "ip" in q:
-        parts.append(f"--ip {forms.shell_quote(q['ip'])}")
+    for key in ("ip", "ip6"):
+        if key in q:
+            parts.append(f"--{key} {forms.shell_quote(q[key])}")
     if filters.status:
         parts.append(f"--status {filters.status}")
     if filters.flavor:
@@ -305,7 +308,7 @@ def _list_cli(filters: selectors.ServerFilters) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _filter_options(request: HttpRequest) -> dict[str, Any]:
+def _filter_options(request: AuthedRequest) -> dict[str, Any]:
     """Choices for the flavor, image and zone filters (short-cached names; asked only when filters are open)."""
     creds = _creds(request)
     return {
@@ -317,7 +320,7 @@ def _filter_options(request: HttpRequest) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def filters_panel(request: HttpRequest) -> HttpResponse:
+def filters_panel(request: AuthedRequest) -> HttpResponse:
     creds = _creds(request)
     filters = selectors.ServerFilters.from_query(request.GET, is_admin=creds.is_admin)
     return render(
@@ -329,7 +332,7 @@ def filters_panel(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def poll(request: HttpRequest) -> HttpResponse:
+def poll(request: AuthedRequest) -> HttpResponse:
     """Live rows: Nova's `changes-since` for what changed; out-of-band swaps of just those rows; 286 when calm.
 
     The poll URL carries the cursor (`since`, Nova's clock); the fingerprints of the rows already shown as they
@@ -415,7 +418,7 @@ def _poll_paused(request: HttpRequest, exc: Unavailable) -> HttpResponse:
 
 @login_required
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AuthedRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     picked = request.POST.getlist("server")
     back = _safe_next(request, reverse("instances:list"))
@@ -449,8 +452,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
+def server_detail(request: AuthedRequest, server_id: str) -> HttpResponse:
     creds = _creds(request)
+    # What is in progress is read before the server: an operation that ends between the two reads is then seen
+    # done in the server (and its ports), never missed by both, which would stop the polling on the old state.
+    ops = _active_operations(request, [server_id])
+    server_ops = active_on(creds=creds, target_type="server", target_ids=[server_id]) if ops else []
     try:
         server = selectors.get_server(creds, server_id)
     except NotFound:
@@ -464,7 +471,6 @@ def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     if tab not in ("overview", "log", "actions"):
         tab = "overview"
-    ops = _active_operations(request, [server.id])
     context: dict[str, Any] = {
         "server": server,
         "op": ops.get(server.id),
@@ -474,6 +480,12 @@ def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
         "is_admin": creds.is_admin,
         "polling": server.in_flux or bool(ops),
     }
+    shows_overview = (_shown_tab(request) if request.headers.get("HX-Target") == "server-head" else tab) == "overview"
+    if shows_overview:
+        context.update(_network_context(request, server, server_ops))
+        context["polling"] = (
+            context["polling"] or context.get("network_in_flux", False) or context.get("security_in_flux", False)
+        )
     if tab == "log":
         lines = _log_lines(request)
         context.update(
@@ -506,6 +518,269 @@ def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
     return render(request, "instances/detail.html", context)
 
 
+# --- interfaces and floating IPs (Nova's os-interface; Neutron's ports and floating IPs) -------------------
+
+
+def _network_context(request: AuthedRequest, server: selectors.Server, ops: list[Any]) -> dict[str, Any]:
+    """The Interfaces and Floating IPs sections: nothing without Neutron in the catalog; a failing Neutron is said in
+    the sections (the rest of the page stays)."""
+    creds = _creds(request)
+    if not network_selectors.has_network_service(creds):
+        return {"has_network": False}
+    try:
+        networking = network_selectors.server_networking(creds, server_id=server.id, project_id=server.project_id)
+    except CloudError as exc:
+        if exc.status < 500:
+            raise
+        log_cloud_error(request, exc)
+        return {"has_network": True, "networking_error": exc}
+    changeable = server.vm_state in ("active", "paused", "stopped") and not server.task_state
+    if server.locked and not creds.is_admin:
+        changeable = False
+    interfaces = [
+        {
+            "port": port,
+            "floating": networking.floating_ips_of(port.id),
+            "detach_url": reverse("instances:detach_interface", args=[server.id, port.id]),
+            "cli": cli.remove_network_command(server, port.network_name),
+        }
+        for port in networking.ports
+    ]
+    floating = [
+        {
+            "fip": fip,
+            "url": reverse("instances:remove_floating_ip", args=[server.id, fip.id]),
+            "cli": cli.remove_floating_ip_command(server, fip.address),
+            "cli_release": cli.remove_floating_ip_command(server, fip.address, release=True),
+        }
+        for fip in networking.floating_ips
+    ]
+    return {
+        "has_network": True,
+        "networking": networking,
+        **_security_context(server, networking, ops),
+        "interfaces": interfaces,
+        "floating_rows": floating,
+        "network_changeable": changeable,
+        "network_in_flux": networking.in_flux,
+        # a fixed IPv4 address without a floating IP yet (Neutron gives a fixed IP one per external network)
+        "floating_addable": any(
+            not any(f.port_id == port.id and f.fixed_ip == fixed.ip_address for f in networking.floating_ips)
+            for port, fixed in networking.fixed_ipv4
+        ),
+        "ports_cli": f"openstack port list --server {server.id} --long",
+    }
+
+
+def _security_context(server: selectors.Server, networking: Any, ops: list[Any]) -> dict[str, Any]:
+    """The Security groups section: the server's groups (with their ingress rules in short), those being added or
+    removed now, and the project's other groups to add (by id: two may share a name)."""
+    security = networking.security
+    if security is None:
+        return {}
+    changing = {
+        str(op.params.get("group_id")): op.kind
+        for op in ops
+        if op.kind in ("server.add_security_group", "server.remove_security_group")
+    }
+    names = security.names
+    return {
+        "security": security,
+        "security_rows": [
+            {
+                "group": g,
+                "removing": changing.get(g.id) == "server.remove_security_group",
+                "remove_url": reverse("instances:remove_security_group", args=[server.id, g.id]),
+                "cli": cli.security_group_command("remove", server.id, g.name if names.get(g.name) == 1 else g.id),
+            }
+            for g in security.groups
+        ],
+        "security_adding": [g for g in security.available if changing.get(g.id) == "server.add_security_group"],
+        "security_choices": [
+            (g.id, g.name if names.get(g.name) == 1 else f"{g.name} ({g.id[:8]})")
+            for g in security.available
+            if g.id not in changing
+        ],
+        "security_cli": cli.security_group_command("add", server.id, "<group>"),
+        "security_in_flux": bool(changing),
+    }
+
+
+def _group_ref(security: Any, group: Any) -> str:
+    return group.name if security.names.get(group.name) == 1 else group.id
+
+
+@login_required
+@require_POST
+def add_security_group(request: AuthedRequest, server_id: str) -> HttpResponse:
+    creds, server, back = _network_page(request, server_id)
+    security = network_selectors.server_networking(creds, server_id=server.id, project_id=server.project_id).security
+    group = next((g for g in security.available if g.id == request.POST.get("group_id")), None) if security else None
+    if security is None or not security.supported:
+        messages.error(request, _("This cloud's Networking service (Neutron) has no security groups."))
+    elif not security.ports:
+        messages.error(request, _("This instance has no network interface for a security group to apply to."))
+    elif group is None:
+        messages.error(request, _("Choose one of the project's security groups that the instance does not have."))
+    else:
+        params = {"group_id": group.id, "group_name": group.name, "group_ref": _group_ref(security, group)}
+        if _dispatch_network_action(request, server, "add_security_group", params):
+            messages.success(
+                request,
+                _("Adding the security group %(group)s to %(name)s…") % {"group": group.name, "name": server.name},
+            )
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_POST
+def remove_security_group(request: AuthedRequest, server_id: str, group_id: str) -> HttpResponse:
+    creds, server, back = _network_page(request, server_id)
+    security = network_selectors.server_networking(creds, server_id=server.id, project_id=server.project_id).security
+    group = next((g for g in security.groups if g.id == group_id), None) if security else None
+    if group is None:
+        raise Http404(_("This instance does not have that security group."))
+    params = {"group_id": group.id, "group_name": group.name, "group_ref": _group_ref(security, group)}
+    if _dispatch_network_action(request, server, "remove_security_group", params):
+        messages.success(
+            request,
+            _("Removing the security group %(group)s from %(name)s…") % {"group": group.name, "name": server.name},
+        )
+    return HttpResponseRedirect(back)
+
+
+def _network_page(request: AuthedRequest, server_id: str) -> tuple[Any, selectors.Server, str]:
+    creds = _creds(request)
+    if not network_selectors.has_network_service(creds):
+        raise Http404(_("This cloud has no Networking service (Neutron) in its catalog."))
+    server = selectors.get_server(creds, server_id)
+    return creds, server, _safe_next(request, reverse("instances:detail", args=[server.id]))
+
+
+def _not_now(request: HttpRequest, server: selectors.Server, label: str) -> bool:
+    """Nova changes a server's interfaces only while it is active, paused or stopped with no task running."""
+    if server.vm_state in ("active", "paused", "stopped") and not server.task_state:
+        return False
+    messages.error(
+        request,
+        _("%(action)s is not possible while %(name)s is %(status)s.")
+        % {"action": label, "name": server.name, "status": server.status},
+    )
+    return True
+
+
+def _dispatch_network_action(
+    request: AuthedRequest, server: selectors.Server, action: str, params: dict[str, Any]
+) -> bool:
+    try:
+        services.server_action(
+            creds=_creds(request), server_id=server.id, server_name=server.name, action=action, params=params
+        )
+    except services.DispatchError as exc:
+        messages.error(request, exc.message)
+        return False
+    _watch(request)
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attach_interface(request: AuthedRequest, server_id: str) -> HttpResponse:
+    creds, server, back = _network_page(request, server_id)
+    label = _("Attach interface")
+    if _not_now(request, server, label):
+        return HttpResponseRedirect(back)
+    choices = network_selectors.attach_choices(creds)
+    form = forms.AttachInterfaceForm(request.POST if request.method == "POST" else None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        params = form.params()
+        if _dispatch_network_action(request, server, "attach_interface", params):
+            messages.success(
+                request, _("Attaching %(what)s to %(name)s…") % {"what": params["label"], "name": server.name}
+            )
+        return HttpResponseRedirect(back)
+    params = form.shown_params()
+    context = {
+        "server": server,
+        "label": label,
+        "form": form,
+        "ready": form.has_choices,
+        "empty": _("This project has no network an instance can be put on and no free port."),
+        "next": back,
+        "cli": cli.attach_interface_command(server, params),
+    }
+    return render(request, "instances/network_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def detach_interface(request: AuthedRequest, server_id: str, port_id: str) -> HttpResponse:
+    creds, server, back = _network_page(request, server_id)
+    networking = network_selectors.server_networking(creds, server_id=server.id, project_id=server.project_id)
+    port = next((p for p in networking.ports if p.id == port_id), None)
+    if port is None:
+        raise Http404(_("This instance has no such interface."))
+    params = {"port_id": port.id, "label": port.label}
+    if not _not_now(request, server, _("Detach interface")) and _dispatch_network_action(
+        request, server, "detach_interface", params
+    ):
+        messages.success(
+            request,
+            _("Detaching the interface on %(network)s from %(name)s…")
+            % {"network": port.network_name, "name": server.name},
+        )
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_floating_ip(request: AuthedRequest, server_id: str) -> HttpResponse:
+    creds, server, back = _network_page(request, server_id)
+    networking = network_selectors.server_networking(creds, server_id=server.id, project_id=server.project_id)
+    choices = network_selectors.floating_ip_choices(creds)
+    data = request.POST if request.method == "POST" else None
+    form = forms.AddFloatingIPForm(data, choices=choices, networking=networking)
+    if request.method == "POST" and form.usable and form.is_valid():
+        params = form.params()
+        if _dispatch_network_action(request, server, "add_floating_ip", params):
+            what = params.get("address") or _("a new floating IP from %(pool)s") % {"pool": params.get("network_name")}
+            messages.success(request, _("Associating %(what)s with %(name)s…") % {"what": what, "name": server.name})
+        return HttpResponseRedirect(back)
+    params = form.shown_params()
+    if not networking.fixed_ipv4:
+        empty = _("This instance has no IPv4 address to give a floating IP to: attach it to a network first.")
+    elif not form.targets:
+        empty = _("Every fixed IPv4 address of this instance has a floating IP already.")
+    else:
+        empty = _("This project has no free floating IP and the cloud has no external network to allocate one from.")
+    context = {
+        "server": server,
+        "label": _("Associate floating IP"),
+        "form": form,
+        "ready": form.usable,
+        "empty": empty,
+        "next": back,
+        "cli": cli.add_floating_ip_command(server, params),
+    }
+    return render(request, "instances/network_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def remove_floating_ip(request: AuthedRequest, server_id: str, floating_ip_id: str) -> HttpResponse:
+    creds, server, back = _network_page(request, server_id)
+    networking = network_selectors.server_networking(creds, server_id=server.id, project_id=server.project_id)
+    fip = next((f for f in networking.floating_ips if f.id == floating_ip_id), None)
+    if fip is None:
+        raise Http404(_("This instance has no such floating IP."))
+    release = request.POST.get("release") == "1"
+    params = {"floating_ip_id": fip.id, "address": fip.address, "release": release}
+    if _dispatch_network_action(request, server, "remove_floating_ip", params):
+        text = _("Releasing %(address)s from %(name)s…") if release else _("Disassociating %(address)s from %(name)s…")
+        messages.success(request, text % {"address": fip.address, "name": server.name})
+    return HttpResponseRedirect(back)
+
+
 def _shown_tab(request: HttpRequest) -> str:
     """The tab the page shows now, from the address htmx sends with a request (HX-Current-URL)."""
     query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
@@ -523,7 +798,7 @@ def _log_lines(request: HttpRequest) -> int:
 
 @login_required
 @require_GET
-def console_log_download(request: HttpRequest, server_id: str) -> HttpResponse:
+def console_log_download(request: AuthedRequest, server_id: str) -> HttpResponse:
     creds = _creds(request)
     text = selectors.console_log(creds, server_id, lines=None)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -534,7 +809,7 @@ def console_log_download(request: HttpRequest, server_id: str) -> HttpResponse:
 # --- actions ---------------------------------------------------------------------------------------------------
 
 
-def _action_form(action: str, request: HttpRequest, server: selectors.Server, data: Any = None) -> Any:
+def _action_form(action: str, request: AuthedRequest, server: selectors.Server, data: Any = None) -> Any:
     creds = _creds(request)
     if action == "rename":
         return forms.RenameForm(data, initial={"name": server.name})
@@ -570,7 +845,7 @@ def _params(action: str, form: Any) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def server_action(request: HttpRequest, server_id: str, action: str) -> HttpResponse:
+def server_action(request: AuthedRequest, server_id: str, action: str) -> HttpResponse:
     """GET: the action's page (its form, or a confirmation without JavaScript) with the CLI; POST: dispatch."""
     creds = _creds(request)
     labels = _action_labels()
@@ -637,7 +912,7 @@ def _launch_initial(request: HttpRequest) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def launch(request: HttpRequest) -> HttpResponse:
+def launch(request: AuthedRequest) -> HttpResponse:
     creds = _creds(request)
     choices = selectors.launch_choices(creds)
     if request.method == "POST":
@@ -651,6 +926,7 @@ def launch(request: HttpRequest) -> HttpResponse:
                     count=req.count,
                     vcpus=flavor.vcpus if flavor else 0,
                     ram=flavor.ram if flavor else 0,
+                    ports=(choices.network_quota.get("port"), _launch_ports(form)),
                 )
                 services.launch_servers(creds=creds, launch=req)
             except (services.QuotaExceeded, OverQuota) as exc:
@@ -683,6 +959,11 @@ def launch(request: HttpRequest) -> HttpResponse:
     return render(request, "instances/launch.html", context, status=400 if request.method == "POST" else 200)
 
 
+def _launch_ports(form: forms.LaunchForm) -> int:
+    """The Neutron ports a launch makes: one per network chosen, for each instance (Nova makes them at boot)."""
+    return form.count_value() * len(form.chosen_networks()) if form.choices.picks_networks else 0
+
+
 def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[str, Any]]:
     flavor = form.selected_flavor()
     count = form.count_value()
@@ -691,6 +972,9 @@ def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[s
         ("cores", _("vCPUs"), count * (flavor.vcpus if flavor else 0), quota.cores, quota.cores_used),
         ("ram", _("RAM"), count * (flavor.ram if flavor else 0), quota.ram, quota.ram_used),
     ]
+    ports = form.choices.network_quota.get("port")
+    if ports is not None and form.choices.picks_networks:  # Neutron's quota, with its usage
+        rows.append(("port", _("Ports (Neutron)"), _launch_ports(form), ports.limit, ports.used))
     return [
         {
             "key": key,
@@ -712,7 +996,7 @@ def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[s
 
 @login_required
 @require_GET
-def action_events(request: HttpRequest, server_id: str, request_id: str) -> HttpResponse:
+def action_events(request: AuthedRequest, server_id: str, request_id: str) -> HttpResponse:
     """The events of one action in the Action log tab, loaded when the person opens it. A failing service is
     named where the events would be, with a way to try again (the tab and the rest of the page stay)."""
     try:

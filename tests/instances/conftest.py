@@ -6,7 +6,7 @@ import openstack
 import pytest
 
 from tests.cloudharness import active, project_lock
-from tests.waiting import wait_until  # noqa: F401 - the instance tests import it from here
+from tests.waiting import wait_until  # the instance tests import it from here
 
 
 def cloud_conn(name: str | None = None):
@@ -47,7 +47,7 @@ def boot(conn, name: str, *, image: str | None = None, flavor: str | None = None
     return server
 
 
-def choose_a_network(page) -> None:  # noqa: ANN001 - a Playwright page
+def choose_a_network(page) -> None:  # a Playwright page
     """Where the project can use several networks (a real Neutron: a tenant network and a shared one), the launch
     form asks for one rather than leaving Nova an ambiguous "auto": tick the first offered (the project's own come
     first). devcloud's `demo` has one, already ticked; without Neutron there is nothing to tick."""

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import look
 from tests.instances.conftest import boot, wait_until
 
 
@@ -32,7 +33,7 @@ def test_events_that_fail_to_load_say_why_and_can_be_fetched_again(
         expect(error).to_contain_text("Compute (Nova)")
         expect(error).to_contain_text("HTTP 503")
         expect(pause.locator(".events-body")).not_to_contain_text("Loading")
-        page.screenshot(path="/tmp/instances-action-events-error.png", full_page=True)
+        look(page, "instances-action-events-error")
         # Said in place, and logged for the operators as any other cloud failure.
         logged = [r.getMessage() for r in caplog.records if r.name == "apps.cloud.middleware"]
         assert any(m.startswith(f"cloud error on /instances/{server.id}/actions/") for m in logged), logged

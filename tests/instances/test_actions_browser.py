@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.instances.conftest import boot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -41,7 +42,7 @@ def test_member_drives_an_instance_through_its_power_actions(member_page, live_s
     server = boot(demo_conn, "t-power")
     page.goto(f"{live_server.url}/instances/{server.id}/")
     expect(page.locator("#server-head [data-role=status]")).to_have_attribute("title", "ACTIVE")
-    page.screenshot(path="/tmp/instances-detail.png", full_page=True)
+    look(page, "instances-detail")
 
     _act(page, "Stop", expect_status="SHUTOFF", toast="Stopping t-power")
     assert demo_conn.compute.get_server(server.id).status == "SHUTOFF"
@@ -79,10 +80,10 @@ def test_member_drives_an_instance_through_its_power_actions(member_page, live_s
     pause = page.locator(".action-log tbody tr").filter(has=page.locator("td strong", has_text=re.compile("^pause$")))
     pause.get_by_text("Show events").click()
     expect(pause.locator(".events-body .event").first).to_contain_text("compute_pause_instance")
-    page.screenshot(path="/tmp/instances-action-log.png", full_page=True)
+    look(page, "instances-action-log")
     page.get_by_role("link", name="Console log").click()
     expect(page.locator("#tab-body[data-tab=log]")).to_be_visible()
-    page.screenshot(path="/tmp/instances-console-log.png", full_page=True)
+    look(page, "instances-console-log")
 
 
 def test_member_resizes_confirms_reverts_rebuilds_snapshots_and_deletes(

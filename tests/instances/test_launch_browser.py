@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import look
 from tests.instances.conftest import boot, choose_a_network, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -19,7 +20,7 @@ def _server_named(conn, name):
 def test_member_launches_from_an_image_and_watches_it_build(member_page, live_server, worker, demo_conn, stratus):
     page = member_page
     page.goto(live_server.url + "/instances/launch/")
-    page.screenshot(path="/tmp/instances-launch-empty.png", full_page=True)
+    look(page, "instances-launch-empty")
     page.get_by_label("Instance name").fill("t-web")
     if stratus.is_devcloud:
         # A bigger image (devcloud's seed): flavors too small for its min_ram (512 MB) or min_disk (3 GB) are
@@ -40,7 +41,7 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
     expect(cli).to_contain_text("--min 2 --max 2")
     expect(cli).to_contain_text("--property role=web")
     expect(page.locator("tr[data-quota=instances] td").nth(1)).to_have_text("+2")
-    page.screenshot(path="/tmp/instances-launch.png", full_page=True)
+    look(page, "instances-launch")
     choose_a_network(page)
     page.get_by_role("button", name="Launch", exact=True).click()
     page.wait_for_url(re.compile(r".*/instances/$"))
@@ -52,7 +53,7 @@ def test_member_launches_from_an_image_and_watches_it_build(member_page, live_se
         server = demo_conn.compute.get_server(server.id)
         assert server.status == "ACTIVE"
         assert server.metadata == {"role": "web"}
-    page.screenshot(path="/tmp/instances-list.png", full_page=True)
+    look(page, "instances-list")
 
 
 def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live_server, worker, demo_conn, stratus):
@@ -64,7 +65,7 @@ def test_member_launches_from_a_new_volume_and_from_a_snapshot(member_page, live
     page.get_by_label("Volume size (GiB)").fill("1")
     page.get_by_label(stratus.small_flavor).check()
     expect(page.locator("#launch-summary .cli code")).to_contain_text("--boot-from-volume 1")
-    page.screenshot(path="/tmp/instances-launch-volume.png", full_page=True)
+    look(page, "instances-launch-volume")
     choose_a_network(page)
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.locator(".toast").first).to_contain_text("Launching t-vol")
@@ -120,7 +121,7 @@ def test_a_launch_over_quota_shows_novas_reason_and_leaves_nothing(
         admin.close()
 
 
-def _launch_over_quota(page, live_server, demo_conn, stratus, count: int, vcpus: int) -> None:  # noqa: ANN001
+def _launch_over_quota(page, live_server, demo_conn, stratus, count: int, vcpus: int) -> None:
     from apps.operations.models import Operation
 
     page.goto(live_server.url + "/instances/launch/")
@@ -135,6 +136,6 @@ def _launch_over_quota(page, live_server, demo_conn, stratus, count: int, vcpus:
     page.get_by_role("button", name="Launch", exact=True).click()
     expect(page.locator("#launch-errors")).to_contain_text(f"Quota exceeded for cores: Requested {count * vcpus}")
     expect(page.get_by_label("Instance name")).to_have_value("t-many")
-    page.screenshot(path="/tmp/instances-launch-quota.png", full_page=True)
+    look(page, "instances-launch-quota")
     assert not Operation.objects.filter(kind="server.launch", target_name__startswith="t-many").exists()
     assert not [s for s in demo_conn.compute.servers() if s.name.startswith("t-many")]

@@ -1,6 +1,7 @@
-"""The launch form's cloud calls, with Networking (Neutron) in the catalog: its networks and the project's security
-groups cost one round trip (two GETs at once, `get_json_lists`, each following Neutron's pages), then one more for
-the subnets of the networks listed (filtered by `network_id`), the rest of the form is unchanged."""
+"""The launch form's cloud calls, with Networking (Neutron) in the catalog: its networks, the project's security
+groups and Neutron's quota with usage cost one round trip (three GETs at once, the lists following Neutron's pages),
+then one more for the subnets of the networks listed (filtered by `network_id`), the rest of the form is unchanged.
+An admin's networks are asked for by filters (the project's, the shared, the external), never the whole cloud's."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import pytest
 
 from tests.instances.conftest import cloud_conn
 
-NEUTRON_GETS = ["GET network /networks", "GET network /security-groups?project_id=", "GET network /subnets?network_id="]
+NEUTRON_GETS = [
+    "GET network /networks",
+    "GET network /quotas/{project}/details",
+    "GET network /security-groups?project_id=",
+    "GET network /subnets?network_id=",
+]
 
 
-def _neutron(calls: list[str]) -> list[str]:
-    return sorted(c.split("=")[0] + "=" if "?" in c else c for c in calls if c.startswith("GET network "))
+def _neutron(calls: list[str], project: str = "") -> list[str]:
+    shown = [c.replace(f"/quotas/{project}/", "/quotas/{project}/") if project else c for c in calls]
+    return sorted(c.split("=")[0] + "=" if "?" in c else c for c in shown if c.startswith("GET network "))
 
 
 def test_opening_the_form_asks_neutron_once(member_client, cloud_calls, stratus):
@@ -22,14 +29,17 @@ def test_opening_the_form_asks_neutron_once(member_client, cloud_calls, stratus)
     assert response.status_code == 200, "\n".join(calls)
     if not cloud_conn().has_service("network"):
         pytest.skip("this cloud has no Networking service (Neutron) in its catalog")
-    assert _neutron(calls) == NEUTRON_GETS, calls
-    # Networks and groups at once: each on the process's pool of cloud-call threads, not one after the other here.
-    first = [c for c in calls if c.startswith(("GET network /networks", "GET network /security-groups"))]
+    from apps.accounts.session import read
+
+    assert _neutron(calls, read(member_client.session).project_id) == NEUTRON_GETS, calls
+    # Networks, groups and quota at once: each on the process's pool of cloud-call threads, not one after another.
+    first = [
+        c for c in calls if c.startswith(("GET network /networks", "GET network /security-groups", "GET network /q"))
+    ]
     assert all(cloud_calls.threads[c].startswith("stratus-cloud") for c in first), cloud_calls.threads
     # The subnets of the networks listed only (not every subnet of the cloud, as an admin's unfiltered list is).
     from urllib.parse import parse_qs, urlsplit
 
-    from apps.accounts.session import read
     from apps.networks.selectors import launch_networking
 
     (subnets_call,) = [c for c in calls if c.startswith("GET network /subnets")]
@@ -58,3 +68,25 @@ def test_neutron_lists_are_followed_page_by_page(member_client, cloud_calls, str
         paged = get_json_list(creds, "/networks", "networks", {"limit": 1}, service="network")
     assert [n["id"] for n in paged] == whole
     assert len(calls) >= len(whole), calls  # one page each (and a last, empty or linkless, one)
+
+
+def test_an_admins_form_asks_for_the_projects_the_shared_and_the_external_networks(admin_client, cloud_calls):
+    """Neutron answers an admin every project's networks: the form asks for only what the project can use or see,
+    with Neutron's filters (three lists at once), and keeps no other project's network."""
+    from apps.accounts.session import read
+    from apps.networks.selectors import launch_networking
+
+    if not cloud_conn().has_service("network"):
+        pytest.skip("this cloud has no Networking service (Neutron) in its catalog")
+    admin_client.get("/instances/launch/")
+    creds = read(admin_client.session)
+    with cloud_calls.recording() as calls:
+        assert admin_client.get("/instances/launch/").status_code == 200
+    networks = sorted(c for c in calls if c.startswith("GET network /networks"))
+    assert networks == [
+        f"GET network /networks?project_id={creds.project_id}",
+        "GET network /networks?router%3Aexternal=true",
+        "GET network /networks?shared=true",
+    ], calls
+    for net in launch_networking(creds).networks:
+        assert net.own or net.shared or net.external, net

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import look
 from tests.instances.conftest import choose_a_network, wait_until
 
 pytestmark = [pytest.mark.browser]
@@ -59,7 +60,7 @@ def test_member_launches_on_a_chosen_network_with_a_security_group_and_sees_its_
         cli = page.locator("#launch-summary .cli code")
         expect(cli).to_contain_text(f"--security-group default --security-group {group.id}")
         expect(cli).to_contain_text(f"--network {network.name}")
-        page.screenshot(path="/tmp/instances-launch-networks.png", full_page=True)
+        look(page, "instances-launch-networks")
         page.get_by_role("button", name="Launch", exact=True).click()
         page.wait_for_url(re.compile(r".*/instances/$"))
         row = page.locator("tr.server-row", has_text="t-net")
@@ -74,7 +75,7 @@ def test_member_launches_on_a_chosen_network_with_a_security_group_and_sees_its_
         assert any(ipaddress.ip_address(fixed) in ipaddress.ip_network(c) for c in cidrs), (fixed, cidrs)
         # ...and the list shows that address (from Nova's `addresses`).
         expect(row.locator("td.addresses")).to_contain_text(fixed)
-        page.screenshot(path="/tmp/instances-list-networks.png", full_page=True)
+        look(page, "instances-list-networks")
     finally:
         for server in conn.compute.servers(name="^t-net$"):
             conn.compute.delete_server(server)
@@ -110,7 +111,7 @@ def test_two_usable_networks_and_none_chosen_is_a_message_on_the_form(member_pag
     # The card is below the fold: its first network takes the focus, so the page scrolls to the message.
     expect(networks.locator("li[data-network=private] input")).to_be_focused()
     expect(networks.locator("#id_network-error")).to_be_in_viewport()
-    page.screenshot(path="/tmp/instances-launch-two-networks.png", full_page=True)
+    look(page, "instances-launch-two-networks")
     assert not Operation.objects.filter(kind="server.launch", target_name="t-ambiguous").exists()
 
     # Both, `shared` first: the NICs follow the order of ticking (shown, in the CLI, and kept by the server).

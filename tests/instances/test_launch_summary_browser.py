@@ -8,11 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.accounts.templatetags.stratus import mib
+from tests.browser.shots import look
 
 pytestmark = [pytest.mark.browser]
 
 
-def _in_view(page, locator) -> bool:  # noqa: ANN001
+def _in_view(page, locator) -> bool:
     box = locator.bounding_box()
     height = page.viewport_size["height"]
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
@@ -64,4 +65,4 @@ def test_the_chosen_flavors_use_shows_beside_the_launch_button(member_page, live
     expect(this_launch["cores"]).to_have_text(f"+{2 * chosen.vcpus}")
     expect(this_launch["ram"]).to_have_text(f"+{mib(2 * chosen.ram)}")
     expect(page.locator(f"input[name=flavor_id][value='{chosen.id}']")).to_be_focused()
-    page.screenshot(path="/tmp/instances-launch-summary.png", full_page=False)
+    look(page, "instances-launch-summary", full_page=False)

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.instances.conftest import boot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -34,7 +35,7 @@ def test_member_bulk_deletes_five_instances(member_page, live_server, worker, de
     for s in servers:
         page.locator(f"#server-{s.id} input[name=server]").check()
     page.get_by_label("With selected:").select_option(label="Delete")
-    page.screenshot(path="/tmp/instances-bulk.png", full_page=True)
+    look(page, "instances-bulk")
     page.get_by_role("button", name="Apply to selected").click()
     # The confirmation names the action and how many, and lists them.
     dialog = page.get_by_role("dialog")
@@ -42,7 +43,7 @@ def test_member_bulk_deletes_five_instances(member_page, live_server, worker, de
     expect(dialog.get_by_role("listitem")).to_have_count(5)
     for s in servers:
         expect(dialog.get_by_role("listitem").filter(has_text=s.name)).to_have_count(1)
-    page.screenshot(path="/tmp/instances-bulk-confirm.png")
+    look(page, "instances-bulk-confirm", full_page=False)
     confirm(page, "Delete")
     expect(page.locator(".toast", has_text="Delete: 5 instances queued.").first).to_be_visible()
     # Rows leave the table as Nova deletes them (live updates, no reload).
@@ -69,7 +70,7 @@ def test_a_hostile_name_renders_as_text_and_an_error_shows_its_fault(member_page
     if stratus.is_devcloud:
         expect(page.locator(f"#server-{broken.id} [data-role=status]")).to_have_attribute("title", "ERROR")
         expect(page.locator(f"#server-{broken.id} .fault")).to_contain_text("t-no valid host was found")
-    page.screenshot(path="/tmp/instances-hostile-list.png", full_page=True)
+    look(page, "instances-hostile-list")
     # More filters load when opened; choosing a flavor narrows the list (Nova's own filter, in the URL).
     page.get_by_text("More filters").click()
     small = demo_conn.compute.find_flavor(stratus.small_flavor, ignore_missing=False)
@@ -77,7 +78,7 @@ def test_a_hostile_name_renders_as_text_and_an_error_shows_its_fault(member_page
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(page).to_have_url(re.compile(rf"flavor={re.escape(quote(small.id))}(&|$)"))
     expect(page.locator(f"#server-{evil.id}")).to_be_visible()
-    page.screenshot(path="/tmp/instances-filters.png", full_page=True)
+    look(page, "instances-filters")
     page.goto(f"{live_server.url}/instances/{evil.id}/")
     expect(page.locator("#server-head h1")).to_have_text(hostile)
     page.goto(f"{live_server.url}/instances/{evil.id}/rename/")
@@ -85,5 +86,5 @@ def test_a_hostile_name_renders_as_text_and_an_error_shows_its_fault(member_page
     if stratus.is_devcloud:
         page.goto(f"{live_server.url}/instances/{broken.id}/")
         expect(page.locator("[data-role=fault]")).to_contain_text("t-no valid host was found")
-        page.screenshot(path="/tmp/instances-fault.png", full_page=True)
+        look(page, "instances-fault")
     assert dialogs == []

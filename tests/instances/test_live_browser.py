@@ -7,12 +7,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.instances.conftest import boot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 
-def _prop(page, label: str):  # noqa: ANN001, ANN202 - a playwright Page and Locator
+def _prop(page, label: str):  # a playwright Page and Locator
     """The value next to `label` in the Overview's property lists."""
     return page.locator(f"#tab-body dl.props dt:text-is('{label}') + dd")
 
@@ -71,7 +72,7 @@ def test_a_rows_in_progress_ends_when_its_operation_does(member_page, live_serve
     expect(row.locator("[data-role=status]")).to_have_attribute("title", "ACTIVE")
 
 
-def _hit(page, locator) -> bool:  # noqa: ANN001 - playwright Page and Locator
+def _hit(page, locator) -> bool:  # playwright Page and Locator
     """Whether a click at the middle of the element lands on it (nothing clips or covers it there)."""
     return locator.evaluate(
         """el => { const r = el.getBoundingClientRect();
@@ -80,7 +81,7 @@ def _hit(page, locator) -> bool:  # noqa: ANN001 - playwright Page and Locator
     )
 
 
-def _menu_shows_whole(page, row) -> None:  # noqa: ANN001
+def _menu_shows_whole(page, row) -> None:
     items = row.locator(".menu-item")
     assert items.count() >= 5
     for i in range(items.count()):
@@ -88,7 +89,7 @@ def _menu_shows_whole(page, row) -> None:  # noqa: ANN001
         assert _hit(page, items.nth(i)), f"menu item {items.nth(i).inner_text()!r} cannot be clicked"
 
 
-def _arrow_to(page, item) -> None:  # noqa: ANN001
+def _arrow_to(page, item) -> None:
     """Press ArrowDown until `item` has the focus (a menu has fewer than 20 items)."""
     for _ in range(20):
         if item.evaluate("el => el === document.activeElement"):
@@ -111,7 +112,7 @@ def test_a_rows_menu_shows_whole_and_works_from_the_keyboard(member_page, live_s
     expect(button).to_have_attribute("aria-expanded", "true")
     _menu_shows_whole(page, row)
     expect(menu.get_by_role("menuitem", name="Delete")).to_be_visible()
-    page.screenshot(path="/tmp/instances-menu-one.png")
+    look(page, "instances-menu-one", full_page=False)
     # Escape closes it and gives the focus back to the button.
     page.keyboard.press("Escape")
     expect(menu).to_be_hidden()
@@ -174,7 +175,7 @@ def test_the_last_rows_menu_shows_whole_among_five(member_page, live_server, dem
         row.get_by_text("Actions", exact=True).click()
         expect(row.locator("[role=menu]")).to_be_visible()
         _menu_shows_whole(page, row)
-        page.screenshot(path=f"/tmp/instances-menu-five-{s.name}.png")
+        look(page, f"instances-menu-five-{s.name}", full_page=False)
         page.keyboard.press("Escape")
         expect(row.locator("[role=menu]")).to_be_hidden()
 
@@ -191,7 +192,7 @@ def test_a_confirmation_is_asked_in_the_page_and_escape_cancels_it(member_page, 
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text("Stop")
     expect(dialog).to_contain_text("Stop t-confirm? Its processes end and it stops using CPU.")
-    page.screenshot(path="/tmp/instances-confirm.png")
+    look(page, "instances-confirm", full_page=False)
     # The focus stays in the dialog: Tab goes round its two buttons.
     buttons = dialog.get_by_role("button")
     expect(buttons).to_have_count(2)

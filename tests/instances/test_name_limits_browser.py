@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import look
+
 pytestmark = [pytest.mark.browser]
 
 LONG = "t-limit-" + "n" * 292  # 300 characters
@@ -28,7 +30,7 @@ def test_a_name_over_the_limit_is_kept_and_said_to_be_too_long(member_page, live
     expect(name).to_have_value(LONG)  # not cut to 255
     expect(hint).to_have_text("300 characters: 45 more than the limit of 255. Shorten it.")
     expect(hint).to_have_class(re.compile(r"\bover\b"))
-    page.screenshot(path="/tmp/name-limit-launch.png", full_page=True)
+    look(page, "name-limit-launch")
 
     # Launch is refused in the page; nothing reaches Nova.
     page.locator("#id_image_id").select_option(label=stratus.image_name)

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.instances.conftest import boot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -43,7 +44,7 @@ def test_the_instances_pages_speak_vietnamese_throughout(member_page, live_serve
     expect(off.locator("[data-role=status]")).to_have_text("Đã tắt")
     expect(off.locator("[data-role=status]")).to_have_attribute("title", "SHUTOFF")
     expect(off.locator("td").nth(9)).to_have_text("Đã tắt")
-    page.screenshot(path="/tmp/stratus-instances-vi.png", full_page=True)
+    look(page, "stratus-instances-vi")
 
     # The row menu says Console; a stop redrawn by the live poll stays in Vietnamese.
     row.get_by_text("Thao tác").click()
@@ -60,11 +61,11 @@ def test_the_instances_pages_speak_vietnamese_throughout(member_page, live_serve
     expect(card).to_contain_text("Đã tắt")
     expect(card).not_to_contain_text("SHUTOFF")
     expect(card).not_to_contain_text("SHUTDOWN")
-    page.screenshot(path="/tmp/stratus-detail-vi.png", full_page=True)
+    look(page, "stratus-detail-vi")
 
     # And in English the same page reads as English words, not Nova's codes.
     page.get_by_role("button", name="English").click()
     expect(page.locator("#server-head [data-role=status]")).to_have_text("Shut off")
     page.goto(live_server.url + "/instances/?q=t-vi-")
     expect(page.locator(f"#server-{stopped.id} time")).to_have_text(re.compile(r"^\d+\s+minutes?$"))
-    page.screenshot(path="/tmp/stratus-instances-en.png", full_page=True)
+    look(page, "stratus-instances-en")
