@@ -12,12 +12,13 @@ PYTEST_WORKERS ?= 3
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run demo test test-cloud lint format bench messages screenshots clean lock audit
+.PHONY: setup run demo test test-cloud lint format bench bench-realcloud messages screenshots clean lock audit
 
 # Installed from the lock: every package (transitive ones too) pinned and checked against its hash.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-schemas.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-schemas.txt
 	touch $@
 
 # Re-lock after editing requirements.in or requirements-dev.in: requirements.txt is what a deployment installs
@@ -27,11 +28,13 @@ LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --genera
 lock: $(VENV)/.installed
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt
+	$(LOCK) --no-deps requirements-schemas.in -o requirements-schemas.txt
 
 # Known vulnerabilities in the locked versions (pip-audit asks PyPI's JSON API about each pinned release).
 audit: $(VENV)/.installed
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements.txt
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements-dev.txt
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip --no-deps -r requirements-schemas.txt
 
 # The venv from the lock. It writes nothing else: `make run` and `make demo` migrate the database of their state folder.
 setup: $(VENV)/.installed
@@ -67,9 +70,14 @@ test: setup
 test-cloud: setup
 	STRATUS_TEST_CLOUD=$(CLOUD) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
+# ruff, then mypy (strict, with django-stubs: [tool.mypy] in pyproject.toml) over apps/ and dashboard/. The django-stubs
+# plugin imports the settings: it gets keys that seal nothing and a Redis it never connects to.
+MYPY_ENV := SECRET_KEY=mypy-only STRATUS_FERNET_KEY=bXlweS1yZWFkcy1zZXR0aW5ncy1uby1zZWNyZXQtMDA= \
+	REDIS_URL=redis://127.0.0.1:1/0
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	env $(MYPY_ENV) $(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
@@ -77,6 +85,12 @@ format: $(VENV)/.installed
 
 bench: setup
 	STRATUS_DEV_KEYS=true $(BIN)/python -m bench $(BENCH_ARGS)
+
+# Against a real cloud (default ../shared/realcloud's realcloud-admin,realcloud-demo), beside Horizon running on :8081
+# (../shared/horizon/start.sh): the side-by-side table, then the pages against their floors (docs/performance.md).
+bench-realcloud: setup
+	STRATUS_DEV_KEYS=true $(BIN)/python -m bench.sidebyside $(BENCH_ARGS)
+	STRATUS_DEV_KEYS=true $(BIN)/python -m bench.realcloud
 
 # Every page (signed out, member, admin, with data) in the light and dark themes, in Vietnamese, and on a phone
 # (390 px, English and Vietnamese), as PNGs under .state/screenshots/ (not tracked): the accessibility and phone

@@ -66,7 +66,7 @@ class RawRFB:
         self.sock.close()
 
 
-def read_update(conn, bpp: int = 4) -> None:  # noqa: ANN001 - RawRFB or WebSocketClient
+def read_update(conn, bpp: int = 4) -> None:  # RawRFB or WebSocketClient
     _, _, count = struct.unpack("!BBH", conn.recv_exactly(4))
     for _ in range(count):
         _, _, w, h, encoding = struct.unpack("!HHHHi", conn.recv_exactly(12))
@@ -74,7 +74,7 @@ def read_update(conn, bpp: int = 4) -> None:  # noqa: ANN001 - RawRFB or WebSock
         conn.recv_exactly(w * h * bpp)
 
 
-def round_trips(conn, *, n: int, width: int, height: int) -> list[float]:  # noqa: ANN001
+def round_trips(conn, *, n: int, width: int, height: int) -> list[float]:
     out = []
     for _ in range(n):
         start = time.perf_counter()

@@ -29,7 +29,7 @@ def calls_of(stack: Stack) -> list[str]:
     return stack.control("requests", method="GET").get("recent", [])
 
 
-def measure(stack: Stack, client, path: str, rounds: int, headers: dict | None = None) -> dict:  # noqa: ANN001
+def measure(stack: Stack, client, path: str, rounds: int, headers: dict | None = None) -> dict:
     url = stack.web_url + path
     client.get(url, headers=headers)  # warm: version discovery per process, short name caches
     per_render: list[int] = []

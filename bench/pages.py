@@ -1,8 +1,11 @@
-"""Page benchmark: each page signed in, full HTTP requests to gunicorn, against devcloud (no added latency).
+"""Page benchmark: each page signed in, full HTTP requests to gunicorn, against devcloud.
 
 For every page: median and p95 time, cloud calls per render (devcloud counts the requests it receives), HTML
 bytes, and the floor — the same cloud calls replayed directly with the user's token, timed in the same run.
-The instances list is measured at 100, 1,000 and 5,000 servers. Also: first load in Chromium and peak RSS.
+First at 50 servers with no added latency (the dashboard's own cost); then the size sweep: every page, and what
+the pages load right after their first paint, at 0, 200, 1,000 and 5,000 servers with devcloud's latency model on
+(`LATENCY`: a fixed cost per call plus a cost per row returned, so that a call fetching a whole collection grows
+with it as on a real cloud). Also: first load in Chromium and peak RSS.
 """
 
 from __future__ import annotations
@@ -18,6 +21,17 @@ import openstack.connection
 import requests
 
 from bench.stack import Stack, dump, rss_peak_kb
+
+# devcloud's latency model for the size sweep: per call, and per row of its answer (devcloud/control.py). Real
+# Nova on this machine answers servers/detail in about 1 s for 200 servers (several objects a server); these are
+# smaller, so a sweep to 5,000 servers stays short, but a page that lists a collection grows visibly with N.
+LATENCY = {"seconds": 0.002, "per_row_seconds": 0.0001}
+
+# What pages ask for right after their first paint (htmx `load`): name, path, who.
+DEFERRED = [
+    ("overview: counts (after paint)", "/overview/counts/?instances=0&key_pairs_limit=100", "member"),
+    ("hypervisors: usage (after paint)", "/admin/hypervisors/?usage=fresh", "admin"),
+]
 
 PAGES = [
     ("overview", "/overview/", "member"),
@@ -56,7 +70,7 @@ def sdk_connection(stack: Stack, who: str) -> openstack.connection.Connection:
     for service in ("compute", "image", "placement", "block_storage"):
         try:
             conn.bench_endpoints[service] = getattr(conn, service).get_endpoint().rstrip("/")
-        except Exception:  # noqa: BLE001 - a cloud without this service
+        except Exception:  # a cloud without this service
             continue
     return conn
 
@@ -136,6 +150,7 @@ def measure(
     plain=None,
     static_url: str = "",
     record=devcloud_calls,
+    headers: dict | None = None,
 ) -> dict:
     """Page and floor rounds alternate, so that a slow spell of the machine weighs on both alike.
 
@@ -143,6 +158,8 @@ def measure(
     plain HTTP and one static file from the web server: their sum is the least any server-rendered page making
     these calls could take (one round trip to the web server plus the calls themselves, no Python at all)."""
     url = stack.web_url + path
+    if headers:  # an htmx request (what a page loads after its first paint)
+        client = _with_headers(client, headers)
     for _ in range(3):
         response = client.get(url)
     calls = record(stack, client, url)
@@ -184,6 +201,48 @@ def measure(
             "least_ratio": round(least / floor, 2) if floor else None,
         }
     return out
+
+
+def _with_headers(client: requests.Session, headers: dict) -> requests.Session:
+    other = requests.Session()
+    other.cookies, other.headers = client.cookies, {**client.headers, **headers}
+    return other
+
+
+def sweep(stack: Stack, clients: dict, conns: dict, rounds: int, sizes: list[int], have: int) -> dict:
+    """Every page (and what pages load after their first paint) at each size, devcloud's latency model on."""
+    out: dict = {}
+    stack.control("latency", LATENCY)
+    try:
+        for size in sizes:
+            have = seed(stack, size, have) if size else have
+            if size and have > size:
+                continue  # cannot shrink: the sizes go up
+            server_id = _a_server(stack, clients["member"])
+            row = {}
+            for name, path, who in PAGES + DEFERRED:
+                if "{server_id}" in path and not server_id:
+                    row[name] = {"path": path, "error": "no server"}
+                    continue
+                headers = {"HX-Request": "true"} if (name, path, who) in DEFERRED else None
+                try:
+                    row[name] = measure(
+                        stack, clients[who], path.format(server_id=server_id), conns[who], rounds, headers=headers
+                    )
+                except Exception as exc:  # reported, not fatal
+                    row[name] = {"path": path, "error": str(exc)[:200]}
+            out[size] = row
+    finally:
+        stack.control("latency", {"seconds": 0})
+    return out
+
+
+def _a_server(stack: Stack, client: requests.Session) -> str:
+    token = stack.token("member")
+    servers = requests.get(
+        stack.cloud.base_url + "/compute/v2.1/servers?limit=1", headers={"X-Auth-Token": token}, timeout=30
+    ).json()["servers"]
+    return servers[0]["id"] if servers else ""
 
 
 def seed(stack: Stack, total: int, have: int) -> int:
@@ -237,28 +296,27 @@ def first_load(stack: Stack) -> dict:
     }
 
 
-def run(rounds: int, sizes: list[int]) -> dict:
+def run(rounds: int, sizes: list[int], sweep_rounds: int) -> dict:
     stack = Stack.start(web_workers=1)
     try:
         member, admin = stack.session("member"), stack.session("admin")
         tokens = {"member": stack.token("member"), "admin": stack.token("admin")}
         conns = {"member": sdk_connection(stack, "member"), "admin": sdk_connection(stack, "admin")}
-        have = seed(stack, 50, 0)
-        servers = requests.get(
-            stack.cloud.base_url + "/compute/v2.1/servers?limit=1",
-            headers={"X-Auth-Token": tokens["member"]},
-            timeout=10,
-        ).json()["servers"]
-        server_id = servers[0]["id"] if servers else ""
+        clients = {"member": member, "admin": admin}
         plains = {}
         for who, token in tokens.items():
             plains[who] = requests.Session()
             plains[who].headers["X-Auth-Token"] = token
+        # The sweep first: it starts from an empty project.
+        scaling = sweep(stack, clients, conns, sweep_rounds, sizes, 0) if sizes else {}
+        # Then every page at 50 servers (or what the sweep left), no added latency: the dashboard's own cost.
+        have = seed(stack, 50, max(sizes, default=0))
+        server_id = _a_server(stack, member)
         # the smallest static file the pages link (the icon): the bare HTTP round trip to the web server
         static_url = re.search(r'href="(/static/[^"]+\.svg)"', member.get(stack.web_url + "/keypairs/").text).group(1)
         pages = {}
         for name, path, who in PAGES:
-            client = member if who == "member" else admin
+            client = clients[who]
             try:
                 pages[name] = measure(
                     stack,
@@ -271,16 +329,19 @@ def run(rounds: int, sizes: list[int]) -> dict:
                 )
             except Exception as exc:  # a page that does not exist yet is reported, not fatal
                 pages[name] = {"path": path, "error": str(exc)[:200]}
-        scaling = {}
-        for size in sizes:
-            have = seed(stack, size, have)
-            scaling[size] = measure(stack, member, "/instances/?limit=50", conns["member"], rounds)
         try:
             browser = first_load(stack)
         except Exception as exc:
             browser = {"error": str(exc)[:300]}
         rss = {"web_kb": max(rss_peak_kb(pid) for pid in stack.web_pids())}
-        return {"pages": pages, "instances_scaling": scaling, "first_load": browser, "rss": rss}
+        return {
+            "servers_for_pages": have,
+            "pages": pages,
+            "sweep": scaling,
+            "latency_model": LATENCY,
+            "first_load": browser,
+            "rss": rss,
+        }
     finally:
         stack.stop()
 
@@ -315,15 +376,28 @@ def table(result: dict) -> str:
                 f"| {name} | {r['static_file_ms']} | {r['plain_http_ms']} | {r['least_ms']} | {r['least_ratio']} | "
                 f"{r['ratio']} |"
             )
-    lines += [
-        "",
-        "| servers in project | instances median ms | p95 ms | cloud calls | floor ms | page / floor |",
-        "|---|---|---|---|---|---|",
-    ]
-    for size, r in result["instances_scaling"].items():
-        lines.append(
-            f"| {size} | {r['median_ms']} | {r['p95_ms']} | {r['cloud_calls']} | {r['floor_ms']} | {r['ratio']} |"
-        )
+    if result.get("sweep"):
+        sizes = list(result["sweep"])
+        lines += [
+            "",
+            f"Every page as the project grows, devcloud's latency model on ({result['latency_model']}): median ms "
+            "(cloud calls) and page / floor:",
+            "",
+            "| page | " + " | ".join(f"{n} servers" for n in sizes) + " | largest / smallest |",
+            "|---|" + "---|" * (len(sizes) + 1),
+        ]
+        names = list(next(iter(result["sweep"].values())))
+        for name in names:
+            cells, medians = [], []
+            for size in sizes:
+                r = result["sweep"][size].get(name, {})
+                if "error" in r or not r:
+                    cells.append("–")
+                    continue
+                medians.append(r["median_ms"])
+                cells.append(f"{r['median_ms']} ({r['cloud_calls']}) / {r['ratio']}")
+            growth = round(medians[-1] / medians[0], 2) if len(medians) > 1 and medians[0] else "–"
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {growth} |")
     fl = result["first_load"]
     if "error" not in fl:
         lines += [
@@ -338,9 +412,10 @@ def table(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--sizes", default="100,1000,5000")
+    parser.add_argument("--sizes", default="0,200,1000,5000", help="project sizes of the sweep ('' for none)")
+    parser.add_argument("--sweep-rounds", type=int, default=10)
     args = parser.parse_args()
-    result = run(args.rounds, [int(s) for s in args.sizes.split(",")])
+    result = run(args.rounds, [int(s) for s in args.sizes.split(",") if s], args.sweep_rounds)
     print(table(result))
     print("JSON:", dump("pages", result))
 

@@ -8,15 +8,45 @@ works. What Stratus caches is JSON by nature (counters, names, Placement's JSON 
 One client per pool: Django builds a new `redis.Redis` around the pool on every cache call; constructing it (its
 response callbacks, its retry policy) cost about 5 % of a page that reads the cache a few times. A client is
 thread-safe and holds no connection of its own, so one per pool is enough.
+
+`optional()` is the one place that says what a cache failure means to Stratus: nothing. Every cache call goes
+through it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# What a cache call raises when Redis is unreachable, slow or refuses (RedisError: its ConnectionError and
+# TimeoutError too), or when a value in it is not JSON (ValueError: something else wrote it).
+CACHE_ERRORS = (RedisError, ValueError)
+
+
+@contextmanager
+def optional(what: str) -> Iterator[None]:
+    """Run cache calls whose failure is not an error, and carry on without them.
+
+    Nothing Stratus keeps in the cache is the only copy of anything: names and Placement answers are read again
+    from the cloud, a "calm" marker missing sends the tracker to the database, and sign-in counters that cannot
+    be counted only mean no throttling until Redis is back (the password is still checked by Keystone). So a
+    cache that is down makes a page slower, never wrong, and never an error page: the caller sets its fallback
+    before the block and the block ends at the first failing call, with one warning saying what went without.
+    Keep the block to the cache calls: a ValueError of the caller's own would be taken for a cache failure.
+    """
+    try:
+        yield
+    except CACHE_ERRORS as error:
+        log.warning("cache unavailable, going without %s: %s: %s", what, type(error).__name__, error)
 
 
 class JSONSerializer:
@@ -35,12 +65,14 @@ class JSONSerializer:
 
 
 class ReusedClient(RedisCacheClient):
+    # The private members of Django's client it reuses are not in django-stubs (hence the ignores).
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         clients = self.__dict__.setdefault("_clients", {})
         client = clients.get(index)
         if client is None:
-            client = clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+            pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+            client = clients[index] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
 
@@ -48,4 +80,4 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusedClient
-        self._options = {"serializer": JSONSerializer, **self._options}
+        self._options = {"serializer": JSONSerializer, **self._options}  # type: ignore[has-type]

@@ -22,6 +22,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -143,7 +144,7 @@ def reset_readiness() -> None:
         _ready_last = None
 
 
-def _json(body: dict, status: int) -> HttpResponse:
+def _json(body: dict[str, Any], status: int) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
 

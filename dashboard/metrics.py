@@ -44,6 +44,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -67,7 +68,7 @@ CLOUD_ERRORS = Counter(
 )
 
 
-class OperationsCollector:
+class OperationsCollector(Collector):
     """`stratus_operations{kind, state}` from the database, at scrape time."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -84,7 +85,7 @@ class OperationsCollector:
         yield family
 
 
-class QueueCollector:
+class QueueCollector(Collector):
     """`stratus_queue_length{queue}`: LLEN of the Celery queue in Redis, at scrape time."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -115,7 +116,7 @@ def registry() -> CollectorRegistry:
     global _registered
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         merged = CollectorRegistry()
-        MultiProcessCollector(merged)
+        MultiProcessCollector(merged)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
         for collector in _collectors:
             merged.register(collector)
         return merged

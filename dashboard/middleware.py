@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 
+from apps.accounts.http import StratusRequest
 from dashboard.logging import request_id_var
 
 
@@ -16,9 +17,9 @@ class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: StratusRequest) -> HttpResponse:
         request_id = "req-" + str(uuid.uuid4())
-        request.request_id = request_id  # type: ignore[attr-defined]
+        request.request_id = request_id
         reset = request_id_var.set(request_id)
         try:
             response = self.get_response(request)

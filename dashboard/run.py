@@ -74,8 +74,7 @@ class Supervisor:
             sys.stdout.flush()
 
     def _pump(self, name: str, process: subprocess.Popen[bytes]) -> None:
-        assert process.stdout is not None
-        for raw in process.stdout:
+        for raw in process.stdout or ():  # always a pipe (start)
             self.say(name, raw.decode(errors="replace").rstrip("\n"))
         process.wait()
         self.wake.set()

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,6 +101,20 @@ class TestCloud:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def server_networks(conn: Any) -> Any:
+    """What to boot a test server on so that it gets an address: the project's own network where Neutron is in the
+    catalog (a project that also sees a shared network makes Nova refuse "auto" as ambiguous, as realcloud's demo
+    project does); else "auto" where a shared network is there to take, or "none"; "auto" without Neutron (a cloud
+    whose Nova gives addresses without it)."""
+    if not conn.endpoint_for("network"):
+        return "auto"
+    project_id = conn.current_project_id
+    own = [n for n in conn.network.networks(project_id=project_id) if not n.is_router_external]
+    if own:
+        return [{"uuid": own[0].id}]
+    return "auto" if any(True for _ in conn.network.networks(is_shared=True)) else "none"
 
 
 def admin_token(cloud: TestCloud) -> str:

@@ -14,12 +14,18 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 from django.test import Client
 
 from tests import cloudharness
 from tests.cloudharness import ROOT, CloudCreds, TestCloud, cloud_lock, project_lock, real_cloud, start_devcloud
 
 CHROMIUM = "/usr/bin/chromium"
+
+# What a page shows after an operation (a Celery worker's turn, then the page's 2-s poll) can take several seconds on
+# a 2-core machine running three test processes and their browsers: Playwright's assertions wait up to 15 s (as the
+# pages' own actions do), not its default 5 s. A wait, not a speed limit: an assertion ends as soon as it holds.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +74,7 @@ def cloud_calls(monkeypatch: pytest.MonkeyPatch) -> CloudCalls:
     log, original = CloudCalls(), ks_session.Session.request
     lock = threading.Lock()
 
-    def request(self, url, method, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def request(self, url, method, *args, **kwargs):
         if log.on:  # a page's calls: the Django test client renders in this thread (and its helper threads)
             endpoint_filter = kwargs.get("endpoint_filter") or {}
             service = endpoint_filter.get("service_type") or "-"
@@ -259,7 +265,7 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": {"width": 1280, "height": 860}, "locale": "en-US"}
 
 
-def sign_in_page(page, base_url: str, creds: CloudCreds) -> None:  # noqa: ANN001 - playwright Page
+def sign_in_page(page, base_url: str, creds: CloudCreds) -> None:  # playwright Page
     page.goto(base_url + "/auth/login/")
     page.get_by_label("User name", exact=True).fill(creds.username)
     page.get_by_label("Password", exact=True).fill(creds.password)
@@ -268,7 +274,7 @@ def sign_in_page(page, base_url: str, creds: CloudCreds) -> None:  # noqa: ANN00
 
 
 @pytest.fixture
-def member_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
+def member_page(page, live_server, stratus: TestCloud):
     """A browser page signed in as the demo member (project demo)."""
     page.set_default_timeout(15000)
     sign_in_page(page, live_server.url, stratus.member)
@@ -276,14 +282,14 @@ def member_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
 
 
 @pytest.fixture
-def admin_page(page, live_server, stratus: TestCloud):  # noqa: ANN001
+def admin_page(page, live_server, stratus: TestCloud):
     page.set_default_timeout(15000)
     sign_in_page(page, live_server.url, stratus.admin)
     return page
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201 - a hook wrapper
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # a hook wrapper
     """A failing test with a worker reports what the worker did: the operations in the database and the end of
     the worker's log (a CI run leaves nothing else to read)."""
     outcome = yield
@@ -307,7 +313,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201 - a hook wrapper
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # a hook wrapper
     """Against a real cloud, tests marked `cloud_exclusive` run alone across the pytest processes (see
     cloudharness.cloud_lock); the lock covers setup and teardown, where module fixtures launch and delete servers.
     devcloud: every pytest process has its own cloud, nothing to share."""

@@ -137,7 +137,7 @@ def test_only_loanwords_read_the_same_in_vietnamese():
 
 
 @pytest.fixture
-def demo_conn(stratus):  # noqa: ANN001, ANN201
+def demo_conn(stratus):
     """openstacksdk as the member; the `t-…` servers it made are deleted at the end (see tests/instances)."""
     from tests.instances.conftest import _demo_conn
 
@@ -146,7 +146,7 @@ def demo_conn(stratus):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def vi_data(stratus, demo_conn, admin_client, member_client):  # noqa: ANN001
+def vi_data(stratus, demo_conn, admin_client, member_client):
     """A running and a stopped server, a key pair, a snapshot and an operation in the member's project."""
     from tests.instances.conftest import boot, wait_until
 
@@ -169,7 +169,7 @@ def vi_data(stratus, demo_conn, admin_client, member_client):  # noqa: ANN001
     demo_conn.image.delete_image(snap.id, ignore_missing=True)
 
 
-def rendered_pages(member_client, admin_client, data, language: str):  # noqa: ANN001, ANN201
+def rendered_pages(member_client, admin_client, data, language: str):
     """(url, html) of every main page, with data on it, as the member and the admin see them in `language`."""
     running, stopped = data["running"].id, data["stopped"].id
     member_pages = [
@@ -215,7 +215,7 @@ def rendered_pages(member_client, admin_client, data, language: str):  # noqa: A
             yield url, body
 
 
-def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client, vi_data):  # noqa: ANN001
+def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client, vi_data):
     phrases = english_phrases()
     problems = []
     for url, body in rendered_pages(member_client, admin_client, vi_data, "vi"):
@@ -225,7 +225,7 @@ def test_no_english_shows_on_any_page_in_vietnamese(member_client, admin_client,
     assert not problems, "English on Vietnamese pages:\n" + "\n".join(problems)
 
 
-def test_memory_and_disk_read_in_binary_units_everywhere(member_client, admin_client, vi_data):  # noqa: ANN001
+def test_memory_and_disk_read_in_binary_units_everywhere(member_client, admin_client, vi_data):
     """One convention, Nova's: MiB and GiB with the unit shown ("2 GB", "2048 MB", "256 MB (256 MiB)" and
     "RAM (MB)" used to sit side by side)."""
     decimal = re.compile(r"\d\s*(?:KB|MB|GB|TB)\b|\((?:KB|MB|GB|TB)\)")

@@ -21,6 +21,7 @@ def account(request: HttpRequest) -> dict[str, Any]:
             "roles": creds.roles,
             "role": "admin" if creds.is_admin else (creds.roles[0] if creds.roles else ""),
             "is_admin": creds.is_admin,
+            "has_network": any(s.get("type") == "network" for s in creds.body.get("catalog", [])),
             "region": creds.region,
             "regions": creds.regions,
             "projects": data.get("projects", []),

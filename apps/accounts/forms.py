@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -15,14 +17,15 @@ class LoginForm(forms.Form):
     credential_id = forms.CharField(label=_("Application credential ID"), max_length=255, required=False)
     secret = forms.CharField(label=_("Secret"), max_length=4096, required=False, widget=forms.PasswordInput)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"].initial = settings.OS_USER_DOMAIN_NAME
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("method") == "application_credential":
             if not data.get("credential_id"):
                 self.add_error("credential_id", _("Enter the application credential ID."))

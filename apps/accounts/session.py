@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
+from apps.accounts.http import StratusRequest
 from apps.accounts.keystone import Token
 from apps.cloud.connection import Credentials, forget_connections
 from dashboard.sealing import seal, unseal
@@ -73,9 +74,9 @@ def tokens(request: HttpRequest) -> list[str]:
     return [creds.token] if creds else []
 
 
-def sign_out_locally(request: HttpRequest) -> None:
+def sign_out_locally(request: StratusRequest) -> None:
     """Forget the account in this session (the tokens are already dead or being revoked)."""
     for token in tokens(request):
         forget_connections(token)
     request.session.pop(SESSION_KEY, None)
-    request.creds = None  # type: ignore[attr-defined]
+    request.creds = None

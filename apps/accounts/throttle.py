@@ -23,7 +23,6 @@ front of Stratus) makes `client_address` read it from X-Forwarded-For as the nea
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 from dataclasses import dataclass, field
 
@@ -32,7 +31,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
-log = logging.getLogger(__name__)
+from dashboard.cache import optional
 
 
 def client_address(request: HttpRequest) -> str:
@@ -106,46 +105,38 @@ def begin(*, domain: str, username: str, address: str) -> Attempt:
     """Reserve this attempt's slots before Keystone is asked; `blocked` when a counter is full (nothing taken)."""
     limits = _limits(domain, username, address)
     taken: list[str] = []
-    try:
+    with optional("sign-in throttling"):
         for key, limit in limits:
             count = _take(key, limit)
             taken.append(key)
             if count > limit:
                 _give_back(taken)
                 return Attempt(blocked=True)
-    except Exception:
-        log.warning("sign-in throttling is off: the cache is unreachable")
-        return Attempt(blocked=False)
-    return Attempt(blocked=False, account_key=limits[-1][0], slots=taken)
+        return Attempt(blocked=False, account_key=limits[-1][0], slots=taken)
+    return Attempt(blocked=False)
 
 
 def failed(attempt: Attempt) -> None:
     """A wrong password: the slots stay taken (they were counted before the call), for a full block from now."""
-    try:
+    with optional("counting a failed sign-in"):
         for key in attempt.slots:
             cache.touch(key, settings.STRATUS_LOGIN_BLOCK_SECONDS)
-    except Exception:
-        log.warning("sign-in throttling: the cache is unreachable")
     attempt.slots = []
 
 
 def succeeded(attempt: Attempt) -> None:
     """Signed in: forget this user's failures from this address; the address gets its slot back."""
-    try:
+    with optional("forgetting the failures of a signed-in user"):
         _give_back([key for key in attempt.slots if key != attempt.account_key])
         if attempt.account_key:
             cache.delete(attempt.account_key)
-    except Exception:
-        pass
     attempt.slots = []
 
 
 def abandoned(attempt: Attempt) -> None:
     """Keystone gave no verdict (unreachable, an error): the attempt counts nothing."""
-    try:
+    with optional("giving back an abandoned sign-in's slots"):
         _give_back(attempt.slots)
-    except Exception:
-        pass
     attempt.slots = []
 
 
@@ -160,7 +151,5 @@ def blocked_message() -> str:
 
 def reset(*, address: str, domain: str = "", username: str = "") -> None:
     """Forget the failures of an address, and of a user from it (operators; tests)."""
-    try:
+    with optional("resetting sign-in counters"):
         cache.delete_many([key for key, _limit in _limits(domain, username, address)])
-    except Exception:
-        pass

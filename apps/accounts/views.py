@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import yaml
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts import keystone, session, throttle
 from apps.accounts.decorators import login_required
 from apps.accounts.forms import LoginForm
+from apps.accounts.http import AuthedRequest, StratusRequest
 from apps.cloud.errors import CloudError, Forbidden
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def login(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=200)
 
 
-def _sign_in(request: HttpRequest, data: dict) -> None:
+def _sign_in(request: HttpRequest, data: dict[str, Any]) -> None:
     if data["method"] == "application_credential":
         scoped = keystone.application_credential_token(credential_id=data["credential_id"], secret=data["secret"])
         project = scoped.body.get("project") or {}
@@ -105,7 +107,7 @@ def _sign_in(request: HttpRequest, data: dict) -> None:
 
 
 @require_POST
-def logout(request: HttpRequest) -> HttpResponse:
+def logout(request: StratusRequest) -> HttpResponse:
     for token in session.tokens(request):
         keystone.revoke(token=token)
     session.sign_out_locally(request)
@@ -116,15 +118,15 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def switch_project(request: HttpRequest) -> HttpResponse:
+def switch_project(request: AuthedRequest) -> HttpResponse:
     project_id = request.POST.get("project_id", "")
-    data = request.account_data  # type: ignore[attr-defined]
+    data = request.account_data
     projects = data.get("projects", [])
     project = next((p for p in projects if p["id"] == project_id), None)
     if project is None or data.get("method") != "password":
         messages.error(request, _("You cannot switch to that project."))
         return redirect("overview:index")
-    old = request.creds  # type: ignore[attr-defined]
+    old = request.creds
     try:
         # Keystone exchanges a project-scoped token for one on another project of the same user (POST /v3/auth/tokens,
         # method "token"; allowed unless the cloud sets [token] allow_rescope_scoped_token = false).
@@ -166,9 +168,9 @@ def _remember_project(response: HttpResponse, project_id: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def switch_region(request: HttpRequest) -> HttpResponse:
+def switch_region(request: AuthedRequest) -> HttpResponse:
     region = request.POST.get("region", "")
-    if region not in request.creds.regions:  # type: ignore[attr-defined]
+    if region not in request.creds.regions:
         messages.error(request, _("Unknown region."))
     else:
         session.set_region(request, region)
@@ -176,8 +178,8 @@ def switch_region(request: HttpRequest) -> HttpResponse:
     return redirect("overview:index")
 
 
-def _clouds_yaml(request: HttpRequest) -> str:
-    creds = request.creds  # type: ignore[attr-defined]
+def _clouds_yaml(request: AuthedRequest) -> str:
+    creds = request.creds
     domain = creds.body.get("user", {}).get("domain", {}).get("name", settings.OS_USER_DOMAIN_NAME)
     cloud = {
         "auth": {
@@ -195,8 +197,8 @@ def _clouds_yaml(request: HttpRequest) -> str:
 
 
 @login_required
-def api_access(request: HttpRequest) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def api_access(request: AuthedRequest) -> HttpResponse:
+    creds = request.creds
     endpoints = [
         {
             "type": service.get("type", ""),
@@ -220,7 +222,7 @@ def api_access(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def clouds_yaml(request: HttpRequest) -> HttpResponse:
+def clouds_yaml(request: AuthedRequest) -> HttpResponse:
     response = HttpResponse(_clouds_yaml(request), content_type="application/x-yaml; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="clouds.yaml"'
     return response

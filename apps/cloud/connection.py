@@ -106,21 +106,46 @@ class Credentials:
         )
 
 
+class CallClock:
+    """The seconds this thread spends in cloud calls while the clock runs (an operation's `cloud_seconds`)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._previous: CallClock | None = None
+
+    def start(self) -> CallClock:
+        self._previous, _local.clock = getattr(_local, "clock", None), self
+        return self
+
+    def stop(self) -> None:
+        if getattr(_local, "clock", None) is self:
+            _local.clock = self._previous
+
+
 class MeteredSession(ks_session.Session):
-    """A keystoneauth session that times every call and counts the failed ones (dashboard/metrics.py)."""
+    """A keystoneauth session that times every call and counts the failed ones (dashboard/metrics.py), and adds
+    its time to this thread's CallClock when one runs."""
 
     def request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
         service, start = metrics.service_of(url, kwargs), time.perf_counter()
+        status: int | None = None
+        failure: str | None = None
         try:
             response = super().request(url, method, *args, **kwargs)
+            status = response.status_code
+            return response
         except ks_exceptions.HttpError as error:  # an answer with an error status (raise_exc)
-            metrics.record_cloud_call(service, method, time.perf_counter() - start, error.http_status, None)
+            status = error.http_status
             raise
         except Exception as error:  # no answer: refused, timed out, TLS...
-            metrics.record_cloud_call(service, method, time.perf_counter() - start, None, type(error).__name__)
+            failure = type(error).__name__
             raise
-        metrics.record_cloud_call(service, method, time.perf_counter() - start, response.status_code, None)
-        return response
+        finally:
+            elapsed = time.perf_counter() - start
+            metrics.record_cloud_call(service, method, elapsed, status, failure)
+            clock = getattr(_local, "clock", None)
+            if clock is not None:
+                clock.seconds += elapsed
 
 
 def keystone_session(*, auth: Any = None, timeout: float | None = None) -> ks_session.Session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,9 @@ class CloudError(Exception):
     """A failed cloud call. `message` is safe to show to the user; `status` is the HTTP status to answer."""
 
     status = 502
+    # The message's arguments, frozen for translating it later (apps/operations/i18n.py), when it was made from a
+    # translatable text: an operation row stores the text in English and shows it in the reader's language.
+    args_for_message: dict[str, Any] | None = None
 
     def __init__(self, message: str, *, service: str = "cloud", request_id: str | None = None, detail: str = ""):
         super().__init__(message)
@@ -103,9 +107,11 @@ def _expired(service: str) -> AuthExpired:
     return AuthExpired(str(_("Your session has expired. Please sign in again.")), service=service)
 
 
-def _failing(service: str, name: str, status: int, **extra: str | None) -> Unavailable:
+def _failing(service: str, name: str, status: int, *, request_id: str | None = None, detail: str = "") -> Unavailable:
     message = _("The %(service)s service is not working right now (HTTP %(status)s).")
-    return Unavailable(str(message) % {"service": name, "status": status}, service=service, **extra)
+    return Unavailable(
+        str(message) % {"service": name, "status": status}, service=service, request_id=request_id, detail=detail
+    )
 
 
 def _unreachable(service: str, name: str, exc: BaseException) -> Unavailable:

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from apps.accounts.http import StratusRequest
 from apps.cloud.errors import AuthExpired, CloudError
 
 log = logging.getLogger(__name__)
@@ -24,30 +25,29 @@ class CloudErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, CloudError):
-            exception = _escaped_cloud_error(exception)
-            if exception is None:
-                return None
-        if isinstance(exception, AuthExpired):
+    def process_exception(self, request: StratusRequest, exception: Exception) -> HttpResponse | None:
+        error = exception if isinstance(exception, CloudError) else _escaped_cloud_error(exception)
+        if error is None:
+            return None
+        if isinstance(error, AuthExpired):
             from apps.accounts.session import sign_out_locally
 
             sign_out_locally(request)
             messages.warning(request, _("Your session has expired. Please sign in again."))
             url = reverse("accounts:login") + "?" + urlencode({"next": request.get_full_path()})
-            if getattr(request, "htmx", False):
+            if request.htmx:
                 response = HttpResponse(status=200)
                 response["HX-Redirect"] = url
                 return response
             return HttpResponseRedirect(url)
-        log_cloud_error(request, exception)
-        context = {"error": exception, "service_name": exception.service_name}
-        if getattr(request, "htmx", False):
+        log_cloud_error(request, error)
+        context = {"error": error, "service_name": error.service_name}
+        if request.htmx:
             response = render(request, "errors/cloud.html#toast", context)
             response["HX-Retarget"] = "#toasts"
             response["HX-Reswap"] = "beforeend"
             return response
-        return render(request, "errors/cloud.html", context, status=exception.status)
+        return render(request, "errors/cloud.html", context, status=error.status)
 
 
 def log_cloud_error(request: HttpRequest, exception: CloudError) -> None:

@@ -6,8 +6,12 @@ https://docs.openstack.org/api-ref/compute/ (request parameters) and nova/api/va
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _printable(char: str) -> bool:
@@ -15,10 +19,10 @@ def _printable(char: str) -> bool:
     return not category.startswith("C") and (not category.startswith("Z") or category == "Zs")
 
 
-def name_problem(name: str, *, required: str, slash: bool = True) -> str:
+def name_problem(name: str, *, required: StrOrPromise, slash: bool = True) -> str:
     """What is wrong with `name` for Nova ("" when nothing is), `required` being the message for a blank one."""
     if not name.strip():
-        return required
+        return str(required)
     if name != name.strip():
         return _("A name cannot start or end with a space.")
     if not all(_printable(c) for c in name):

@@ -1,6 +1,7 @@
-"""Human, translated labels for the codes Nova and Glance put on the wire: a server's status, power state and task
-state, an image's status, a Keystone role. Pages show the label and keep the raw code in a `title` (and in the CLI
-block), so what Nova said stays one hover away. An unknown code (a newer Nova's) shows as it came."""
+"""Human, translated labels for the codes Nova, Glance and Neutron put on the wire: a server's status, power state
+and task state, an image's status, a port's or floating IP's status, a Keystone role. Pages show the label and keep
+the raw code in a `title` (and in the CLI block), so what the cloud said stays one hover away. An unknown code (a
+newer Nova's) shows as it came."""
 
 from __future__ import annotations
 
@@ -107,6 +108,14 @@ IMAGE_VISIBILITY: dict[str, Promise] = {
     "community": pgettext_lazy("image visibility", "community"),
 }
 
+# Neutron's status of a port or a floating IP (https://docs.openstack.org/api-ref/network/v2/).
+NEUTRON_STATUS: dict[str, Promise] = {
+    "ACTIVE": pgettext_lazy("network status", "Active"),
+    "DOWN": pgettext_lazy("network status", "Down"),
+    "BUILD": pgettext_lazy("network status", "Building"),
+    "ERROR": pgettext_lazy("network status", "Error"),
+}
+
 ROLE: dict[str, Promise] = {
     "admin": pgettext_lazy("role", "admin"),
     "member": pgettext_lazy("role", "member"),
@@ -132,6 +141,10 @@ def image_status_label(code: str) -> str:
 
 def visibility_label(code: str) -> str:
     return str(IMAGE_VISIBILITY.get(code or "", code or ""))
+
+
+def neutron_status_label(code: str) -> str:
+    return str(NEUTRON_STATUS.get((code or "").upper(), code or ""))
 
 
 def role_label(code: str) -> str:

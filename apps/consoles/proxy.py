@@ -45,7 +45,7 @@ class ConsoleRequestHandler(ProxyRequestHandler):
     server: ConsoleProxyServer
     target: ConsoleTarget | None = None
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - websockify's signature
+    def log_message(self, format: str, *args: Any) -> None:  # websockify's signature
         log.debug("%s %s", self.client_address[0] if self.client_address else "-", format % args)
 
     def handle_upgrade(self) -> None:
@@ -70,7 +70,8 @@ class ConsoleRequestHandler(ProxyRequestHandler):
 
     def new_websocket_client(self) -> None:
         target = self.target
-        assert target is not None
+        if target is None:  # validate_connection sets it or refuses the connection: never reached
+            raise self.CClose(1011, "Console refused")
         try:
             # The address the token plugin resolved and checked against the allowed networks, never a new lookup.
             tsock = websockifyserver.WebSockifyServer.socket(target.address, target.port, connect=True)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import openstack.connection
 import redis
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -115,6 +116,8 @@ def open_console(
         reason = exc.detail or exc.message
         note = _("The service credentials (STRATUS_SERVICE_CLOUD) cannot be loaded: %(reason)s") % {"reason": reason}
         return Console(server=server, mode=PASSTHROUGH, nova_url=nova_url, mode_note=note)
+    if service is None:  # only without STRATUS_SERVICE_CLOUD, which the check above returned for
+        return Console(server=server, mode=PASSTHROUGH, nova_url=nova_url)
     try:
         with cloud_errors("compute"):
             target = _resolve(
@@ -143,8 +146,14 @@ def open_console(
     )
 
 
-def _resolve(  # noqa: ANN001 - service: openstack Connection
-    *, service, creds: Credentials, server: Server, nova_url: str, origin: str, session_key: str | None
+def _resolve(
+    *,
+    service: openstack.connection.Connection,
+    creds: Credentials,
+    server: Server,
+    nova_url: str,
+    origin: str,
+    session_key: str | None,
 ) -> ConsoleTarget:
     nova_token = nova_console_token(nova_url)
     if not nova_token:

@@ -95,7 +95,7 @@ def consume_token(token: str) -> ConsoleTarget | None:
     if raw is None:
         return None
     try:
-        data = signing.loads(raw.decode(), salt=_SALT)
+        data = signing.loads(raw.decode() if isinstance(raw, bytes) else raw, salt=_SALT)
         if not isinstance(data, dict) or data.get("key") != key:
             raise ForgedTarget("signed for another token")
         target = ConsoleTarget(**data["target"])

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.decorators import login_required
+from apps.accounts.http import AuthedRequest
 from apps.cloud.errors import CloudError, Forbidden, NotFound
 from apps.cloud.states import server_status_label
 from apps.consoles import services
@@ -51,10 +52,10 @@ def _session_key(request: HttpRequest, ws_base: str) -> str | None:
     return request.session.session_key
 
 
-def _open(request: HttpRequest, server_id: str) -> services.Console:
+def _open(request: AuthedRequest, server_id: str) -> services.Console:
     ws_base = _ws_base(request)
     return services.open_console(
-        creds=request.creds,  # type: ignore[attr-defined]
+        creds=request.creds,
         server_id=server_id,
         origin=_origin(request),
         ws_base=ws_base,
@@ -77,7 +78,7 @@ def _instance_links(server_id: str) -> dict[str, str]:
 
 @never_cache
 @login_required
-def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
+def open_console(request: AuthedRequest, server_id: str) -> HttpResponse:
     context = {"server_id": server_id, **_instance_links(server_id)}
     try:
         console = _open(request, server_id)
@@ -94,7 +95,7 @@ def open_console(request: HttpRequest, server_id: str) -> HttpResponse:
 @never_cache
 @require_POST
 @login_required
-def fresh_token(request: HttpRequest, server_id: str) -> JsonResponse:
+def fresh_token(request: AuthedRequest, server_id: str) -> JsonResponse:
     """Reconnect: a new single-use token (the one in the page was consumed by the first connection)."""
     try:
         console = _open(request, server_id)
@@ -111,11 +112,11 @@ def fresh_token(request: HttpRequest, server_id: str) -> JsonResponse:
 @never_cache
 @require_GET
 @login_required
-def server_status(request: HttpRequest, server_id: str) -> JsonResponse:
+def server_status(request: AuthedRequest, server_id: str) -> JsonResponse:
     """What the open console page polls: the instance's status, so it can close the console when it stops (a
     hypervisor's VNC server does not always hang up: a paused guest's stays open, a fake driver's never closes)."""
     try:
-        server = services.get_server(creds=request.creds, server_id=server_id)  # type: ignore[attr-defined]
+        server = services.get_server(creds=request.creds, server_id=server_id)
     except CloudError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     message = ""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from apps.cloud.names import description_problem, name_problem
@@ -16,7 +19,7 @@ SPEC_KEY_RE = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")  # Nova's extra spec key 
 BLANK_SPEC_ROWS = 3
 
 
-def parse_spec_rows(data) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:  # noqa: ANN001 - QueryDict
+def parse_spec_rows(data: QueryDict) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
     """The key/value rows as posted (for redisplay), the specs they make, and what is wrong with them."""
     keys = data.getlist("spec_key")
     values = data.getlist("spec_value")
@@ -56,6 +59,7 @@ def with_blank_rows(rows: list[tuple[str, str]], blanks: int = BLANK_SPEC_ROWS) 
 
 
 class FlavorForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     name = forms.CharField(label=_("Name"), max_length=255, strip=False)
     flavor_id = forms.CharField(
         label=_("ID"),
@@ -100,14 +104,14 @@ class FlavorForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, projects=(), **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: Any, projects: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["projects"].choices = [(p.id, p.name) for p in projects]
         self.spec_rows: list[tuple[str, str]] = with_blank_rows([])
         self.spec_errors: list[str] = []
         self.extra_specs: dict[str, str] = {}
         if self.is_bound:
-            rows, self.extra_specs, self.spec_errors = parse_spec_rows(self.data)
+            rows, self.extra_specs, self.spec_errors = parse_spec_rows(self.data)  # type: ignore[arg-type]  # bound: a QueryDict
             self.spec_rows = with_blank_rows(rows)
 
     def is_valid(self) -> bool:
@@ -136,8 +140,9 @@ class FlavorForm(forms.Form):
             )
         return value
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("visibility") == "public" and data.get("projects"):
             self.add_error("projects", _("A public flavor is usable by every project; choose Private to limit it."))
         return data
@@ -162,8 +167,9 @@ class FlavorForm(forms.Form):
 
 
 class AccessForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     project_id = forms.ChoiceField(label=_("Project"))
 
-    def __init__(self, *args, projects=(), **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: Any, projects: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["project_id"].choices = [(p.id, p.name) for p in projects]

@@ -66,7 +66,7 @@ def _to_flavor(raw: dict[str, Any]) -> Flavor:
         ram=int(raw.get("ram") or 0),
         disk=int(raw.get("disk") or 0),
         ephemeral=int(raw.get("OS-FLV-EXT-DATA:ephemeral") or 0),
-        swap=int(swap) if str(swap or "").strip() else 0,
+        swap=int(swap) if swap and str(swap).strip() else 0,
         rxtx_factor=raw.get("rxtx_factor"),
         is_public=bool(raw.get("os-flavor-access:is_public", True)),
         is_disabled=bool(raw.get("OS-FLV-DISABLED:disabled", False)),
@@ -105,7 +105,7 @@ def list_projects(*, creds: Credentials) -> list[Project]:
     """Projects an admin can grant flavor access to (Keystone)."""
     conn = connection_for(creds)
     with cloud_errors("identity"):
-        raws = list(conn.identity.projects())
+        raws = list(conn.identity.projects())  # type: ignore[union-attr]  # a v3 proxy: Stratus signs in with v3
     return sorted((Project(id=p.id, name=p.name or p.id) for p in raws), key=lambda p: p.name.lower())
 
 

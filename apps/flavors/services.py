@@ -5,9 +5,24 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
 
 from apps.cloud.connection import Credentials, connection_for
 from apps.cloud.errors import CloudError, cloud_errors
+from dashboard.cache import optional
+
+# The launch form keeps each project's flavors a short while (apps.instances.selectors.list_flavors) with the value
+# of this counter when it read them; a flavor made, changed or deleted here counts it up, so every project's launch
+# form reads its flavors again at once instead of after the cache's two minutes (one made outside Stratus: then).
+GENERATION_KEY = "flavors:generation"
+
+
+def flavors_changed() -> None:
+    with optional("the flavor lists' generation"):
+        cache.add(GENERATION_KEY, 0, None)
+        cache.incr(GENERATION_KEY)
 
 
 @dataclass(frozen=True)
@@ -72,7 +87,7 @@ def create_flavor(*, creds: Credentials, spec: FlavorSpec) -> str:
     When a later step is refused, the flavor is deleted again so that nothing half-made is left.
     """
     conn = connection_for(creds)
-    attrs: dict = {
+    attrs: dict[str, Any] = {
         "name": spec.name,
         "vcpus": spec.vcpus,
         "ram": spec.ram,
@@ -107,6 +122,8 @@ def create_flavor(*, creds: Credentials, spec: FlavorSpec) -> str:
             pass
         name = field_for(exc)
         raise FieldError(exc, name or ("extra_specs" if spec.extra_specs else "projects")) from exc
+    finally:
+        flavors_changed()
     return str(flavor.id)
 
 
@@ -123,24 +140,29 @@ def set_extra_specs(*, creds: Credentials, flavor_id: str, current: dict[str, st
                 conn.compute.delete_flavor_extra_specs_property(flavor_id, key)
     except CloudError as exc:
         raise FieldError(exc, "extra_specs") from exc
+    finally:
+        flavors_changed()
 
 
 def add_flavor_access(*, creds: Credentials, flavor_id: str, project_id: str) -> None:
     conn = connection_for(creds)
     with cloud_errors("compute"):
         conn.compute.flavor_add_tenant_access(flavor_id, project_id)
+    flavors_changed()
 
 
 def remove_flavor_access(*, creds: Credentials, flavor_id: str, project_id: str) -> None:
     conn = connection_for(creds)
     with cloud_errors("compute"):
         conn.compute.flavor_remove_tenant_access(flavor_id, project_id)
+    flavors_changed()
 
 
 def delete_flavor(*, creds: Credentials, flavor_id: str) -> None:
     conn = connection_for(creds)
     with cloud_errors("compute"):
         conn.compute.delete_flavor(flavor_id, ignore_missing=False)
+    flavors_changed()
 
 
 # --- equivalent CLI commands ------------------------------------------------------------------------------

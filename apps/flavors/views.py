@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.decorators import admin_required, login_required
+from apps.accounts.http import AuthedRequest
 from apps.cloud.errors import CloudError
 from apps.flavors import selectors, services
 from apps.flavors.forms import BLANK_SPEC_ROWS, AccessForm, FlavorForm, parse_spec_rows, with_blank_rows
 
 
 @login_required
-def flavor_list(request: HttpRequest) -> HttpResponse:
+def flavor_list(request: AuthedRequest) -> HttpResponse:
     sort, direction = selectors.parse_sort(request.GET.get("sort"))
-    flavors = selectors.list_flavors(creds=request.creds, sort=sort, direction=direction)  # type: ignore[attr-defined]
-    admin = request.creds.is_admin  # type: ignore[attr-defined]
+    flavors = selectors.list_flavors(creds=request.creds, sort=sort, direction=direction)
+    admin = request.creds.is_admin
     context = {
         "flavors": flavors,
         "sort": sort,
         "direction": direction,
         "cli": "openstack flavor list --all --long" if admin else "openstack flavor list --long",
     }
-    template = "flavors/list.html#flavor-table" if request.htmx else "flavors/list.html"  # type: ignore[attr-defined]
+    template = "flavors/list.html#flavor-table" if request.htmx else "flavors/list.html"
     return render(request, template, context)
 
 
-def _detail_context(request: HttpRequest, flavor_id: str) -> dict:
-    creds = request.creds  # type: ignore[attr-defined]
+def _detail_context(request: AuthedRequest, flavor_id: str) -> dict[str, Any]:
+    creds = request.creds
     detail = selectors.get_flavor_detail(creds=creds, flavor_id=flavor_id)
-    context: dict = {"detail": detail, "flavor": detail.flavor, "q": services.q}
+    context: dict[str, Any] = {"detail": detail, "flavor": detail.flavor, "q": services.q}
     if creds.is_admin:
         granted = {a.project_id for a in detail.access}
         projects = [] if detail.flavor.is_public else selectors.list_projects(creds=creds)
@@ -42,20 +45,20 @@ def _detail_context(request: HttpRequest, flavor_id: str) -> dict:
 
 
 @login_required
-def flavor_detail(request: HttpRequest, flavor_id: str) -> HttpResponse:
+def flavor_detail(request: AuthedRequest, flavor_id: str) -> HttpResponse:
     return render(request, "flavors/detail.html", _detail_context(request, flavor_id))
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def flavor_create(request: HttpRequest) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def flavor_create(request: AuthedRequest) -> HttpResponse:
+    creds = request.creds
     projects = selectors.list_projects(creds=creds)
     form = FlavorForm(request.POST or None, projects=projects)
     spec = None
     if request.method == "POST" and "add_row" in request.POST:
         # "Add a row" (works without JavaScript) is not a submission: redisplay what was typed, no errors yet.
-        initial = {name: request.POST.get(name, "") for name in form.fields}
+        initial: dict[str, Any] = {name: request.POST.get(name, "") for name in form.fields}
         initial["projects"] = request.POST.getlist("projects")
         rows = form.spec_rows
         form = FlavorForm(initial=initial, projects=projects)
@@ -80,8 +83,8 @@ def flavor_create(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def flavor_extra_specs(request: HttpRequest, flavor_id: str) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def flavor_extra_specs(request: AuthedRequest, flavor_id: str) -> HttpResponse:
+    creds = request.creds
     flavor = selectors.get_flavor(creds=creds, flavor_id=flavor_id)
     rows, wanted, errors = parse_spec_rows(request.POST)
     if not errors:
@@ -99,8 +102,8 @@ def flavor_extra_specs(request: HttpRequest, flavor_id: str) -> HttpResponse:
 
 @admin_required
 @require_POST
-def flavor_access(request: HttpRequest, flavor_id: str) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def flavor_access(request: AuthedRequest, flavor_id: str) -> HttpResponse:
+    creds = request.creds
     project_id = request.POST.get("project_id", "").strip()
     remove = request.POST.get("action") == "remove"
     if not project_id:
@@ -125,8 +128,8 @@ def flavor_access(request: HttpRequest, flavor_id: str) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def flavor_delete(request: HttpRequest, flavor_id: str) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def flavor_delete(request: AuthedRequest, flavor_id: str) -> HttpResponse:
+    creds = request.creds
     if request.method == "POST":
         flavor = selectors.get_flavor(creds=creds, flavor_id=flavor_id)
         services.delete_flavor(creds=creds, flavor_id=flavor.id)

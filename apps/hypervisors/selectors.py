@@ -9,16 +9,29 @@ Where the numbers come from depends on the negotiated compute microversion (`com
   as Skyline does. Without a working Placement the figures are Nova's own, without allocation ratios.
 Either way capacity is Placement's: `(total - reserved) * allocation_ratio`, so both give the same overview.
 
+The list of hypervisors is read at 2.87 at most (`LIST_MAX`: from 2.88 Nova asks every compute host for its uptime
+while listing), which still gives each hypervisor's running_vms; where it does not, the server counts come from one
+more Nova call, `GET /os-hypervisors?with_servers=true` (every server's id and name), kept with Placement's answers.
+
+The list page does not wait for any of it: its first paint is one Nova call (the hypervisors) with the zones (from
+the compute services), usage and server counts the cache holds, however old (up to `USAGE_KEEP_SECONDS`), and says
+how old; when some are missing or older than `STRATUS_PLACEMENT_CACHE_SECONDS`, the page asks for them right after
+it is shown (`usage="fresh"`, an htmx `load`), and that request refreshes them for every admin.
+
 `STRATUS_COMPUTE_MICROVERSION_MAX` (settings, default None) caps the compute microversion, e.g. "2.87".
-`STRATUS_PLACEMENT_CACHE_SECONDS` (settings, default 5) is how long Placement answers are reused.
+`STRATUS_PLACEMENT_CACHE_SECONDS` (settings, default 5) is how long Placement answers count as fresh; 0 turns the
+cache off (every render then asks Placement itself, in the page).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import openstack.connection
@@ -37,11 +50,16 @@ from apps.cloud.connection import (
     service_endpoint,
 )
 from apps.cloud.errors import CloudError, NotFound, cloud_errors
+from dashboard.cache import optional
 
 log = logging.getLogger(__name__)
 
 RESOURCES = ("VCPU", "MEMORY_MB", "DISK_GB")
 STATS_REMOVED = (2, 88)  # hypervisor usage fields and /os-hypervisors/statistics are gone from here on
+# The list of hypervisors is read at most at 2.87: from 2.88 Nova adds each hypervisor's uptime to the detailed
+# list, asking every compute host for it over RPC (a call per hypervisor inside Nova, tens of ms each), which the
+# list does not show; 2.87 also still carries each hypervisor's running_vms (the servers column).
+LIST_MAX = (2, 87)
 UUID_IDS = (2, 53)  # hypervisor and service IDs are UUIDs; ?with_servers= replaces /servers
 FLAVOR_EMBEDDED = (2, 47)
 PLACEMENT_TRAITS = "1.6"
@@ -149,6 +167,19 @@ class Overview:
     microversion: str
     source: str  # "placement" (2.88+) or "nova" (hypervisor statistics, ratios from Placement)
     placement_error: CloudError | None = None
+    usage_read_at: float | None = None  # when the oldest usage figure shown was read (time.time()); None: none shown
+    usage_missing: bool = False  # some usage figures (or server counts, zones) are not known yet
+    usage_stale: bool = False  # some are older than STRATUS_PLACEMENT_CACHE_SECONDS
+
+    @property
+    def needs_refresh(self) -> bool:
+        """The page asks for fresh usage right after it is shown."""
+        return self.usage_missing or self.usage_stale
+
+    @property
+    def usage_age(self) -> int | None:
+        """Seconds since the oldest usage figure shown was read."""
+        return None if self.usage_read_at is None else max(0, int(time.time() - self.usage_read_at))
 
 
 @dataclass(frozen=True)
@@ -226,46 +257,52 @@ def _cache_ttl() -> int:
     return int(getattr(settings, "STRATUS_PLACEMENT_CACHE_SECONDS", 5))
 
 
+# How long a usage answer is kept to be shown (with its age) on a first paint while a fresh one is asked for.
+USAGE_KEEP_SECONDS = 600
+
+
 def _placement_key(creds: Credentials, url: str, microversion: str | None = None) -> str:
     return f"hv:placement:{creds.auth_url}:{creds.region}:{microversion}:{url}"
 
 
-def _cached_many(creds: Credentials, urls: list[str]) -> dict[str, Any]:
-    """The cached Placement answers among these URLs, in one round trip to the cache."""
-    if _cache_ttl() <= 0 or not urls:
+def _stamped_many(keys: list[str]) -> dict[str, tuple[float, Any]]:
+    """The cached answers among these keys with when each was read: {key: (read_at, body)}, one cache round trip."""
+    if _cache_ttl() <= 0 or not keys:
         return {}
-    keys = {_placement_key(creds, url): url for url in urls}
-    try:
-        found = cache.get_many(list(keys))
-    except Exception:  # the cache is an optimisation: a Redis hiccup must not break the page
-        return {}
-    return {keys[k]: v for k, v in found.items()}
+    found: dict[str, Any] = {}
+    with optional("cached Placement answers"):
+        found = cache.get_many(keys)
+    return {k: (v["at"], v["body"]) for k, v in found.items() if isinstance(v, dict) and "at" in v}
 
 
-def _cached_placement(conn: Any, creds: Credentials, url: str, microversion: str | None = None) -> dict[str, Any]:
-    """A Placement GET, shared by every admin for a few seconds (Placement data is cloud-wide, not per user)."""
-    ttl = _cache_ttl()
+def _stamp_many(answers: dict[str, Any]) -> None:
+    if _cache_ttl() <= 0 or not answers:
+        return
+    now = time.time()
+    with optional("caching Placement answers"):
+        cache.set_many({k: {"at": now, "body": v} for k, v in answers.items()}, max(USAGE_KEEP_SECONDS, _cache_ttl()))
+
+
+def _cached_placement(
+    conn: Any, creds: Credentials, url: str, microversion: str | None = None, *, fetch: bool = True
+) -> dict[str, Any] | None:
+    """A Placement GET, shared by every admin for a few seconds (Placement data is cloud-wide, not per user).
+    `fetch=False`: only what the cache holds, however old (None when nothing)."""
     key = _placement_key(creds, url, microversion)
-    if ttl > 0:
-        try:
-            hit = cache.get(key)
-        except Exception:  # the cache is an optimisation: a Redis hiccup must not break the page
-            hit = None
-        if hit is not None:
-            return hit
+    hit = _stamped_many([key]).get(key)
+    if hit is not None and (not fetch or time.time() - hit[0] < _cache_ttl()):
+        return hit[1]
+    if not fetch:
+        return None
     data = _get(conn, "placement", url, microversion)
-    if ttl > 0:
-        try:
-            cache.set(key, data, ttl)
-        except Exception:
-            pass
+    _stamp_many({key: data})
     return data
 
 
-def _provider_part(conn: Any, creds: Credentials, uuid: str, part: str) -> dict[str, Any] | None:
+def _provider_part(conn: Any, uuid: str, part: str) -> dict[str, Any] | None:
     """A provider's inventories or usages; None when Placement has no such provider (a host not reporting yet)."""
     try:
-        body = _cached_placement(conn, creds, f"/resource_providers/{uuid}/{part}")
+        body = _get(conn, "placement", f"/resource_providers/{uuid}/{part}")
     except NotFound:
         return None
     return body if isinstance(body.get(part), dict) else None
@@ -368,14 +405,15 @@ def _summary(hypervisors: list[Hypervisor]) -> Summary:
 # --- reads -----------------------------------------------------------------------------------------------
 
 
-def _hypervisor_list(conn: Any, version: tuple[int, int]) -> list[dict[str, Any]]:
+def _hypervisor_list(
+    conn: Any, version: tuple[int, int], *, url: str = "/os-hypervisors/detail", with_servers: bool = False
+) -> list[dict[str, Any]]:
     params: dict[str, Any] = {}
-    if version >= UUID_IDS:
+    if with_servers and version >= UUID_IDS:
         params["with_servers"] = "true"
     if version >= (2, 33):
         params["limit"] = PAGE_LIMIT
     items: list[dict[str, Any]] = []
-    url = "/os-hypervisors/detail"
     while True:
         body = _get(conn, "compute", url, _mv(version), **params)
         page = body.get("hypervisors") or []
@@ -385,13 +423,25 @@ def _hypervisor_list(conn: Any, version: tuple[int, int]) -> list[dict[str, Any]
         params["marker"] = page[-1]["id"]
 
 
-def _compute_services(conn: Any, version: tuple[int, int], **query: Any) -> list[ComputeService]:
+def _server_counts(conn: Any, version: tuple[int, int]) -> dict[str, int]:
+    """Hypervisor id -> number of servers on it, from Nova's brief list with its servers (2.53+; Nova omits the
+    key on a hypervisor without servers)."""
+    listed = _hypervisor_list(conn, version, url="/os-hypervisors", with_servers=True)
+    return {str(h.get("id", "")): len(h.get("servers") or []) for h in listed}
+
+
+def _compute_services_raw(conn: Any, version: tuple[int, int], **query: Any) -> list[dict[str, Any]]:
     body = _get(conn, "compute", "/os-services", _mv(min(version, (2, 69))), **query)
-    return [_service_from(s) for s in body.get("services") or []]
+    return list(body.get("services") or [])
 
 
-def _provider_uuids(conn: Any, creds: Credentials, raws: list[dict[str, Any]]) -> dict[str, str]:
-    """Hypervisor id -> resource provider UUID. From 2.53 they are equal; before, match by hostname."""
+def _compute_services(conn: Any, version: tuple[int, int], **query: Any) -> list[ComputeService]:
+    return [_service_from(s) for s in _compute_services_raw(conn, version, **query)]
+
+
+def _provider_uuids(conn: Any, creds: Credentials, raws: list[dict[str, Any]], *, fetch: bool = True) -> dict[str, str]:
+    """Hypervisor id -> resource provider UUID. From 2.53 they are equal; before, match by hostname (Placement's
+    provider list, cached; `fetch=False`: only from the cache)."""
     out: dict[str, str] = {}
     missing = []
     for raw in raws:
@@ -401,7 +451,7 @@ def _provider_uuids(conn: Any, creds: Credentials, raws: list[dict[str, Any]]) -
         else:
             missing.append(raw)
     if missing:
-        body = _cached_placement(conn, creds, "/resource_providers")
+        body = _cached_placement(conn, creds, "/resource_providers", fetch=fetch) or {}
         by_name = {p.get("name"): p.get("uuid") for p in body.get("resource_providers") or []}
         for raw in missing:
             uuid = by_name.get(raw.get("hypervisor_hostname"))
@@ -416,7 +466,6 @@ def _build_hypervisor(
     services: dict[str, ComputeService],
     resources: dict[str, Resource],
     provider_id: str,
-    servers_listed: bool = False,
 ) -> Hypervisor:
     svc_raw = raw.get("service") or {}
     host = svc_raw.get("host") or raw.get("hypervisor_hostname") or ""
@@ -424,7 +473,7 @@ def _build_hypervisor(
     servers = raw.get("servers")
     if "running_vms" in raw:
         running: int | None = int(raw.get("running_vms") or 0)
-    elif "servers" in raw or servers_listed:  # with_servers=true: Nova omits the key when there are none
+    elif "servers" in raw:
         running = len(servers or [])
     else:
         running = None
@@ -445,37 +494,96 @@ def _build_hypervisor(
     )
 
 
-def list_hypervisors(*, creds: Credentials) -> Overview:
+def list_hypervisors(
+    *, creds: Credentials, usage: str = "fresh", servers: bool = True, zones_now: bool = False
+) -> Overview:
     """Every hypervisor with its usage, the cloud-wide summary, and the zones (for filters).
 
-    Calls: Nova `GET /os-hypervisors/detail` (one page per 1000) and `GET /os-services?binary=nova-compute`;
-    Placement 2 per hypervisor from 2.88 (inventories, usages), else 1 (inventories); cached a few seconds.
+    Calls: Nova `GET /os-hypervisors/detail` (one page per 1000), and `GET /os-services?binary=nova-compute` at once
+    with it when usage is fresh, `zones_now` (the page filters by zone) or before 2.53 (else the zones are the
+    cached ones). Usage (`usage="fresh"`): Placement 2 per hypervisor from 2.88 (inventories, usages), else 1
+    (inventories), and with `servers`, where Nova gives no running_vms, one `GET /os-hypervisors?with_servers=true`;
+    each answer is reused while younger than STRATUS_PLACEMENT_CACHE_SECONDS. `usage="cached"`: no call for usage,
+    only what the cache holds, however old (the Overview says how old, and whether some is missing); with the cache
+    off, as "fresh".
     """
     conn = connection_for(creds)
     version = compute_microversion(conn)
-    # The two Nova calls at once: the page waits for the slower, not for both.
-    raws, listed = at_once(
-        lambda: _hypervisor_list(conn, version), lambda: _compute_services(conn, version, binary="nova-compute")
-    )
-    services = {s.host: s for s in listed}
+    ttl = _cache_ttl()
+    fetch = usage == "fresh" or ttl <= 0
+    # The compute services give the zones (and, before 2.53, each host's service): cached with the usage, asked for
+    # in the page only when fresh usage is, when the page filters by zone, or before 2.53.
+    services_key = f"hv:services:{creds.auth_url}:{creds.region}:{_mv(version)}"
+    list_version = min(version, LIST_MAX)
+    services_now = fetch or zones_now or version < UUID_IDS
+    services_read: tuple[float, Any] | None = None
+    if services_now:
+        # The two Nova calls at once: the page waits for the slower, not for both.
+        raws, listed = at_once(
+            lambda: _hypervisor_list(conn, list_version),
+            lambda: _compute_services_raw(conn, version, binary="nova-compute"),
+        )
+        _stamp_many({services_key: listed})  # Nova's JSON as it came (the cache stores JSON)
+        services_read = (time.time(), listed)
+    else:
+        raws = _hypervisor_list(conn, list_version)
+        services_read = _stamped_many([services_key]).get(services_key)
+        listed = services_read[1] if services_read else []
+    services = {s.host: s for s in map(_service_from, listed)}
     zones = {host: s.zone for host, s in services.items()}
     use_stats = version < STATS_REMOVED
+    # Server counts: Nova's running_vms (up to 2.87, which the list is read at); else one more call (with_servers).
+    counts_wanted = servers and any("running_vms" not in raw for raw in raws)
+    counts_key = f"hv:servers:{creds.auth_url}:{creds.region}:{_mv(version)}"
     placement_error: CloudError | None = None
     inventories: dict[str, dict[str, Any]] = {}
     usages: dict[str, dict[str, Any]] = {}
     providers: dict[str, str] = {}
+    known: set[str] = set()  # providers whose inventories are known (Placement answered, maybe "no such provider")
+    counts: dict[str, int] | None = None
+    read_at: list[float] = [services_read[0]] if services_read else []
+    missing_any = services_read is None
+    stale_any = services_read is not None and time.time() - services_read[0] >= ttl
     try:
-        providers = _provider_uuids(conn, creds, raws)
+        providers = _provider_uuids(conn, creds, raws, fetch=fetch)
+        missing_any = len(providers) < len(raws)
         uuids = sorted(set(providers.values()))
         parts = ["inventories"] if use_stats else ["inventories", "usages"]
-        wanted = [(u, part) for u in uuids for part in parts]
-        cached = _cached_many(creds, [f"/resource_providers/{u}/{part}" for u, part in wanted])
-        missing = [(u, part) for u, part in wanted if f"/resource_providers/{u}/{part}" not in cached]
-        fetched = dict(zip(missing, in_parallel(lambda m: _provider_part(conn, creds, *m), missing), strict=True))
-        for u, part in wanted:
-            body = fetched.get((u, part)) if (u, part) in fetched else cached[f"/resource_providers/{u}/{part}"]
+        wanted = {_placement_key(creds, f"/resource_providers/{u}/{part}"): (u, part) for u in uuids for part in parts}
+        stamped = _stamped_many(list(wanted) + ([counts_key] if counts_wanted else []))
+        now = time.time()
+        if fetch:
+            missing = [k for k in wanted if k not in stamped or now - stamped[k][0] >= ttl]
+            refresh_counts = counts_wanted and (counts_key not in stamped or now - stamped[counts_key][0] >= ttl)
+            calls: list[Callable[[], Any]] = [partial(_provider_part, conn, *wanted[k]) for k in missing]
+            if refresh_counts:
+                calls.append(lambda: _server_counts(conn, version))
+            answers = at_once(*calls)
+            if refresh_counts:
+                counts = answers.pop()
+                _stamp_many({counts_key: counts})
+            fetched = dict(zip(missing, answers, strict=True))
+            _stamp_many(fetched)
+            stamped.update({k: (time.time(), v) for k, v in fetched.items()})
+            if refresh_counts:
+                stamped[counts_key] = (time.time(), counts)
+        known = {u for key, (u, part) in wanted.items() if part == "inventories" and key in stamped}
+        for key, (u, part) in wanted.items():
+            if key not in stamped:
+                missing_any = True
+                continue
+            at, body = stamped[key]
+            read_at.append(at)
+            stale_any = stale_any or now - at >= ttl
             if body and isinstance(body.get(part), dict):
                 (inventories if part == "inventories" else usages)[u] = body[part]
+        if counts_wanted:
+            if counts_key in stamped:
+                at, counts = stamped[counts_key]
+                read_at.append(at)
+                stale_any = stale_any or now - at >= ttl
+            else:
+                missing_any = True
     except CloudError as exc:
         if exc.service != "placement":
             raise
@@ -483,13 +591,16 @@ def list_hypervisors(*, creds: Credentials) -> Overview:
     hypervisors = []
     for raw in raws:
         uuid = providers.get(str(raw.get("id", "")), "")
-        if use_stats:
+        if use_stats and (placement_error or uuid in known or (fetch and not uuid)):
             resources = _stats_resources(raw, inventories.get(uuid) if not placement_error else None)
         elif uuid in inventories:
             resources = _inventory_resources(inventories[uuid], usages.get(uuid))
         else:
             resources = {}
-        hypervisors.append(_build_hypervisor(raw, zones, services, resources, uuid, servers_listed=version >= UUID_IDS))
+        hypervisor = _build_hypervisor(raw, zones, services, resources, uuid)
+        if counts is not None:
+            hypervisor = replace(hypervisor, running_servers=counts.get(hypervisor.id, 0))
+        hypervisors.append(hypervisor)
     hypervisors.sort(key=lambda h: h.name)
     return Overview(
         hypervisors=hypervisors,
@@ -498,6 +609,9 @@ def list_hypervisors(*, creds: Credentials) -> Overview:
         microversion=_mv(version),
         source="nova" if use_stats else "placement",
         placement_error=placement_error,
+        usage_read_at=min(read_at) if read_at and ttl > 0 else None,
+        usage_missing=missing_any and not placement_error,
+        usage_stale=stale_any,
     )
 
 

@@ -4,6 +4,7 @@ checked for format and type before the call."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -52,8 +53,9 @@ class ImportKeypairForm(KeypairNameMixin):
     )
     public_key_file = forms.FileField(label=_("Or upload the .pub file"), required=False)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("public_key_file")
         text = data.get("public_key") or ""
         field = "public_key"

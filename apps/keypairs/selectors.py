@@ -47,12 +47,13 @@ def describe_public_key(public_key: str, nova_type: str = "ssh") -> tuple[str, s
     if kind.startswith("ecdsa-sha2-nistp"):
         return f"ECDSA {kind.removeprefix('ecdsa-sha2-nistp')}", sha256
     if kind in ("ssh-rsa", "ssh-dss"):
+        from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives import serialization
 
         try:
             key = serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
             bits = key.key_size  # type: ignore[union-attr]
-        except Exception:  # an unusual key still lists; only its size goes unsaid
+        except (ValueError, UnsupportedAlgorithm):  # an unusual key still lists; only its size goes unsaid
             return ("RSA" if kind == "ssh-rsa" else "DSA"), sha256
         return f"{'RSA' if kind == 'ssh-rsa' else 'DSA'} {bits}", sha256
     return kind, sha256

@@ -12,10 +12,12 @@ import binascii
 import shlex
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from django.contrib.sessions.backends.base import SessionBase
 from django.utils.translation import gettext as _
 
 from apps.cloud.connection import Credentials, connection_for
@@ -41,6 +43,7 @@ class PublicKey:
 
 def generate_keypair(*, algorithm: str, comment: str) -> tuple[str, str]:
     """A new key pair: (OpenSSH private key, OpenSSH public key line)."""
+    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
     if algorithm == "rsa":
         key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     else:
@@ -113,23 +116,23 @@ def delete_keypair(*, creds: Credentials, name: str) -> None:
 # --- the one-time private key, in the server-side session ----------------------------------------------------
 
 
-def _pending(session) -> dict:  # noqa: ANN001 - SessionBase
+def _pending(session: SessionBase) -> dict[str, Any]:
     now = time.time()
     pending = {k: v for k, v in (session.get(SESSION_KEY) or {}).items() if v.get("expires", 0) > now}
     return pending
 
 
-def hold_private_key(session, *, name: str, private_key: str) -> None:  # noqa: ANN001
+def hold_private_key(session: SessionBase, *, name: str, private_key: str) -> None:
     pending = _pending(session)
     pending[name] = {"key": sealing.seal(private_key), "expires": time.time() + PRIVATE_KEY_TTL}
     session[SESSION_KEY] = pending
 
 
-def has_private_key(session, *, name: str) -> bool:  # noqa: ANN001
+def has_private_key(session: SessionBase, *, name: str) -> bool:
     return name in _pending(session)
 
 
-def take_private_key(session, *, name: str) -> str | None:  # noqa: ANN001
+def take_private_key(session: SessionBase, *, name: str) -> str | None:
     """The private key for `name`, erased from the session as it is handed out; None if gone."""
     pending = _pending(session)
     entry = pending.pop(name, None)
@@ -138,7 +141,7 @@ def take_private_key(session, *, name: str) -> str | None:  # noqa: ANN001
     return sealing.unseal(entry["key"]) if entry is not None else None
 
 
-def discard_private_key(session, *, name: str) -> None:  # noqa: ANN001
+def discard_private_key(session: SessionBase, *, name: str) -> None:
     pending = _pending(session)
     pending.pop(name, None)
     session[SESSION_KEY] = pending

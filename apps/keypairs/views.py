@@ -4,13 +4,14 @@ delete. Key pairs belong to the signed-in user, in every project."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
+from apps.accounts.http import AuthedRequest
 from apps.cloud.errors import BadRequest, Conflict, OverQuota
 from apps.keypairs import selectors, services
 from apps.keypairs.forms import CreateKeypairForm, ImportKeypairForm
@@ -28,15 +29,15 @@ def _refusal_field(exc: Exception, default: str) -> str | None:
 
 
 @login_required
-def keypair_list(request: HttpRequest) -> HttpResponse:
-    keypairs = selectors.list_keypairs(creds=request.creds)  # type: ignore[attr-defined]
+def keypair_list(request: AuthedRequest) -> HttpResponse:
+    keypairs = selectors.list_keypairs(creds=request.creds)
     return render(request, "keypairs/list.html", {"keypairs": keypairs})
 
 
 @login_required
 @never_cache
-def keypair_detail(request: HttpRequest, name: str) -> HttpResponse:
-    keypair = selectors.get_keypair(creds=request.creds, name=name)  # type: ignore[attr-defined]
+def keypair_detail(request: AuthedRequest, name: str) -> HttpResponse:
+    keypair = selectors.get_keypair(creds=request.creds, name=name)
     context = {
         "keypair": keypair,
         "private_pending": services.has_private_key(request.session, name=keypair.name),
@@ -48,13 +49,13 @@ def keypair_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def keypair_create(request: HttpRequest) -> HttpResponse:
+def keypair_create(request: AuthedRequest) -> HttpResponse:
     form = CreateKeypairForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
         try:
             private = services.create_keypair(
-                creds=request.creds,  # type: ignore[attr-defined]
+                creds=request.creds,
                 name=name,
                 algorithm=form.cleaned_data["algorithm"],
             )
@@ -72,12 +73,12 @@ def keypair_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def keypair_import(request: HttpRequest) -> HttpResponse:
+def keypair_import(request: AuthedRequest) -> HttpResponse:
     form = ImportKeypairForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
         try:
-            services.import_keypair(creds=request.creds, name=name, public_key=form.key)  # type: ignore[attr-defined]
+            services.import_keypair(creds=request.creds, name=name, public_key=form.key)
         except FORM_ERRORS as exc:
             form.add_error(_refusal_field(exc, "public_key"), exc.message)
         else:
@@ -90,7 +91,7 @@ def keypair_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @never_cache
-def keypair_private_key(request: HttpRequest, name: str) -> HttpResponse:
+def keypair_private_key(request: AuthedRequest, name: str) -> HttpResponse:
     """The generated private key, once: it leaves the session as it is sent."""
     private = services.take_private_key(request.session, name=name)
     if private is None:
@@ -104,8 +105,8 @@ def keypair_private_key(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def keypair_delete(request: HttpRequest, name: str) -> HttpResponse:
-    services.delete_keypair(creds=request.creds, name=name)  # type: ignore[attr-defined]
+def keypair_delete(request: AuthedRequest, name: str) -> HttpResponse:
+    services.delete_keypair(creds=request.creds, name=name)
     services.discard_private_key(request.session, name=name)
     messages.success(request, _("Key pair %(name)s deleted.") % {"name": name})
     return redirect("keypairs:list")

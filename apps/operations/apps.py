@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -19,7 +21,7 @@ class OperationsConfig(AppConfig):
         from apps.operations.models import Operation
         from apps.operations.services import wake_tracker
 
-        def created(sender, instance: Operation, created: bool, **kwargs) -> None:  # noqa: ANN001, ANN003
+        def created(sender: type[Operation], instance: Operation, created: bool, **kwargs: Any) -> None:
             if created:  # now, and again after the commit (a page may have read before the row was visible)
                 wake_tracker(instance.project_id)
                 transaction.on_commit(lambda: wake_tracker(instance.project_id))

@@ -21,6 +21,9 @@ _SIMPLE = {
 
 
 def cli_command(op: Operation) -> str:
+    handler = op.handler
+    if handler is not None and handler.cli is not None:
+        return handler.cli(op)
     p = op.params or {}
     q = shlex.quote
     target = q(op.target_id or op.target_name or "<server>")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 
 from dashboard.env import env_float, env_int
 
 
-def _get(name: str, reader, default):  # noqa: ANN001, ANN202
+def _get(name: str, reader: Callable[[str, Any], Any], default: Any) -> Any:
     value = getattr(settings, name, None)
     return value if value is not None else reader(name, default)
 

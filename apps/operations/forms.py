@@ -25,7 +25,8 @@ class RetryForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name, param in self.secrets.items():
             if param.clean is not None and data.get(name):
                 try:

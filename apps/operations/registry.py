@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from apps.cloud.connection import Credentials, connection_for
+from apps.cloud.connection import CallClock, Credentials, connection_for
 from apps.cloud.errors import AuthExpired, CloudError, Unavailable
 from apps.operations import conf
 from apps.operations.i18n import freeze
 
 if TYPE_CHECKING:
     import openstack.connection
+    from django_stubs_ext import StrOrPromise
 
     from apps.operations.models import Operation
 
@@ -30,33 +31,13 @@ log = logging.getLogger(__name__)
 _timing = threading.local()
 
 
-def _timed_session(conn: openstack.connection.Connection) -> None:
-    """Count the time this thread's operation spends in HTTP calls to the cloud (once per session)."""
-    sess = conn.session
-    if getattr(sess, "_stratus_timed", False):
-        return
-    original = sess.request
-
-    def request(*args: Any, **kwargs: Any) -> Any:
-        start = time.monotonic()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            ctx = getattr(_timing, "context", None)
-            if ctx is not None:
-                ctx.cloud_seconds += time.monotonic() - start
-
-    sess.request = request
-    sess._stratus_timed = True
-
-
 @dataclass(frozen=True)
 class SecretParam:
     """A parameter that may hold a secret: sealed on the row, erased when the operation ends, asked for again
     by a retry (with this label and help, checked by `clean`, which raises django's ValidationError)."""
 
-    label: str | Promise
-    help_text: str | Promise = ""
+    label: StrOrPromise
+    help_text: StrOrPromise = ""
     clean: Callable[[str], str] | None = None
 
 
@@ -67,6 +48,7 @@ class Handler:
     title: str | Promise  # "%(name)s" is the target's name
     label: str | Promise | None = None  # the kind in words, for filters ("Launch")
     secret_params: dict[str, SecretParam] = field(default_factory=dict)
+    cli: Callable[[Operation], str] | None = None  # the equivalent `openstack` command (else apps/operations/cli.py)
 
 
 _REGISTRY: dict[str, Handler] = {}
@@ -78,10 +60,11 @@ def operation_handler(
     title: str | Promise,
     label: str | Promise | None = None,
     secret_params: dict[str, SecretParam] | None = None,
-) -> Callable[[Callable[[Context], None]], Callable]:
+    cli: Callable[[Operation], str] | None = None,
+) -> Callable[[Callable[[Context], None]], Callable[[Context], None]]:
     def register(func: Callable[[Context], None]) -> Callable[[Context], None]:
         _REGISTRY[kind] = Handler(
-            kind=kind, func=func, title=title, label=label, secret_params=dict(secret_params or {})
+            kind=kind, func=func, title=title, label=label, secret_params=dict(secret_params or {}), cli=cli
         )
         return func
 
@@ -102,7 +85,7 @@ class WaitTimeout(CloudError):
     status = 504
 
 
-class Abandoned(Exception):  # noqa: N818 - a signal, not an error
+class Abandoned(Exception):  # a signal, not an error
     """The row is no longer ours (reaped, or finished by another worker): stop without recording anything."""
 
 
@@ -126,11 +109,17 @@ class Context:
         self.params: dict[str, Any] = dict(op.params or {})
         self._conn: openstack.connection.Connection | None = None
         self._last_beat = time.monotonic()  # the claim just wrote the heartbeat
-        self.cloud_seconds = 0.0
         self.wait_seconds = 0.0
+        # The time this thread spends in cloud calls from now until close() (apps.cloud.connection times them).
+        self._clock = CallClock().start()
         _timing.context = self
 
+    @property
+    def cloud_seconds(self) -> float:
+        return self._clock.seconds
+
     def close(self) -> None:
+        self._clock.stop()
         if getattr(_timing, "context", None) is self:
             _timing.context = None
 
@@ -138,7 +127,6 @@ class Context:
     def conn(self) -> openstack.connection.Connection:
         if self._conn is None:
             self._conn = connection_for(self.creds)
-            _timed_session(self._conn)
         return self._conn
 
     # --- recording ---------------------------------------------------------------------------------------
@@ -219,7 +207,7 @@ class Context:
                     raise last_transient
                 msgid, frozen = freeze(_("Timed out waiting for %(what)s."), {"what": what})
                 err = WaitTimeout(msgid, service="compute")
-                err.args_for_message = frozen  # type: ignore[attr-defined]
+                err.args_for_message = frozen
                 raise err
             pause = min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.9, 1.1)
             time.sleep(pause)

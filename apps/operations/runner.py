@@ -96,7 +96,7 @@ def _timings(op: Operation) -> dict[str, Any]:
     }
 
 
-def _finish(op: Operation, state: str, *, message: str = "", args: dict | None = None, **extra: Any) -> bool:
+def _finish(op: Operation, state: str, *, message: str = "", args: dict[str, Any] | None = None, **extra: Any) -> bool:
     fields: dict[str, Any] = {
         **_timings(op),
         "state": state,
@@ -118,7 +118,7 @@ def _finish(op: Operation, state: str, *, message: str = "", args: dict | None =
     return bool(Operation.objects.filter(id=op.id, state=State.RUNNING, attempts=op.attempts).update(**fields))
 
 
-def fail(op: Operation, text: Any, args: dict | None = None, **extra: Any) -> bool:
+def fail(op: Operation, text: Any, args: dict[str, Any] | None = None, **extra: Any) -> bool:
     """Fail with one of our own (translatable) messages."""
     msgid, frozen = freeze(text, args)
     return _finish(op, State.FAILED, message=msgid, args=frozen, **extra)
@@ -247,7 +247,8 @@ def reap_stale() -> int:
     stale = conf.stale_seconds()
     count = 0
     for op in Operation.objects.filter(state=State.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale)):
-        if fail(op, STALE_REASON, {"seconds": int((now - op.heartbeat_at).total_seconds())}):
+        quiet = now - (op.heartbeat_at or now)  # never None here: the filter compared it
+        if fail(op, STALE_REASON, {"seconds": int(quiet.total_seconds())}):
             log.warning("reaped operation %s (%s): heartbeat quiet since %s", op.id, op.kind, op.heartbeat_at)
             count += 1
     pending_cutoff = now - timedelta(seconds=conf.pending_timeout())

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.cloud.connection import Credentials
 from apps.operations.models import ACTIVE_STATES, FINAL_STATES, Operation, State
 from apps.operations.registry import get_handler
+from dashboard.cache import optional
 
 PAGE_SIZE = 25
 NOTIFY_WINDOW = timedelta(minutes=15)
@@ -41,7 +42,7 @@ class ActivityFilters:
         )
 
 
-def list_operations(*, creds: Credentials, filters: ActivityFilters, page: int | str = 1) -> Page:
+def list_operations(*, creds: Credentials, filters: ActivityFilters, page: int | str = 1) -> Page[Operation]:
     """The project's operations, newest first, filtered and paged."""
     qs = _project(creds)
     if filters.state:
@@ -87,24 +88,37 @@ def recent_operations(*, creds: Credentials, limit: int = 8) -> list[Operation]:
     return list(_project(creds).order_by("-created_at")[:limit])
 
 
-def active_operations(*, creds: Credentials, target_type: str, target_ids: list[str]) -> dict[str, Operation]:
-    """The operation in progress (pending or running) on each of these targets, newest first wins."""
-    if not target_ids:
+def active_operations(*, creds: Credentials, target_type: str, target_ids: list[str] | None) -> dict[str, Operation]:
+    """The operation in progress (pending or running) on each of these targets (None: on any target of this type),
+    newest first wins."""
+    if target_ids is not None and not target_ids:
         return {}
     gen_key, calm_key = calm_keys(creds.project_id)
     calm, gen = _is_calm(gen_key, calm_key)
     if calm:
         return {}
     # Every operation in progress in the project (few): none at all lets the next pages skip this query.
-    wanted = set(target_ids)
+    wanted = None if target_ids is None else set(target_ids)
     found: dict[str, Operation] = {}
     running = list(_project(creds).filter(state__in=ACTIVE_STATES).order_by("-created_at")[:500])
     for op in running:
-        if op.target_type == target_type and op.target_id in wanted:
+        if op.target_type == target_type and (wanted is None or op.target_id in wanted):
             found.setdefault(op.target_id, op)
     if not running:
         _remember_calm(calm_key, gen)
     return found
+
+
+def active_on(*, creds: Credentials, target_type: str, target_ids: list[str] | None = None) -> list[Operation]:
+    """Every operation in progress on targets of this type (on these ids, when given), oldest first: a page that
+    shows each of them (a security group's rules being added), not only the newest per target."""
+    gen_key, calm_key = calm_keys(creds.project_id)
+    if _is_calm(gen_key, calm_key)[0]:
+        return []
+    qs = _project(creds).filter(state__in=ACTIVE_STATES, target_type=target_type)
+    if target_ids is not None:
+        qs = qs.filter(target_id__in=target_ids)
+    return list(qs.order_by("created_at")[:200])
 
 
 def in_flux(*, creds: Credentials) -> list[Operation]:
@@ -127,10 +141,11 @@ def calm_keys(project_id: str, user_id: str = "") -> tuple[str, str]:
 
 def _is_calm(gen_key: str, calm_key: str) -> tuple[bool, int | None]:
     """Whether the marker says calm, and the generation to store with a new marker (None: no cache)."""
-    try:
+    known: dict[str, Any] | None = None
+    with optional("the operations tracker's calm marker"):
         known = cache.get_many([gen_key, calm_key])
-    except Exception:  # the cache is an optimisation: without Redis, ask the database
-        return False, None
+    if known is None:
+        return False, None  # ask the database
     gen = known.get(gen_key, 0)
     return calm_key in known and known[calm_key] == gen, gen
 
@@ -138,10 +153,8 @@ def _is_calm(gen_key: str, calm_key: str) -> tuple[bool, int | None]:
 def _remember_calm(calm_key: str, gen: int | None) -> None:
     if gen is None:
         return
-    try:
+    with optional("storing the operations tracker's calm marker"):
         cache.set(calm_key, gen, CALM_SECONDS)
-    except Exception:
-        pass
 
 
 def tracker_state(*, creds: Credentials) -> tuple[int, bool]:

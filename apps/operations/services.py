@@ -12,12 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from apps.cloud.connection import Credentials
 from apps.operations import crypto
 from apps.operations.models import FINAL_STATES, Operation, State
 from apps.operations.registry import get_handler
 from apps.operations.selectors import may_retry, secrets_to_ask
+from dashboard.cache import optional
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ def _unreachable() -> DispatchError:
 
 _broker_seen_at = 0.0
 BROKER_CHECK_TTL = 5.0  # seconds a successful check is trusted (a failed publish still cleans up after itself)
+# What a broker that is down or refuses raises: kombu wraps connection failures in OperationalError (a KombuError);
+# a socket or Redis error may still come through unwrapped from a connection that broke mid-publish.
+BROKER_ERRORS = (KombuError, OSError, RedisError)
 
 
 def _check_broker() -> None:
@@ -50,7 +56,7 @@ def _check_broker() -> None:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-    except Exception as exc:  # kombu raises OperationalError, socket errors, redis errors…
+    except BROKER_ERRORS as exc:
         _broker_seen_at = 0.0
         log.warning("broker unreachable: %s", exc)
         raise _unreachable() from None
@@ -63,8 +69,8 @@ def send(op: Operation) -> None:
 
     global _broker_seen_at
     try:
-        run_operation_task.apply_async(args=[str(op.id)], task_id=op.celery_task_id or None, retry=False)
-    except Exception as exc:
+        run_operation_task.apply_async(args=(str(op.id),), task_id=op.celery_task_id or None, retry=False)
+    except BROKER_ERRORS as exc:
         _broker_seen_at = 0.0
         log.warning("could not queue operation %s: %s", op.id, exc)
         raise _unreachable() from None
@@ -134,11 +140,9 @@ def wake_tracker(project_id: str) -> None:
     from apps.operations.selectors import calm_keys
 
     gen_key, _calm_key = calm_keys(project_id)
-    try:
+    with optional("waking the operations tracker"):  # the calm marker then expires by itself (CALM_SECONDS)
         cache.add(gen_key, 0, None)
         cache.incr(gen_key)
-    except Exception as exc:  # the calm marker then expires by itself (selectors.CALM_SECONDS)
-        log.warning("could not wake the operations tracker: %s", exc)
 
 
 def dispatch(

@@ -4,8 +4,9 @@ and the periodic reaper."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_ready
 
 from apps.cloud.errors import CloudError
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
     max_retries=None,  # the runner decides (transient errors only, STRATUS_OPERATION_MAX_RETRIES)
     throws=(CloudError,),  # expected: recorded on the row and shown to the user, not logged as a crash
 )
-def run_operation_task(self, operation_id: str) -> str | None:  # noqa: ANN001 - bound Celery task
+def run_operation_task(self: Task[[str], str | None], operation_id: str) -> str | None:
     from apps.operations import runner
 
     outcome = runner.run(
@@ -44,7 +45,7 @@ def reap_stale_operations() -> int:
 
 
 @worker_ready.connect
-def _resume_orphans(sender=None, **kwargs) -> None:  # noqa: ANN001 - Celery signal
+def _resume_orphans(sender: Any = None, **kwargs: Any) -> None:  # a Celery signal (the worker's consumer)
     from apps.operations import runner
 
     hostname = getattr(sender, "hostname", "") or ""

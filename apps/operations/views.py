@@ -9,13 +9,14 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.decorators import login_required
+from apps.accounts.http import AuthedRequest
 from apps.cloud.connection import Credentials
 from apps.operations import selectors, services
 from apps.operations.cli import cli_command
@@ -35,8 +36,8 @@ def notify_tracker(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 @login_required
-def activity(request: HttpRequest) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def activity(request: AuthedRequest) -> HttpResponse:
+    creds = request.creds
     filters = selectors.ActivityFilters.from_query(request.GET)
     page = selectors.list_operations(creds=creds, filters=filters, page=request.GET.get("page", 1))
     query = request.GET.copy()
@@ -49,7 +50,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "in_flux": any(op.is_active for op in page.object_list),
     }
-    template = "operations/list.html#table" if request.htmx else "operations/list.html"  # type: ignore[attr-defined]
+    template = "operations/list.html#table" if request.htmx else "operations/list.html"
     return render(request, template, context)
 
 
@@ -62,17 +63,17 @@ def _detail_context(creds: Credentials, op: Operation, form: RetryForm | None = 
 
 @require_GET
 @login_required
-def detail(request: HttpRequest, operation_id: UUID) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def detail(request: AuthedRequest, operation_id: UUID) -> HttpResponse:
+    creds = request.creds
     op = selectors.get_operation(creds=creds, operation_id=operation_id)
-    template = "operations/detail.html#operation" if request.htmx else "operations/detail.html"  # type: ignore[attr-defined]
+    template = "operations/detail.html#operation" if request.htmx else "operations/detail.html"
     return render(request, template, _detail_context(creds, op))
 
 
 @require_POST
 @login_required
-def retry(request: HttpRequest, operation_id: UUID) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def retry(request: AuthedRequest, operation_id: UUID) -> HttpResponse:
+    creds = request.creds
     op = selectors.get_operation(creds=creds, operation_id=operation_id)
     if not selectors.may_retry(creds=creds, operation=op):
         raise PermissionDenied(_("Only the person who started this operation, or an administrator, can retry it."))
@@ -94,21 +95,20 @@ def retry(request: HttpRequest, operation_id: UUID) -> HttpResponse:
 
 @require_GET
 @login_required
-def tracker(request: HttpRequest) -> HttpResponse:
+def tracker(request: AuthedRequest) -> HttpResponse:
     """The tracker's poll: toasts (out of band) for operations that ended, and for queued messages when woken
     by an action; the tracker itself, polling again only while the user has something in flux."""
-    creds = request.creds  # type: ignore[attr-defined]
+    creds = request.creds
+    finished = services.announce_finished(creds=creds)
     context = {
         "tracker_active": selectors.in_flux(creds=creds),
-        "tracker_finished": services.announce_finished(creds=creds),
+        "tracker_finished": finished,
         "tracker_oob": True,
         "tracker_messages": list(messages.get_messages(request)) if request.GET.get("messages") else [],
     }
     response = render(request, "operations/tracker_body.html", context)
-    if context["tracker_finished"]:
+    if finished:
         # Pages may refresh what these operations touched: hx-trigger="stratus:operation-finished from:body".
-        finished = [
-            {"id": str(op.id), "kind": op.kind, "target_id": op.target_id} for op in context["tracker_finished"]
-        ]
-        response["HX-Trigger"] = json.dumps({FINISHED_EVENT: {"operations": finished}})
+        touched = [{"id": str(op.id), "kind": op.kind, "target_id": op.target_id} for op in finished]
+        response["HX-Trigger"] = json.dumps({FINISHED_EVENT: {"operations": touched}})
     return response

@@ -1,15 +1,22 @@
-"""Reads for the overview page: quota usage from Nova's limits, servers by status, key pairs.
+"""Reads for the overview page, none of them growing with the project's size.
 
-Three Nova calls at once, read as plain JSON (no per-server SDK objects): `/limits`, `/servers/detail` (first
-1,000, statuses only) and `/os-keypairs` (Nova's limits give no key pair usage).
+- First paint: one Nova call, `GET /limits` (quota usage: instances, vCPUs, RAM and server groups are Nova's own
+  aggregates).
+- After it (`counts`, loaded by htmx): the key pairs (`/os-keypairs`: Nova's limits give no key pair usage; the list
+  is one user's, bounded by the key pair quota) and how many instances are in each of the commonest states, one
+  brief `GET /servers?status=…&limit=` per state, each asking for at most `STATUS_CAP + 1` rows, all at once.
+  A state with more than `STATUS_CAP` instances shows as "more than STATUS_CAP". What the counted states leave of
+  the quota's instance total is shown as "other states" (rescued, resized, shelved…).
+
+Nova's `status` filter selects by the server's vm_state, so "Active" also holds active servers being rebooted or
+resized (as Nova's own list filter does).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
-from apps.cloud.connection import Credentials, get_json_many
+from apps.cloud.connection import Credentials, get_json, get_json_many
 
 
 @dataclass(frozen=True)
@@ -24,44 +31,82 @@ class Quota:
 
 
 @dataclass(frozen=True)
-class Overview:
+class Quotas:
+    """The first paint: Nova's limits (`key_pairs` has its limit here, its usage comes with the counts)."""
+
     quotas: list[Quota]
-    servers_by_status: list[tuple[str, int]]
-    server_count: int
-    servers_truncated: bool
+    instances_used: int
+    key_pairs_limit: int
+
+    @property
+    def key_pairs_pending(self) -> Quota:
+        """The key pair card before its count has come (the `counts` request fills it)."""
+        return Quota("key_pairs", 0, self.key_pairs_limit)
 
 
-SERVER_SAMPLE = 1000
+@dataclass(frozen=True)
+class StatusCount:
+    status: str  # Nova's code, or "" for "other states"
+    count: int
+    capped: bool  # more than `count`
 
 
-def get_overview(creds: Credentials) -> Overview:
-    limits, listed, owned = get_json_many(
-        creds,
-        [
-            ("compute", "/limits", None),
-            ("compute", "/servers/detail", {"limit": SERVER_SAMPLE}),
-            ("compute", "/os-keypairs", None),
-        ],
-    )
-    absolute = limits.get("limits", {}).get("absolute", {})
-    servers = listed.get("servers", [])
-    keypairs = owned.get("keypairs", [])
-    statuses = Counter(str(s.get("status") or "UNKNOWN").upper() for s in servers)
+@dataclass(frozen=True)
+class Counts:
+    key_pairs: int
+    statuses: list[StatusCount]  # the non-empty ones, in COUNTED order, then "other states"
+    cap: int
+
+    @property
+    def any_capped(self) -> bool:
+        return any(s.capped for s in self.statuses)
+
+    @property
+    def empty(self) -> bool:
+        return not self.statuses
+
+
+# The states counted, in the order shown. Each is one bounded call.
+COUNTED = ("ACTIVE", "SHUTOFF", "ERROR", "BUILD", "PAUSED", "SUSPENDED", "SHELVED_OFFLOADED")
+STATUS_CAP = 100
+
+
+def get_quotas(creds: Credentials) -> Quotas:
+    absolute = get_json(creds, "compute", "/limits").get("limits", {}).get("absolute", {})
 
     def limit(key: str) -> int:
         value = absolute.get(key)
         return -1 if value is None else int(value)
 
+    def used(key: str) -> int:
+        return int(absolute.get(key) or 0)
+
     quotas = [
-        Quota("instances", int(absolute.get("totalInstancesUsed") or 0), limit("maxTotalInstances")),
-        Quota("cores", int(absolute.get("totalCoresUsed") or 0), limit("maxTotalCores")),
-        Quota("ram", int(absolute.get("totalRAMUsed") or 0), limit("maxTotalRAMSize")),
-        Quota("key_pairs", len(keypairs), limit("maxTotalKeypairs")),
-        Quota("server_groups", int(absolute.get("totalServerGroupsUsed") or 0), limit("maxServerGroups")),
+        Quota("instances", used("totalInstancesUsed"), limit("maxTotalInstances")),
+        Quota("cores", used("totalCoresUsed"), limit("maxTotalCores")),
+        Quota("ram", used("totalRAMUsed"), limit("maxTotalRAMSize")),
+        Quota("server_groups", used("totalServerGroupsUsed"), limit("maxServerGroups")),
     ]
-    return Overview(
-        quotas=quotas,
-        servers_by_status=sorted(statuses.items()),
-        server_count=len(servers),
-        servers_truncated=len(servers) >= SERVER_SAMPLE,
+    return Quotas(quotas=quotas, instances_used=used("totalInstancesUsed"), key_pairs_limit=limit("maxTotalKeypairs"))
+
+
+def get_counts(creds: Credentials, *, instances_used: int | None = None) -> Counts:
+    """Key pairs and instances by state, from bounded calls; `instances_used` (the quota's total, from the first
+    paint) lets "other states" be shown when no state reached the cap."""
+    cap = STATUS_CAP
+    answers = get_json_many(
+        creds,
+        [("compute", "/os-keypairs", None)]
+        + [("compute", "/servers", {"status": status, "limit": cap + 1}) for status in COUNTED],
     )
+    keypairs, by_status = answers[0], answers[1:]
+    statuses = []
+    for status, body in zip(COUNTED, by_status, strict=True):
+        n = len(body.get("servers") or [])
+        if n:
+            statuses.append(StatusCount(status, min(n, cap), n > cap))
+    if instances_used is not None and not any(s.capped for s in statuses):
+        other = instances_used - sum(s.count for s in statuses)
+        if other > 0:
+            statuses.append(StatusCount("", other, False))
+    return Counts(key_pairs=len(keypairs.get("keypairs") or []), statuses=statuses, cap=cap)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,10 +13,11 @@ from apps.cloud.states import server_status_label
 
 
 class SnapshotForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     server_id = forms.ChoiceField(label=_("Instance"))
     name = forms.CharField(label=_("Snapshot name"), max_length=255, strip=False)
 
-    def __init__(self, *args, servers=(), **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: Any, servers: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.servers = {s.id: s for s in servers}
         self.fields["server_id"].choices = [("", _("Choose an instance"))] + [

@@ -1,7 +1,9 @@
 """Reads for instance snapshots: Glance images with image_type=snapshot owned by the project.
 
-A list render costs at most two calls: one Glance list (filtered by Glance itself) and one Nova `GET /servers`
-for the names of the servers the snapshots came from.
+A list render costs one call: the Glance list (filtered, sorted and paged by Glance itself). The names of the
+servers the page's snapshots came from are read from a short per-project cache; those not in it follow the page
+(`server_names`, an htmx `load`): one `GET /servers/{id}` per server of the page (at most PAGE_SIZE, all at once;
+Nova lets a member filter its list by name but not by id), remembered for `NAME_CACHE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import openstack.connection
+from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 from openstack import exceptions as sdk_exceptions
 
-from apps.cloud.connection import Credentials, connection_for, get_json_many
-from apps.cloud.errors import cloud_errors
+from apps.cloud.connection import Credentials, connection_for, get_json, in_parallel, service_endpoint
+from apps.cloud.errors import NotFound, cloud_errors
+from dashboard.cache import optional
 
 PAGE_SIZE = 50
+NAME_CACHE_SECONDS = 300  # a server's name, or that it is gone ("")
 SORT_KEYS = ("created_at", "name", "size", "status")
 STATUSES = (
     "queued",
@@ -69,8 +75,9 @@ class Snapshot:
     size: int | None
     created_at: datetime | None
     server_id: str
-    server_name: str  # "" when the server is gone
+    server_name: str  # "" when the server is gone, or its name is not known yet (server_known)
     protected: bool
+    server_known: bool = True  # False: the name follows the page (server_names)
 
     @property
     def in_flux(self) -> bool:
@@ -81,11 +88,16 @@ class Snapshot:
 class SnapshotPage:
     snapshots: list[Snapshot]
     next_marker: str
-    servers: dict[str, str]  # id → name of the project's servers
+    servers: dict[str, str]  # id → name of the servers this page's snapshots came from, where known ("": gone)
 
     @property
     def in_flux(self) -> bool:
         return any(s.in_flux for s in self.snapshots)
+
+    @property
+    def unnamed(self) -> list[str]:
+        """The servers of this page whose names are not known yet (the page asks for them after it is shown)."""
+        return sorted({s.server_id for s in self.snapshots if s.server_id and not s.server_known})
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,7 @@ def _dt(value: Any) -> datetime | None:
 def _snapshot(raw: dict[str, Any], servers: dict[str, str]) -> Snapshot:
     server_id = str(raw.get("instance_uuid") or "")
     return Snapshot(
+        server_known=not server_id or server_id in servers,
         id=raw["id"],
         name=raw.get("name") or "",
         status=(raw.get("status") or "").lower(),
@@ -127,16 +140,55 @@ def _snapshot(raw: dict[str, Any], servers: dict[str, str]) -> Snapshot:
     )
 
 
-def _glance_get(conn, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: ANN001
+def _glance_get(
+    conn: openstack.connection.Connection, path: str, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     with cloud_errors("image"):
         response = conn.image.get(path, params=params)
         sdk_exceptions.raise_from_response(response)
         return response.json()
 
 
-def _names(brief: dict[str, Any]) -> dict[str, str]:
-    """id → name of the project's servers, from Nova's brief list (`GET /servers`: exactly these fields)."""
-    return {s["id"]: s.get("name") or "" for s in brief.get("servers", [])}
+def _name_key(creds: Credentials, server_id: str) -> str:
+    return f"snapshots:server-name:{creds.project_id}:{server_id}"
+
+
+def cached_server_names(creds: Credentials, server_ids: list[str]) -> dict[str, str]:
+    """id → name ("" when the server is gone) of those of these servers the cache knows; no cloud call."""
+    ids = sorted(set(filter(None, server_ids)))
+    if not ids:
+        return {}
+    found: dict[str, Any] = {}
+    with optional("cached server names"):
+        found = cache.get_many([_name_key(creds, i) for i in ids])
+    return {i: found[_name_key(creds, i)] for i in ids if _name_key(creds, i) in found}
+
+
+def server_names(creds: Credentials, server_ids: list[str]) -> dict[str, str]:
+    """id → name ("" when Nova has no such server any more) of at most PAGE_SIZE servers: the cache, then one
+    `GET /servers/{id}` for each it does not know, all at once."""
+    ids = sorted(set(filter(None, server_ids)))[:PAGE_SIZE]
+    names = cached_server_names(creds, ids)
+    missing = [i for i in ids if i not in names]
+
+    if not missing:
+        return names
+    conn = connection_for(creds)
+    with cloud_errors("compute"):
+        service_endpoint(conn, "compute")  # discovered here, once: the GETs share this connection
+
+    def name_of(server_id: str) -> str:
+        try:
+            body = get_json(creds, "compute", f"/servers/{server_id}", conn=conn)
+        except NotFound:
+            return ""
+        return str(body.get("server", {}).get("name") or "")
+
+    found = dict(zip(missing, in_parallel(name_of, missing), strict=True))
+    if found:
+        with optional("caching server names"):
+            cache.set_many({_name_key(creds, i): n for i, n in found.items()}, NAME_CACHE_SECONDS)
+    return {**names, **found}
 
 
 def list_snapshots(
@@ -162,11 +214,12 @@ def list_snapshots(
         params["instance_uuid"] = server_id
     if marker:
         params["marker"] = marker
-    # Glance's snapshots and Nova's server names at once
-    body, brief = get_json_many(creds, [("image", "/images", params), ("compute", "/servers", {"limit": 1000})])
+    body = get_json(creds, "image", "/images", params)
     raws = body.get("images", [])
     next_marker = raws[-1]["id"] if body.get("next") and raws else ""
-    servers = _names(brief)
+    ids = [str(r.get("instance_uuid") or "") for r in raws] + [server_id]
+    # A search matches the instances' names too: it waits for them (at most a page of servers, in the cache or at once).
+    servers = server_names(creds, ids) if query else cached_server_names(creds, ids)
     snapshots = [_snapshot(r, servers) for r in raws]
     if query:
         needle = query.lower()

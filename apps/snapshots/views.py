@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
+from apps.accounts.http import AuthedRequest
 from apps.cloud.errors import Conflict, Forbidden, NotFound
 from apps.snapshots import selectors, services
 from apps.snapshots.forms import SnapshotForm
@@ -28,12 +30,13 @@ def launch_url(image_id: str) -> str:
     return base + "?" + urlencode({"source": "snapshot", "image_id": image_id})
 
 
-def _pending_snapshot_operations(request: HttpRequest, server_ids: list[str]) -> list:
+def _pending_snapshot_operations(request: AuthedRequest) -> list[Any]:
+    """The project's snapshots being asked for (on any of its servers: no list of them is needed)."""
     try:
         from apps.operations.selectors import active_operations
     except ImportError:
         return []
-    found = active_operations(creds=request.creds, target_type="server", target_ids=server_ids)  # type: ignore[attr-defined]
+    found = active_operations(creds=request.creds, target_type="server", target_ids=None)
     return sorted((op for op in found.values() if op.kind == "server.snapshot"), key=lambda op: op.created_at)
 
 
@@ -46,8 +49,8 @@ def _parse_sort(raw: str) -> tuple[str, str]:
 
 
 @login_required
-def snapshot_list(request: HttpRequest) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def snapshot_list(request: AuthedRequest) -> HttpResponse:
+    creds = request.creds
     filters = {
         "q": request.GET.get("q", "").strip(),
         "status": request.GET.get("status", ""),
@@ -63,7 +66,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         direction=direction,
         marker=request.GET.get("marker", ""),
     )
-    pending = _pending_snapshot_operations(request, list(page.servers))
+    pending = _pending_snapshot_operations(request)
     params = {k: v for k, v in filters.items() if v}
     sort_param = ("-" if direction == "desc" else "") + sort
     context = {
@@ -73,7 +76,10 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         "polling": page.in_flux or bool(pending),
         "filters": filters,
         "statuses": selectors.STATUSES,
-        "servers": sorted(page.servers.items(), key=lambda kv: kv[1].lower()),
+        # The instance filter offers the servers of this page's snapshots (and the one chosen): no list of the
+        # project's servers. Names not known yet show as ids until `snapshot_server_names` brings them.
+        "servers": _filter_servers(page, filters["server"]),
+        "unnamed_query": urlencode([("id", i) for i in page.unnamed]),
         "sort": sort,
         "direction": direction,
         "query": urlencode({**params, "sort": sort_param}),
@@ -81,13 +87,31 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         "next_query": urlencode({**params, "sort": sort_param, "marker": page.next_marker}) if page.next_marker else "",
         "cli": services.cli_list(creds.project_id),
     }
-    template = "snapshots/list.html#snapshot-table" if request.htmx else "snapshots/list.html"  # type: ignore[attr-defined]
+    template = "snapshots/list.html#snapshot-table" if request.htmx else "snapshots/list.html"
     return render(request, template, context)
 
 
+def _filter_servers(page: selectors.SnapshotPage, chosen: str) -> list[tuple[str, str]]:
+    ids = {s.server_id for s in page.snapshots if s.server_id} | ({chosen} if chosen else set())
+    servers = [(i, page.servers.get(i, "")) for i in ids if page.servers.get(i, None) != ""]
+    if chosen and page.servers.get(chosen) == "":  # a gone server still shows as the filter chosen
+        servers.append((chosen, ""))
+    return sorted(servers, key=lambda kv: ((kv[1] or kv[0]).lower(), kv[0]))
+
+
 @login_required
-def snapshot_detail(request: HttpRequest, image_id: str) -> HttpResponse:
-    detail = selectors.get_snapshot(creds=request.creds, image_id=image_id)  # type: ignore[attr-defined]
+def snapshot_server_names(request: AuthedRequest) -> HttpResponse:
+    """The names of the servers a snapshot page showed without them (`?id=…`, at most a page), swapped into their
+    cells and the instance filter by htmx (out of band)."""
+    if not request.htmx:
+        return redirect("snapshots:list")
+    names = selectors.server_names(request.creds, request.GET.getlist("id"))
+    return render(request, "snapshots/list.html#server-names", {"names": sorted(names.items())})
+
+
+@login_required
+def snapshot_detail(request: AuthedRequest, image_id: str) -> HttpResponse:
+    detail = selectors.get_snapshot(creds=request.creds, image_id=image_id)
     snapshot = detail.snapshot
     context = {
         "detail": detail,
@@ -97,14 +121,14 @@ def snapshot_detail(request: HttpRequest, image_id: str) -> HttpResponse:
         "cli_delete": services.cli_delete(snapshot.id),
         "cli_launch": services.cli_launch(snapshot.id),
     }
-    template = "snapshots/detail.html#snapshot-status" if request.htmx else "snapshots/detail.html"  # type: ignore[attr-defined]
+    template = "snapshots/detail.html#snapshot-status" if request.htmx else "snapshots/detail.html"
     return render(request, template, context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def snapshot_create(request: HttpRequest) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def snapshot_create(request: AuthedRequest) -> HttpResponse:
+    creds = request.creds
     servers = selectors.list_snapshottable_servers(creds=creds)
     wanted = request.GET.get("server_id", "")
     initial = {}
@@ -143,8 +167,8 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def snapshot_delete(request: HttpRequest, image_id: str) -> HttpResponse:
-    creds = request.creds  # type: ignore[attr-defined]
+def snapshot_delete(request: AuthedRequest, image_id: str) -> HttpResponse:
+    creds = request.creds
     name = request.POST.get("name") or image_id
     try:
         services.delete_snapshot(creds=creds, image_id=image_id)

@@ -39,7 +39,7 @@ def decode(data: str) -> dict:
     )
 
 
-def accepted_by_keystone(stratus, rows: list[tuple[str, str]]) -> list[str]:  # noqa: ANN001
+def accepted_by_keystone(stratus, rows: list[tuple[str, str]]) -> list[str]:
     """Every token-like string of the rows (raw and decoded) that Keystone validates (GET /v3/auth/tokens)."""
     candidates: set[str] = set()
     for key, data in rows:
@@ -50,7 +50,7 @@ def accepted_by_keystone(stratus, rows: list[tuple[str, str]]) -> list[str]:  # 
     return [c for c in candidates if keystone(stratus, "GET", "/auth/tokens", admin, c) == 200]
 
 
-def test_the_session_table_holds_no_token_keystone_accepts(stratus, db):  # noqa: ANN001
+def test_the_session_table_holds_no_token_keystone_accepts(stratus, db):
     client = sign_in_client(Client(), stratus.member)
     rows = raw_session_rows()
     assert len(rows) == 1
@@ -77,7 +77,7 @@ def test_the_session_table_holds_no_token_keystone_accepts(stratus, db):  # noqa
         assert keystone(stratus, "GET", "/auth/tokens", admin_token(stratus), read(client.session).token) == 200
 
 
-def test_a_session_holding_a_token_in_clear_is_signed_out(member_client):  # noqa: ANN001
+def test_a_session_holding_a_token_in_clear_is_signed_out(member_client):
     """A session written before tokens were sealed (or sealed with a replaced key) is not used: sign in again."""
     session = member_client.session
     creds = session[SESSION_KEY]["creds"]
@@ -88,7 +88,7 @@ def test_a_session_holding_a_token_in_clear_is_signed_out(member_client):  # noq
     assert response.status_code == 302 and response["Location"].startswith("/auth/login/")
 
 
-def test_the_state_folder_and_the_database_are_their_owners_only(member_client):  # noqa: ANN001
+def test_the_state_folder_and_the_database_are_their_owners_only(member_client):
     """The tests' own state folder and database, made as `make demo`'s are (dashboard/files.py)."""
     state = Path(settings.STATE_DIR)
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
@@ -101,7 +101,7 @@ def test_the_state_folder_and_the_database_are_their_owners_only(member_client):
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
 
-def test_clearsessions_runs_on_the_beat_schedule_and_clears_expired_sessions(member_client, stratus):  # noqa: ANN001
+def test_clearsessions_runs_on_the_beat_schedule_and_clears_expired_sessions(member_client, stratus):
     from django.contrib.sessions.models import Session
 
     from apps.accounts.tasks import clear_expired_sessions

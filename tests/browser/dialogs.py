@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 
-def confirm(page, action: str) -> None:  # noqa: ANN001 - a playwright Page
+def confirm(page, action: str) -> None:  # a playwright Page
     """Answer the confirmation of `action` (its title and its confirm button say the action) with that button."""
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()

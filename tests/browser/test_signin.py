@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import look
 from tests.conftest import sign_in_page
 
 pytestmark = pytest.mark.browser
@@ -21,7 +22,7 @@ def test_member_signs_in_switches_project_and_language_and_signs_out(page, live_
     page.get_by_label("Password", exact=True).fill("wrong")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".field.invalid .error")).to_have_text("The user name or password is not right.")
-    page.screenshot(path="/tmp/stratus-login-error.png")
+    look(page, "stratus-login-error", full_page=False)
 
     page.get_by_label("Password", exact=True).fill(member.password)
     page.get_by_role("button", name="Sign in").click()
@@ -32,7 +33,7 @@ def test_member_signs_in_switches_project_and_language_and_signs_out(page, live_
     expect(page.locator("#project-switch option:checked")).to_have_text(member.project_name)
     expect(page.locator(".admin-nav")).to_have_count(0)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-    page.screenshot(path="/tmp/stratus-overview.png", full_page=True)
+    look(page, "stratus-overview")
 
     # Switch project: the select submits itself (JavaScript) and the page says where we are now.
     if stratus.second_project:
@@ -50,7 +51,7 @@ def test_member_signs_in_switches_project_and_language_and_signs_out(page, live_
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(label).to_have_text("Dự án")
     assert label.bounding_box()["height"] == one_line
-    page.screenshot(path="/tmp/stratus-overview-vi.png", full_page=True)
+    look(page, "stratus-overview-vi")
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
@@ -95,7 +96,7 @@ def test_a_person_who_keeps_mistyping_is_told_to_wait_then_signs_in_from_another
         expect(page.locator(".login .alert.error")).to_have_text(
             "Too many failed sign-in attempts from your address. Wait 5 minutes, then try again."
         )
-        page.screenshot(path="/tmp/stratus-login-blocked.png")
+        look(page, "stratus-login-blocked", full_page=False)
         page.get_by_role("button", name="Tiếng Việt").click()
         page.get_by_label("Tên người dùng", exact=True).fill(member.username)
         page.get_by_label("Mật khẩu", exact=True).fill(member.password)

@@ -18,7 +18,7 @@ import openstack
 import pytest
 from django.test import Client
 
-from tests.cloudharness import TestCloud, project_lock
+from tests.cloudharness import TestCloud, project_lock, server_networks
 from tests.conftest import sign_in_client, sign_in_page
 from tests.waiting import wait_until
 
@@ -48,7 +48,7 @@ class TourCloud:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def _wait(check, what: str, timeout: float = 90):  # noqa: ANN001, ANN202
+def _wait(check, what: str, timeout: float = 90):
     return wait_until(check, timeout=timeout, what=what)
 
 
@@ -62,12 +62,13 @@ def tour_cloud(cloud: TestCloud) -> Iterator[TourCloud]:
         flavor = conn.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
         image = conn.image.find_image(cloud.image_name, ignore_missing=False)
         key = conn.compute.find_keypair(f"{PREFIX}key") or conn.compute.create_keypair(name=f"{PREFIX}key", type="ssh")
+        nets = server_networks(conn)
         other = conn.compute.find_flavor((cloud.resize_flavors or (cloud.small_flavor,))[-1], ignore_missing=False)
         web = conn.compute.create_server(
-            name=f"{PREFIX}web-1", image_id=image.id, flavor_id=flavor.id, networks="auto", key_name=key.name
+            name=f"{PREFIX}web-1", image_id=image.id, flavor_id=flavor.id, networks=nets, key_name=key.name
         )
-        web2 = conn.compute.create_server(name=f"{PREFIX}web-2", image_id=image.id, flavor_id=other.id, networks="auto")
-        db = conn.compute.create_server(name=f"{PREFIX}db-1", image_id=image.id, flavor_id=flavor.id, networks="auto")
+        web2 = conn.compute.create_server(name=f"{PREFIX}web-2", image_id=image.id, flavor_id=other.id, networks=nets)
+        db = conn.compute.create_server(name=f"{PREFIX}db-1", image_id=image.id, flavor_id=flavor.id, networks=nets)
         web = conn.compute.wait_for_server(web, status="ACTIVE", interval=0.2, wait=120)
         web2 = conn.compute.wait_for_server(web2, status="ACTIVE", interval=0.2, wait=120)
         db = conn.compute.wait_for_server(db, status="ACTIVE", interval=0.2, wait=120)
@@ -75,6 +76,7 @@ def tour_cloud(cloud: TestCloud) -> Iterator[TourCloud]:
         conn.compute.wait_for_server(db, status="SHUTOFF", interval=0.2, wait=120)
         snap = conn.compute.create_server_image(web, f"{PREFIX}web-snapshot", wait=False)
         _wait(lambda: conn.image.get_image(snap.id).status == "active", "the snapshot to be active")
+        extra = _floating_ip_for(conn, web.id)
         hypervisor_id = None
         try:
             admin = openstack.connect(cloud=cloud.admin.name)
@@ -91,8 +93,11 @@ def tour_cloud(cloud: TestCloud) -> Iterator[TourCloud]:
                 keypair=key.name,
                 flavor_id=flavor.id,
                 hypervisor_id=hypervisor_id,
+                extra=extra,
             )
         finally:
+            if extra.get("floating_ip_id"):
+                conn.network.delete_ip(extra["floating_ip_id"], ignore_missing=True)
             for s in (web, web2, db):
                 try:
                     conn.compute.delete_server(s, ignore_missing=True)
@@ -114,8 +119,33 @@ def tour_cloud(cloud: TestCloud) -> Iterator[TourCloud]:
             conn.close()
 
 
+def _floating_ip_for(conn, server_id: str) -> dict[str, str]:
+    """Where the cloud has Neutron: {"network": "1", "security_group_id": the project's default group} and, with an
+    external network and a route to it, a floating IP on the server's port ({"floating_ip_id"}: the network pages
+    then have a row to show); {} without Neutron."""
+    if not conn.has_service("network"):
+        return {}
+    default = next(iter(conn.network.security_groups(name="default", project_id=conn.current_project_id)), None)
+    if default is None:
+        return {"network": "1"}
+    found = _floating_ip_on(conn, server_id)
+    return {"network": "1", "security_group_id": default.id, **found}
+
+
+def _floating_ip_on(conn, server_id: str) -> dict[str, str]:
+    ports = list(conn.network.ports(device_id=server_id))
+    externals = list(conn.network.networks(is_router_external=True))
+    if not ports or not externals:
+        return {}
+    try:
+        fip = conn.network.create_ip(floating_network_id=externals[0].id, port_id=ports[0].id)
+    except openstack.exceptions.SDKException:  # no router from the server's network to the external one
+        return {}
+    return {"floating_ip_id": fip.id}
+
+
 @pytest.fixture
-def tour(tour_cloud: TourCloud, stratus: TestCloud, worker, transactional_db) -> TourCloud:  # noqa: ANN001
+def tour(tour_cloud: TourCloud, stratus: TestCloud, worker, transactional_db) -> TourCloud:
     """The tour's cloud, plus finished operations (a soft reboot, and a start and a stop of the stopped server, made
     through the dashboard and run by the worker) so that the Activity pages have rows and a detail to show."""
     from apps.operations.models import FINAL_STATES, Operation
@@ -163,8 +193,25 @@ def member_pages(t: TourCloud) -> list[str]:
         "/activity/",
         f"/activity/{t.op_id}/",
         "/auth/api-access/",
+        *(network_pages(t) if t.extra.get("network") else []),
         "/no-such-page/",
     ]
+
+
+def network_pages(t: TourCloud) -> list[str]:
+    s = t.server_id
+    pages = [
+        "/network/floating-ips/",
+        "/network/floating-ips/allocate/",
+        f"/instances/{s}/interfaces/attach/",
+        f"/instances/{s}/floating-ips/associate/",
+    ]
+    if t.extra.get("floating_ip_id"):
+        pages.append(f"/network/floating-ips/{t.extra['floating_ip_id']}/associate/")
+    pages += ["/network/security-groups/", "/network/security-groups/create/"]
+    if t.extra.get("security_group_id"):
+        pages.append(f"/network/security-groups/{t.extra['security_group_id']}/")
+    return pages
 
 
 def admin_pages(t: TourCloud) -> list[str]:
@@ -178,6 +225,7 @@ def admin_pages(t: TourCloud) -> list[str]:
         "/flavors/create/",
         f"/flavors/{t.flavor_id}/",
         f"/flavors/{t.flavor_id}/delete/",
+        *(["/network/floating-ips/", "/network/security-groups/?project=all"] if t.extra.get("network") else []),
     ]
     if t.hypervisor_id:
         pages.insert(3, f"/admin/hypervisors/{t.hypervisor_id}/")
@@ -190,7 +238,7 @@ def slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path).strip("-") or "home"
 
 
-def visit_all(  # noqa: ANN001
+def visit_all(
     context, base_url: str, stratus: TestCloud, t: TourCloud, *, lang: str = "en", shots: Path | None = None
 ) -> Iterator[tuple]:
     """Yield (who, path, page) for every page: signed out (the sign-in page), then as the member, then as the
@@ -202,7 +250,7 @@ def visit_all(  # noqa: ANN001
         yield who, path, page
 
 
-def _visit_all(context, base_url: str, stratus: TestCloud, t: TourCloud, *, lang: str) -> Iterator[tuple]:  # noqa: ANN001
+def _visit_all(context, base_url: str, stratus: TestCloud, t: TourCloud, *, lang: str) -> Iterator[tuple]:
     page = context.new_page()
     page.set_default_timeout(20000)
     page.goto(base_url + "/auth/login/")
@@ -229,7 +277,7 @@ def _visit_all(context, base_url: str, stratus: TestCloud, t: TourCloud, *, lang
     page.close()
 
 
-def _sign_in(page, creds) -> None:  # noqa: ANN001
+def _sign_in(page, creds) -> None:
     """Sign in whatever the language (the fields found by their ids, not their English labels)."""
     page.locator("#id_username").fill(creds.username)
     page.locator("#id_password").fill(creds.password)

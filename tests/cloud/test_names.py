@@ -19,7 +19,7 @@ def _field(page: str) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def server(stratus):  # noqa: ANN001, ANN201
+def server(stratus):
     from tests.cloudharness import project_lock
     from tests.instances.conftest import _demo_conn
 
@@ -30,7 +30,7 @@ def server(stratus):  # noqa: ANN001, ANN201
         next(conns, None)
 
 
-def test_every_name_field_says_what_is_wrong_and_keeps_what_was_typed(member_client, admin_client, server):  # noqa: ANN001
+def test_every_name_field_says_what_is_wrong_and_keeps_what_was_typed(member_client, admin_client, server):
     flavor = {"vcpus": "1", "ram": "64", "disk": "1"}
     cases = [
         # (client, url, other fields, typed name, message next to the field)
@@ -60,7 +60,7 @@ def test_every_name_field_says_what_is_wrong_and_keeps_what_was_typed(member_cli
             assert value == name, (url, name, value)  # what was typed stays
 
 
-def test_a_description_with_a_line_break_is_refused_on_the_form(member_client, admin_client):  # noqa: ANN001
+def test_a_description_with_a_line_break_is_refused_on_the_form(member_client, admin_client):
     """Nova takes a description of printable characters only; a line break got its raw pattern back."""
     flavor = {"name": "t-desc", "vcpus": "1", "ram": "64", "disk": "1", "description": "two\nlines"}
     launch = {"name": "t-desc", "count": "1", "source": "image", "description": "tab\there"}

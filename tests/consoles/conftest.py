@@ -24,7 +24,7 @@ def service_cloud(cloud: TestCloud) -> str:
 
 
 @pytest.fixture
-def console_proxy(settings, stratus: TestCloud) -> Iterator[int]:  # noqa: ANN001 - pytest-django settings
+def console_proxy(settings, stratus: TestCloud) -> Iterator[int]:  # pytest-django settings
     """Direct mode: service credentials configured and the console proxy listening; yields its port."""
     settings.STRATUS_SERVICE_CLOUD = service_cloud(stratus)
     server = ConsoleProxyServer("127.0.0.1", 0)

@@ -20,7 +20,7 @@ from tests.consoles.wsclient import Refused, WebSocketClient, rfb_handshake
 ORIGIN = "http://testserver"
 
 
-def page_ws_url(client, server_id: str) -> str:  # noqa: ANN001
+def page_ws_url(client, server_id: str) -> str:
     response = client.get(f"/console/{server_id}/")
     assert response.status_code == 200, response.content.decode()[:2000]
     match = re.search(r'data-url="([^"]+)"', response.content.decode())
@@ -29,13 +29,13 @@ def page_ws_url(client, server_id: str) -> str:  # noqa: ANN001
     return html.unescape(match.group(1)).replace("ws://testserver:", "ws://127.0.0.1:")
 
 
-def cookie(client) -> str:  # noqa: ANN001
+def cookie(client) -> str:
     """The session cookie the browser sends to the proxy (same host): console tokens are bound to it."""
     name = django_settings.SESSION_COOKIE_NAME
     return f"{name}={client.cookies[name].value}"
 
 
-def token_url(client, server_id: str) -> str:  # noqa: ANN001
+def token_url(client, server_id: str) -> str:
     response = client.post(f"/console/{server_id}/token/")
     assert response.status_code == 200, response.content.decode()
     return response.json()["url"].replace("ws://testserver:", "ws://127.0.0.1:")
@@ -51,7 +51,7 @@ def test_it_parses_nova_console_urls() -> None:
     assert services.nova_console_token("https://nova/vnc_auto.html") == ""
 
 
-def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
+def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_proxy, servers, stratus, caplog) -> None:
     url = page_ws_url(member_client, servers.a.id)
     assert url.startswith(f"ws://127.0.0.1:{console_proxy}/?token=")
     ws = WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client))
@@ -63,7 +63,7 @@ def test_it_relays_the_vnc_server_of_the_right_instance(member_client, console_p
     assert_relayed(stratus, servers.a, name, caplog.text)  # the target comes from Nova's token for this server
 
 
-def test_a_used_token_is_refused(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_a_used_token_is_refused(member_client, console_proxy, servers) -> None:
     url = page_ws_url(member_client, servers.a.id)
     WebSocketClient(url, origin=ORIGIN, cookie=cookie(member_client)).close()
     with pytest.raises(Refused) as refused:
@@ -71,7 +71,7 @@ def test_a_used_token_is_refused(member_client, console_proxy, servers) -> None:
     assert refused.value.status == 403
 
 
-def test_an_expired_token_is_refused(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+def test_an_expired_token_is_refused(member_client, console_proxy, servers, settings) -> None:
     settings.STRATUS_CONSOLE_TOKEN_TTL = 1
     url = page_ws_url(member_client, servers.a.id)
     token = re.search(r"token=([^&]+)", url).group(1)
@@ -84,7 +84,7 @@ def test_an_expired_token_is_refused(member_client, console_proxy, servers, sett
     assert refused.value.status == 403
 
 
-def test_a_token_for_one_server_cannot_reach_another(member_client, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
+def test_a_token_for_one_server_cannot_reach_another(member_client, console_proxy, servers, stratus, caplog) -> None:
     url_a = page_ws_url(member_client, servers.a.id)
     with pytest.raises(Refused):
         WebSocketClient(with_server(url_a, servers.b.id), origin=ORIGIN, cookie=cookie(member_client))
@@ -99,7 +99,7 @@ def test_a_token_for_one_server_cannot_reach_another(member_client, console_prox
         ws.close()
 
 
-def test_a_wrong_origin_is_refused(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+def test_a_wrong_origin_is_refused(member_client, console_proxy, servers, settings) -> None:
     session = cookie(member_client)
     with pytest.raises(Refused) as refused:
         WebSocketClient(page_ws_url(member_client, servers.a.id), origin="http://evil.example", cookie=session)
@@ -114,7 +114,7 @@ def test_a_wrong_origin_is_refused(member_client, console_proxy, servers, settin
     WebSocketClient(url, origin="https://dash.example.org/", cookie=session).close()
 
 
-def test_the_proxy_serves_websocket_only(console_proxy) -> None:  # noqa: ANN001
+def test_the_proxy_serves_websocket_only(console_proxy) -> None:
     import urllib.error
     import urllib.request
 
@@ -123,7 +123,7 @@ def test_the_proxy_serves_websocket_only(console_proxy) -> None:  # noqa: ANN001
     assert err.value.code == 405
 
 
-def test_a_member_gets_a_clear_404_for_a_server_of_another_project(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_a_member_gets_a_clear_404_for_a_server_of_another_project(member_client, console_proxy, servers) -> None:
     response = member_client.get(f"/console/{servers.foreign.id}/")
     assert response.status_code in (403, 404)
     text = response.content.decode()
@@ -132,7 +132,7 @@ def test_a_member_gets_a_clear_404_for_a_server_of_another_project(member_client
     assert member_client.post(f"/console/{servers.foreign.id}/token/").status_code in (403, 404)
 
 
-def test_it_says_when_the_instance_is_not_running(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_it_says_when_the_instance_is_not_running(member_client, console_proxy, servers) -> None:
     response = member_client.get(f"/console/{servers.stopped.id}/")
     assert response.status_code == 200
     text = response.content.decode()
@@ -142,7 +142,7 @@ def test_it_says_when_the_instance_is_not_running(member_client, console_proxy, 
     assert reconnect.status_code == 409 and "not running" in reconnect.json()["error"]
 
 
-def test_reconnect_gets_a_fresh_token(member_client, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
+def test_reconnect_gets_a_fresh_token(member_client, console_proxy, servers, stratus, caplog) -> None:
     assert member_client.get(f"/console/{servers.a.id}/token/").status_code == 405
     first = token_url(member_client, servers.a.id)
     second = token_url(member_client, servers.a.id)
@@ -156,14 +156,14 @@ def test_reconnect_gets_a_fresh_token(member_client, console_proxy, servers, str
             ws.close()
 
 
-def test_the_mode_is_shown_to_admins_only(member_client, admin_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_the_mode_is_shown_to_admins_only(member_client, admin_client, console_proxy, servers) -> None:
     member_html = member_client.get(f"/console/{servers.a.id}/").content.decode()
     assert "console-mode" not in member_html
     admin_html = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
     assert "Direct: Stratus console proxy" in admin_html
 
 
-def test_passthrough_mode_embeds_novas_own_console(member_client, admin_client, stratus, servers, settings) -> None:  # noqa: ANN001
+def test_passthrough_mode_embeds_novas_own_console(member_client, admin_client, stratus, servers, settings) -> None:
     settings.STRATUS_SERVICE_CLOUD = ""
     text = member_client.get(f"/console/{servers.a.id}/").content.decode()
     frame = re.search(r'<iframe class="console-frame" src="([^"]+)"', text)
@@ -175,7 +175,7 @@ def test_passthrough_mode_embeds_novas_own_console(member_client, admin_client, 
     assert "Passthrough: Nova’s noVNC proxy" in admin_html
 
 
-def test_the_proxy_url_follows_the_settings(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+def test_the_proxy_url_follows_the_settings(member_client, console_proxy, servers, settings) -> None:
     settings.STRATUS_CONSOLE_URL = "/console/ws/"
     assert page_ws_url(member_client, servers.a.id).startswith("ws://testserver/console/ws/?token=")
     settings.STRATUS_CONSOLE_URL = "wss://dash.example.org/console/ws/"
@@ -183,12 +183,12 @@ def test_the_proxy_url_follows_the_settings(member_client, console_proxy, server
     assert settings.STRATUS_CONSOLE_TOKEN_TTL <= 60
 
 
-def csp_directives(response) -> dict[str, list[str]]:  # noqa: ANN001
+def csp_directives(response) -> dict[str, list[str]]:
     policy = response["Content-Security-Policy"]
     return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
 
 
-def test_the_console_page_may_open_websockets_to_its_proxy(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+def test_the_console_page_may_open_websockets_to_its_proxy(member_client, console_proxy, servers, settings) -> None:
     page = member_client.get(f"/console/{servers.a.id}/")
     assert csp_directives(page)["connect-src"] == ["'self'", f"ws://testserver:{console_proxy}"]
     settings.STRATUS_CONSOLE_URL = "wss://dash.example.org/console/ws/"
@@ -198,14 +198,14 @@ def test_the_console_page_may_open_websockets_to_its_proxy(member_client, consol
     assert csp_directives(member_client.get("/overview/"))["connect-src"] == ["'self'"]
 
 
-def test_it_says_so_when_the_token_store_is_down(member_client, console_proxy, servers, settings) -> None:  # noqa: ANN001
+def test_it_says_so_when_the_token_store_is_down(member_client, console_proxy, servers, settings) -> None:
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there: a real refused connection
     response = member_client.get(f"/console/{servers.a.id}/")
     assert response.status_code == 200
     assert "Stratus cannot store the console token right now" in response.content.decode()
 
 
-def test_manage_py_consoleproxy_relays_consoles(member_client, stratus, servers, settings, tmp_path) -> None:  # noqa: ANN001
+def test_manage_py_consoleproxy_relays_consoles(member_client, stratus, servers, settings, tmp_path) -> None:
     from tests.consoles.conftest import service_cloud
 
     settings.STRATUS_SERVICE_CLOUD = service_cloud(stratus)
@@ -237,13 +237,13 @@ def test_manage_py_consoleproxy_relays_consoles(member_client, stratus, servers,
     assert_relayed(stratus, servers.a, desktop, log.read_text())
 
 
-def test_it_links_to_the_instance_and_its_console_log(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_it_links_to_the_instance_and_its_console_log(member_client, console_proxy, servers) -> None:
     text = member_client.get(f"/console/{servers.a.id}/").content.decode()
     assert f'href="/instances/{servers.a.id}/"' in text
     assert f'href="/instances/{servers.a.id}/?tab=log"' in text
 
 
-def test_a_token_is_bound_to_the_browser_session(member_client, console_proxy, servers, stratus) -> None:  # noqa: ANN001
+def test_a_token_is_bound_to_the_browser_session(member_client, console_proxy, servers, stratus) -> None:
     from django.test import Client
 
     from tests.conftest import sign_in_client
@@ -258,7 +258,7 @@ def test_a_token_is_bound_to_the_browser_session(member_client, console_proxy, s
     ws.close()
 
 
-def test_the_console_page_speaks_vietnamese(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_the_console_page_speaks_vietnamese(member_client, console_proxy, servers) -> None:
     member_client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
     text = member_client.get(f"/console/{servers.a.id}/").content.decode()
     assert f"Console: {servers.a.name}" in text and "Bảng điều khiển" not in text  # the loanword, not "dashboard"
@@ -267,7 +267,7 @@ def test_the_console_page_speaks_vietnamese(member_client, console_proxy, server
     assert "Máy ảo không chạy (trạng thái Đã tắt)" in stopped
 
 
-def test_unusable_service_credentials_fall_back_to_passthrough(admin_client, stratus, servers, settings) -> None:  # noqa: ANN001
+def test_unusable_service_credentials_fall_back_to_passthrough(admin_client, stratus, servers, settings) -> None:
     settings.STRATUS_SERVICE_CLOUD = "no-such-cloud"
     text = admin_client.get(f"/console/{servers.foreign.id}/").content.decode()
     assert "Passthrough: Nova’s noVNC proxy" in text
@@ -279,7 +279,7 @@ def test_unusable_service_credentials_fall_back_to_passthrough(admin_client, str
     assert "The service credentials cannot read console tokens" in text
 
 
-def test_the_open_page_can_ask_whether_the_instance_still_runs(member_client, servers) -> None:  # noqa: ANN001
+def test_the_open_page_can_ask_whether_the_instance_still_runs(member_client, servers) -> None:
     running = member_client.get(f"/console/{servers.a.id}/status/")
     assert running.json() == {"status": "ACTIVE", "status_label": "Active", "running": True, "message": ""}
     stopped = member_client.get(f"/console/{servers.stopped.id}/status/").json()

@@ -10,6 +10,7 @@ import openstack
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import look
 from tests.consoles.conftest import assert_relayed
 from tests.consoles.servers import launch, wait_for_status
 
@@ -29,11 +30,11 @@ FRAME = """() => {
 }"""
 
 
-def frame(page) -> dict:  # noqa: ANN001
+def frame(page) -> dict:
     return page.evaluate(FRAME)
 
 
-def wait_for_frame(page, *, lit_at_least: int = 200, not_hash: int | None = None) -> dict:  # noqa: ANN001
+def wait_for_frame(page, *, lit_at_least: int = 200, not_hash: int | None = None) -> dict:
     page.wait_for_function(
         "([lit, old]) => {"
         " const c = document.querySelector('#console-screen canvas'); if (!c || !c.width) return false;"
@@ -47,7 +48,7 @@ def wait_for_frame(page, *, lit_at_least: int = 200, not_hash: int | None = None
     return frame(page)
 
 
-def test_a_member_uses_the_console(member_page, live_server, console_proxy, servers, stratus, caplog) -> None:  # noqa: ANN001
+def test_a_member_uses_the_console(member_page, live_server, console_proxy, servers, stratus, caplog) -> None:
     page = member_page
     page.goto(f"{live_server.url}/console/{servers.a.id}/")
     expect(page.get_by_role("heading", name=f"Console: {servers.a.name}")).to_be_visible()
@@ -61,7 +62,7 @@ def test_a_member_uses_the_console(member_page, live_server, console_proxy, serv
         first = wait_for_frame(page)  # the instance's boot log, drawn by its VNC server, through the proxy
         assert first["lit"] >= 200
     expect(page.get_by_role("button", name="Send Ctrl-Alt-Del")).to_be_enabled()
-    page.screenshot(path="/tmp/console-direct.png")
+    look(page, "console-direct", full_page=False)
 
     # Type a line: the instance echoes it and the framebuffer changes.
     page.locator("#console-screen canvas").click()
@@ -69,7 +70,7 @@ def test_a_member_uses_the_console(member_page, live_server, console_proxy, serv
     page.keyboard.press("Enter")
     if draws:
         typed = wait_for_frame(page, not_hash=first["hash"])
-        page.screenshot(path="/tmp/console-typed.png")
+        look(page, "console-typed", full_page=False)
 
     # Paste as keystrokes, from the toolbar.
     page.get_by_text("Paste text").click()
@@ -107,7 +108,7 @@ def test_a_member_uses_the_console(member_page, live_server, console_proxy, serv
     assert conn.compute.get_server(servers.a.id).status == "ACTIVE"
 
 
-def test_a_spent_token_is_refused_in_the_browser(member_page, live_server, console_proxy, servers) -> None:  # noqa: ANN001
+def test_a_spent_token_is_refused_in_the_browser(member_page, live_server, console_proxy, servers) -> None:
     page = member_page
     page.goto(f"{live_server.url}/console/{servers.b.id}/")
     expect(page.locator("#console-state")).to_have_text("Connected")
@@ -121,18 +122,18 @@ def test_a_spent_token_is_refused_in_the_browser(member_page, live_server, conso
     assert replay == "refused"
 
 
-def test_pages_for_stopped_and_foreign_instances(member_page, live_server, console_proxy, servers) -> None:  # noqa: ANN001
+def test_pages_for_stopped_and_foreign_instances(member_page, live_server, console_proxy, servers) -> None:
     page = member_page
     page.goto(f"{live_server.url}/console/{servers.stopped.id}/")
     expect(page.get_by_role("alert")).to_contain_text("The instance is not running (status Shut off)")
-    page.screenshot(path="/tmp/console-stopped.png")
+    look(page, "console-stopped", full_page=False)
     response = page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
     assert response.status in (403, 404)
     expect(page.get_by_role("alert")).to_contain_text("does not exist, or it belongs to a project you cannot see")
-    page.screenshot(path="/tmp/console-foreign.png")
+    look(page, "console-foreign", full_page=False)
 
 
-def test_the_console_says_when_the_instance_stops(member_page, live_server, console_proxy, stratus) -> None:  # noqa: ANN001
+def test_the_console_says_when_the_instance_stops(member_page, live_server, console_proxy, stratus) -> None:
     conn = openstack.connect(cloud=stratus.member.name)
     server = wait_for_status(conn, launch(conn, f"con-stop-{uuid.uuid4().hex[:6]}").id, "ACTIVE")
     try:
@@ -153,23 +154,23 @@ def test_the_console_says_when_the_instance_stops(member_page, live_server, cons
         expect(page.locator("#console-message")).to_contain_text("The instance is not running (status Shut off)")
         expect(page.get_by_role("button", name="Send Ctrl-Alt-Del")).to_be_disabled()
         expect(page.locator("#server-status")).to_have_attribute("title", "SHUTOFF")
-        page.screenshot(path="/tmp/console-closed.png")
+        look(page, "console-closed", full_page=False)
     finally:
         conn.compute.delete_server(server.id, ignore_missing=True)
 
 
-def test_an_admin_sees_the_console_mode(admin_page, live_server, console_proxy, servers, settings, stratus) -> None:  # noqa: ANN001
+def test_an_admin_sees_the_console_mode(admin_page, live_server, console_proxy, servers, settings, stratus) -> None:
     page = admin_page
     page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
     expect(page.locator(".console-mode")).to_have_text("Direct: Stratus console proxy")
     expect(page.locator("#console-state")).to_have_text("Connected")
     if stratus.console_draws:
         wait_for_frame(page)
-    page.screenshot(path="/tmp/console-admin-direct.png")
+    look(page, "console-admin-direct", full_page=False)
 
     settings.STRATUS_SERVICE_CLOUD = ""  # no service credentials: Nova's own noVNC page is embedded
     page.goto(f"{live_server.url}/console/{servers.foreign.id}/")
     expect(page.locator(".console-mode")).to_have_text("Passthrough: Nova’s noVNC proxy")
     expect(page.get_by_role("link", name="Open in a new window")).to_have_attribute("href", re.compile("token"))
     expect(page.locator("iframe.console-frame")).to_be_attached()
-    page.screenshot(path="/tmp/console-passthrough.png")
+    look(page, "console-passthrough", full_page=False)

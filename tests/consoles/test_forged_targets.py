@@ -89,7 +89,7 @@ def connect(port: int, token: str) -> Refused:
     return refused.value
 
 
-def test_an_unsigned_target_written_to_redis_is_refused(console_proxy, sentinel, caplog) -> None:  # noqa: ANN001
+def test_an_unsigned_target_written_to_redis_is_refused(console_proxy, sentinel, caplog) -> None:
     token = secrets.token_urlsafe(32)
     plant(token, json.dumps(asdict(target_at("127.0.0.1", sentinel.port))))  # the format Redis used to hold
     assert connect(console_proxy, token).status == 403
@@ -98,7 +98,7 @@ def test_an_unsigned_target_written_to_redis_is_refused(console_proxy, sentinel,
     assert sentinel.connections == 0
 
 
-def test_a_target_signed_with_another_key_is_refused(console_proxy, sentinel, settings, caplog) -> None:  # noqa: ANN001
+def test_a_target_signed_with_another_key_is_refused(console_proxy, sentinel, settings, caplog) -> None:
     token = secrets.token_urlsafe(32)
     key = tokens.key_for(token)
     real_key = settings.SECRET_KEY
@@ -112,7 +112,7 @@ def test_a_target_signed_with_another_key_is_refused(console_proxy, sentinel, se
     assert sentinel.connections == 0
 
 
-def test_a_signed_target_moved_to_another_token_is_refused(console_proxy, sentinel, caplog) -> None:  # noqa: ANN001
+def test_a_signed_target_moved_to_another_token_is_refused(console_proxy, sentinel, caplog) -> None:
     # A genuine signed value (as a web process stores it for one token), copied under another token's key.
     issued = tokens.issue_token(target=target_at("127.0.0.1", sentinel.port), ttl=60)
     value = tokens.client().get(tokens.key_for(issued))
@@ -125,7 +125,7 @@ def test_a_signed_target_moved_to_another_token_is_refused(console_proxy, sentin
     assert sentinel.connections == 0
 
 
-def test_redis_keys_give_away_no_token(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_redis_keys_give_away_no_token(member_client, console_proxy, servers) -> None:
     import re
 
     token = re.search(r"token=([^&]+)", page_ws_url(member_client, servers.a.id)).group(1)
@@ -134,7 +134,7 @@ def test_redis_keys_give_away_no_token(member_client, console_proxy, servers) ->
     assert not [k for k in keys if token in k]
 
 
-def test_a_target_outside_the_compute_networks_is_refused(console_proxy, sentinel, settings, caplog) -> None:  # noqa: ANN001
+def test_a_target_outside_the_compute_networks_is_refused(console_proxy, sentinel, settings, caplog) -> None:
     # Signed as a web process signs what Nova answered, but loopback is not a compute network here.
     settings.STRATUS_CONSOLE_ALLOWED_NETWORKS = ["10.0.0.0/8"]
     token = tokens.issue_token(target=target_at("127.0.0.1", sentinel.port), ttl=60)
@@ -157,7 +157,7 @@ def test_a_target_outside_the_compute_networks_is_refused(console_proxy, sentine
         time.sleep(0.05)
 
 
-def test_the_metadata_service_is_never_a_console_by_default(console_proxy, settings, caplog) -> None:  # noqa: ANN001
+def test_the_metadata_service_is_never_a_console_by_default(console_proxy, settings, caplog) -> None:
     settings.STRATUS_CONSOLE_ALLOWED_NETWORKS = _settings_default()
     for address in ("169.254.169.254", "fe80::a9fe:a9fe", "::ffff:169.254.169.254", "8.8.8.8"):
         assert not networks.is_allowed(address), address
@@ -195,7 +195,7 @@ def _settings_default() -> list[str]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_a_legitimate_console_still_connects(member_client, console_proxy, servers) -> None:  # noqa: ANN001
+def test_a_legitimate_console_still_connects(member_client, console_proxy, servers) -> None:
     from tests.consoles.test_console import cookie
 
     ws = WebSocketClient(page_ws_url(member_client, servers.a.id), origin=ORIGIN, cookie=cookie(member_client))
@@ -206,7 +206,7 @@ def test_a_legitimate_console_still_connects(member_client, console_proxy, serve
     assert width > 0 and height > 0
 
 
-def test_an_expired_signed_target_is_refused(console_proxy, sentinel) -> None:  # noqa: ANN001
+def test_an_expired_signed_target_is_refused(console_proxy, sentinel) -> None:
     token = tokens.issue_token(
         target=replace(target_at("127.0.0.1", sentinel.port), expires_at=time.time() - 1), ttl=60
     )

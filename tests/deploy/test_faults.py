@@ -18,6 +18,7 @@ SERVICE_TEXT = {
     "identity": "Identity (Keystone)",
     "placement": "Placement",
     "volume": "Block Storage (Cinder)",
+    "network": "Networking (Neutron)",
 }
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import look
+
 
 @pytest.mark.browser
 @pytest.mark.devcloud_only
@@ -16,7 +18,7 @@ def test_a_person_sees_which_service_failed(member_page, live_server, devcloud):
         page.goto(live_server.url + "/instances/")
         expect(page.get_by_text("Compute (Nova)").first).to_be_visible()
         expect(page.get_by_text("is not working right now (HTTP 503)").first).to_be_visible()
-        page.screenshot(path="/tmp/stratus-fault-compute.png", full_page=True)
+        look(page, "stratus-fault-compute")
     finally:
         devcloud.control("faults", method="DELETE")
     page.goto(live_server.url + "/instances/")

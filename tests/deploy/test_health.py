@@ -85,7 +85,7 @@ def test_a_flood_of_readyz_asks_each_dependency_once(stratus, db, monkeypatch):
     asked: list[str] = []
     for name, check in list(health.CHECKS.items()):
 
-        def counted(timeout: float, check=check, name=name) -> None:  # noqa: ANN001 (the real check, counted)
+        def counted(timeout: float, check=check, name=name) -> None:
             asked.append(name)
             check(timeout)
 

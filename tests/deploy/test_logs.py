@@ -160,7 +160,7 @@ def test_a_full_flow_logs_json_with_request_ids_and_no_secrets(devcloud, tmp_pat
     assert not re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", logs)
 
 
-def create_app_credential(cloud, creds) -> dict:  # noqa: ANN001
+def create_app_credential(cloud, creds) -> dict:
     from tests.cloudharness import password_token
 
     token = password_token(creds)
@@ -171,7 +171,7 @@ def create_app_credential(cloud, creds) -> dict:  # noqa: ANN001
     ]
 
 
-def keystone_subject(cloud, token: str) -> dict:  # noqa: ANN001
+def keystone_subject(cloud, token: str) -> dict:
     import urllib.request
 
     req = urllib.request.Request(

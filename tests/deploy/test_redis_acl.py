@@ -54,7 +54,7 @@ def acl_redis(tmp_path: Path) -> Iterator[tuple[str, int]]:
     proc.wait(10)
 
 
-def test_the_documented_acl_refuses_what_stratus_does_not_need(acl_redis) -> None:  # noqa: ANN001
+def test_the_documented_acl_refuses_what_stratus_does_not_need(acl_redis) -> None:
     url, port = acl_redis
     client = redis.Redis.from_url(url)
     with pytest.raises(redis.exceptions.NoPermissionError):
@@ -67,7 +67,7 @@ def test_the_documented_acl_refuses_what_stratus_does_not_need(acl_redis) -> Non
         redis.Redis(host="127.0.0.1", port=port).ping()  # the default user is off
 
 
-def test_the_documented_acl_carries_the_cache_and_console_tokens(acl_redis, settings) -> None:  # noqa: ANN001
+def test_the_documented_acl_carries_the_cache_and_console_tokens(acl_redis, settings) -> None:
     from apps.consoles import tokens
     from apps.consoles.tokens import ConsoleTarget
     from dashboard.cache import RedisCache
@@ -85,7 +85,7 @@ def test_the_documented_acl_carries_the_cache_and_console_tokens(acl_redis, sett
 
 
 @pytest.mark.worker
-def test_the_documented_acl_carries_celery(acl_redis, stratus, tmp_path, settings, db) -> None:  # noqa: ANN001
+def test_the_documented_acl_carries_celery(acl_redis, stratus, tmp_path, settings, db) -> None:
     url, _port = acl_redis
     queue = f"stratus-acl-{uuid.uuid4().hex[:8]}"
     settings.REDIS_URL = url  # the worker's REDIS_URL (tests/conftest.py's Worker reads it from the settings)

@@ -8,7 +8,7 @@ import openstack
 import pytest
 
 
-def _admin_conn(stratus):  # noqa: ANN001, ANN202
+def _admin_conn(stratus):
     return openstack.connect(cloud=stratus.admin.name)
 
 
@@ -35,7 +35,7 @@ def _form(flavor_name: str, **extra: object) -> dict:
     return data
 
 
-def test_it_lists_flavors_sorted_in_one_cloud_call(admin_client, stratus) -> None:  # noqa: ANN001
+def test_it_lists_flavors_sorted_in_one_cloud_call(admin_client, stratus) -> None:
     response = admin_client.get("/flavors/?sort=-ram")
     assert response.status_code == 200
     html = response.content.decode()
@@ -45,14 +45,14 @@ def test_it_lists_flavors_sorted_in_one_cloud_call(admin_client, stratus) -> Non
     assert "openstack flavor list" in html
 
 
-def test_it_renders_the_table_partial_for_htmx(member_client) -> None:  # noqa: ANN001
+def test_it_renders_the_table_partial_for_htmx(member_client) -> None:
     response = member_client.get("/flavors/?sort=vcpus", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="flavor-table"' in html and "<html" not in html
 
 
-def test_it_forbids_members_to_create_or_delete(member_client) -> None:  # noqa: ANN001
+def test_it_forbids_members_to_create_or_delete(member_client) -> None:
     assert member_client.get("/flavors/create/").status_code == 403
     assert member_client.post("/flavors/create/", _form(_name())).status_code == 403
     assert member_client.get("/flavors/1/delete/").status_code == 403
@@ -71,7 +71,7 @@ def test_it_forbids_members_to_create_or_delete(member_client) -> None:  # noqa:
         ("flavor_id", "bad/id", "An ID may contain only"),
     ],
 )
-def test_it_shows_bad_input_next_to_the_field(admin_client, stratus, field, value, message) -> None:  # noqa: ANN001
+def test_it_shows_bad_input_next_to_the_field(admin_client, stratus, field, value, message) -> None:
     name = _name()
     data = _form(name, **{field: value})
     response = admin_client.post("/flavors/create/", data)
@@ -82,7 +82,7 @@ def test_it_shows_bad_input_next_to_the_field(admin_client, stratus, field, valu
     assert not [f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == name]
 
 
-def test_it_shows_novas_refusal_of_a_duplicate_name_next_to_the_field(admin_client, stratus) -> None:  # noqa: ANN001
+def test_it_shows_novas_refusal_of_a_duplicate_name_next_to_the_field(admin_client, stratus) -> None:
     response = admin_client.post("/flavors/create/", _form("m1.tiny"))
     assert response.status_code == 400
     html = response.content.decode()
@@ -91,7 +91,7 @@ def test_it_shows_novas_refusal_of_a_duplicate_name_next_to_the_field(admin_clie
     assert len([f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == "m1.tiny"]) == 1
 
 
-def test_it_rejects_bad_extra_spec_keys_before_the_call(admin_client, stratus) -> None:  # noqa: ANN001
+def test_it_rejects_bad_extra_spec_keys_before_the_call(admin_client, stratus) -> None:
     name = _name()
     response = admin_client.post("/flavors/create/", _form(name, spec_key=["bad/key", ""], spec_value=["1", ""]))
     assert response.status_code == 400
@@ -99,7 +99,7 @@ def test_it_rejects_bad_extra_spec_keys_before_the_call(admin_client, stratus) -
     assert not [f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == name]
 
 
-def test_it_adds_a_spec_row_without_javascript(admin_client) -> None:  # noqa: ANN001
+def test_it_adds_a_spec_row_without_javascript(admin_client) -> None:
     response = admin_client.post("/flavors/create/", _form("keep-me", add_row="1"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -108,7 +108,7 @@ def test_it_adds_a_spec_row_without_javascript(admin_client) -> None:  # noqa: A
     assert 'class="error"' not in html
 
 
-def test_it_creates_a_private_flavor_edits_specs_and_access_then_deletes(admin_client, stratus) -> None:  # noqa: ANN001
+def test_it_creates_a_private_flavor_edits_specs_and_access_then_deletes(admin_client, stratus) -> None:
     conn = _admin_conn(stratus)
     demo = conn.identity.find_project(stratus.member.project_name)
     name = _name("priv")
@@ -157,7 +157,7 @@ def test_it_creates_a_private_flavor_edits_specs_and_access_then_deletes(admin_c
     assert not [f for f in conn.compute.flavors(is_public=None) if f.name == name]
 
 
-def test_it_hides_admin_controls_from_members(member_client, stratus) -> None:  # noqa: ANN001
+def test_it_hides_admin_controls_from_members(member_client, stratus) -> None:
     html = member_client.get("/flavors/").content.decode()
     assert "Create flavor" not in html
     flavor = openstack.connect(cloud=stratus.member.name).compute.find_flavor(stratus.small_flavor)
@@ -165,14 +165,14 @@ def test_it_hides_admin_controls_from_members(member_client, stratus) -> None:  
     assert stratus.small_flavor in detail and "Delete" not in detail
 
 
-def test_the_list_costs_one_cloud_call(member_client, cloud_calls) -> None:  # noqa: ANN001
+def test_the_list_costs_one_cloud_call(member_client, cloud_calls) -> None:
     member_client.get("/flavors/")  # version discovery is cached per process
     with cloud_calls.recording() as calls:
         assert member_client.get("/flavors/?sort=-disk").status_code == 200
     assert len(calls) == 1 and calls[0].startswith("GET compute /flavors/detail"), calls
 
 
-def test_it_warns_before_deleting_a_flavor_in_use(admin_client, stratus) -> None:  # noqa: ANN001
+def test_it_warns_before_deleting_a_flavor_in_use(admin_client, stratus) -> None:
     admin = _admin_conn(stratus)
     name = _name("used")
     response = admin_client.post("/flavors/create/", _form(name, ram="128"))
@@ -192,7 +192,7 @@ def test_it_warns_before_deleting_a_flavor_in_use(admin_client, stratus) -> None
         admin.compute.delete_flavor(flavor)
 
 
-def test_it_creates_with_a_given_id_and_shows_a_taken_id_next_to_the_field(admin_client, stratus) -> None:  # noqa: ANN001
+def test_it_creates_with_a_given_id_and_shows_a_taken_id_next_to_the_field(admin_client, stratus) -> None:
     conn = _admin_conn(stratus)
     flavor_id = f"id-{uuid.uuid4().hex[:6]}"
     name = _name()
@@ -205,3 +205,18 @@ def test_it_creates_with_a_given_id_and_shows_a_taken_id_next_to_the_field(admin
     assert 'id="id_flavor_id-error"' in html and "already exists" in html
     assert not [f for f in conn.compute.flavors(is_public=None) if f.name == other]
     conn.compute.delete_flavor(flavor_id)
+
+
+def test_a_flavor_made_or_deleted_here_reaches_the_launch_form_at_once(admin_client, member_client, stratus) -> None:
+    """The launch form keeps the project's flavors two minutes; a flavor made or deleted in Stratus is seen in it on
+    the next load, not after that."""
+    member_client.get("/instances/launch/")  # the member's flavors now cached
+    name = _name("t-gen")
+    assert admin_client.post("/flavors/create/", _form(name)).status_code == 302
+    (flavor,) = [f for f in _admin_conn(stratus).compute.flavors() if f.name == name]
+    try:
+        assert name in member_client.get("/instances/launch/").content.decode()
+        assert admin_client.post(f"/flavors/{flavor.id}/delete/").status_code == 302
+        assert name not in member_client.get("/instances/launch/").content.decode()
+    finally:
+        _admin_conn(stratus).compute.delete_flavor(flavor.id, ignore_missing=True)

@@ -11,16 +11,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.conftest import sign_in_page
 
 pytestmark = pytest.mark.browser
 
 
-def _find(conn, name):  # noqa: ANN001, ANN202
+def _find(conn, name):
     return next((f for f in conn.compute.flavors(is_public=None) if f.name == name), None)
 
 
-def _create(page, base: str, *, name: str, vcpus: str, ram: str, specs: dict[str, str], private_for: str = "") -> None:  # noqa: ANN001
+def _create(page, base: str, *, name: str, vcpus: str, ram: str, specs: dict[str, str], private_for: str = "") -> None:
     page.goto(base + "/flavors/create/")
     page.locator("#id_name").fill(name)
     page.locator("#id_vcpus").fill(vcpus)
@@ -43,7 +44,7 @@ def _create(page, base: str, *, name: str, vcpus: str, ram: str, specs: dict[str
 
 def test_admin_creates_public_and_private_flavors_member_sees_private_admin_deletes(
     admin_page, live_server, stratus, browser
-):  # noqa: ANN001
+):
     page = admin_page
     base = live_server.url
     conn = openstack.connect(cloud=stratus.admin.name)
@@ -59,14 +60,14 @@ def test_admin_creates_public_and_private_flavors_member_sees_private_admin_dele
     page.locator("#id_disk").fill("1")
     page.get_by_role("button", name="Create flavor").click()
     expect(page.locator("#id_vcpus-error")).to_contain_text("greater than or equal to 1")
-    page.screenshot(path="/tmp/flavors-create-error.png", full_page=True)
+    look(page, "flavors-create-error")
     assert _find(conn, public) is None
 
     _create(page, base, name=public, vcpus="2", ram="2048", specs={"hw:cpu_policy": "shared", "hw_rng:allowed": "True"})
     expect(page.locator(".badge", has_text="Public")).to_be_visible()
     _create(page, base, name=private, vcpus="1", ram="512", specs={"hw:mem_page_size": "large"}, private_for=project)
     expect(page.locator(".access-list")).to_contain_text(project)
-    page.screenshot(path="/tmp/flavors-detail.png", full_page=True)
+    look(page, "flavors-detail")
 
     flavor_pub, flavor_priv = _find(conn, public), _find(conn, private)
     assert flavor_pub.is_public and flavor_pub.extra_specs == {"hw:cpu_policy": "shared", "hw_rng:allowed": "True"}
@@ -78,7 +79,7 @@ def test_admin_creates_public_and_private_flavors_member_sees_private_admin_dele
     expect(page.locator("#flavor-table")).to_contain_text(private)
     page.get_by_role("link", name="vCPUs").click()
     expect(page).to_have_url(re.compile(r"sort=vcpus"))
-    page.screenshot(path="/tmp/flavors-list-admin.png", full_page=True)
+    look(page, "flavors-list-admin")
 
     # The member of that project sees the private flavor with its extra specs, and cannot create one.
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")
@@ -90,7 +91,7 @@ def test_admin_creates_public_and_private_flavors_member_sees_private_admin_dele
     expect(row).to_contain_text("hw:mem_page_size=large")
     expect(row.locator(".badge")).to_have_text("Private")
     expect(member.get_by_role("link", name="Create flavor")).to_have_count(0)
-    member.screenshot(path="/tmp/flavors-list-member.png", full_page=True)
+    look(member, "flavors-list-member")
     response = member.goto(base + "/flavors/create/")
     assert response.status == 403
     context.close()

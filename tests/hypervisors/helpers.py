@@ -60,3 +60,19 @@ def eventually(check: Callable[[], Any], *, timeout: float = 20, what: str = "co
             return last
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def forget_usage(session, conn) -> None:
+    """Drop this cloud's cached Placement answers and server counts (other tests may have left some)."""
+    from apps.accounts.session import read
+    from apps.cloud.connection import connection_for
+    from apps.hypervisors import selectors
+
+    creds = read(session)
+    mv = selectors._mv(selectors.compute_microversion(connection_for(creds)))
+    keys = [f"hv:servers:{creds.auth_url}:{creds.region}:{mv}"]
+    for hv in conn.compute.hypervisors():
+        keys += [selectors._placement_key(creds, f"/resource_providers/{hv.id}/{p}") for p in ("inventories", "usages")]
+    from django.core.cache import cache
+
+    cache.delete_many(keys)

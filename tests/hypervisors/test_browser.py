@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.cloudharness import active
-from tests.hypervisors.helpers import RESOURCES, admin_conn, eventually, placement_totals
+from tests.hypervisors.helpers import RESOURCES, admin_conn, eventually, forget_usage, placement_totals
 
 pytestmark = pytest.mark.browser
 
@@ -23,22 +24,22 @@ def _flavor() -> str:
 
 
 @pytest.fixture
-def fresh(settings):  # noqa: ANN001, ANN201
+def fresh(settings):
     settings.STRATUS_PLACEMENT_CACHE_SECONDS = 0
     return settings
 
 
-def _member_conn(stratus) -> openstack.connection.Connection:  # noqa: ANN001
+def _member_conn(stratus) -> openstack.connection.Connection:
     return openstack.connect(cloud=stratus.member.name)
 
 
-def _launch(conn: openstack.connection.Connection, name: str, **extra: object):  # noqa: ANN202
+def _launch(conn: openstack.connection.Connection, name: str, **extra: object):
     image = conn.image.find_image(active().image_name, ignore_missing=False)
     flavor = conn.compute.find_flavor(_flavor(), ignore_missing=False)
     return conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id, networks="none", **extra)
 
 
-def _shown_summary(page) -> dict[str, dict[str, int]]:  # noqa: ANN001
+def _shown_summary(page) -> dict[str, dict[str, int]]:
     out = {}
     for rc in RESOURCES:
         card = page.locator(f'.hv-summary [data-summary="{rc}"]')
@@ -46,12 +47,12 @@ def _shown_summary(page) -> dict[str, dict[str, int]]:  # noqa: ANN001
     return out
 
 
-def _summary_equals_placement(page, conn) -> bool:  # noqa: ANN001
+def _summary_equals_placement(page, conn) -> bool:
     page.reload()
     return _shown_summary(page) == placement_totals(conn)
 
 
-def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_server, stratus, fresh) -> None:  # noqa: ANN001
+def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_server, stratus, fresh) -> None:
     page, admin = admin_page, admin_conn(stratus)
     page.goto(live_server.url + "/admin/hypervisors/")
     expect(page.get_by_role("heading", name="Hypervisors", exact=True).first).to_be_visible()
@@ -62,7 +63,7 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
     vcpu_card = page.locator('.hv-summary [data-summary="VCPU"]')
     expect(vcpu_card.locator(".used")).to_have_text(str(before["VCPU"]["used"]))
     expect(vcpu_card.locator(".capacity")).to_have_text(str(before["VCPU"]["capacity"]))
-    page.screenshot(path="/tmp/hypervisors-list.png", full_page=True)
+    look(page, "hypervisors-list")
 
     member = _member_conn(stratus)
     server = _launch(member, f"hv-{uuid.uuid4().hex[:6]}")
@@ -86,7 +87,7 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
         expect(server_row).to_contain_text("demo")
         expect(server_row).to_contain_text(_flavor())
         expect(page.locator(".traits")).to_contain_text("COMPUTE_NODE")
-        page.screenshot(path="/tmp/hypervisors-detail.png", full_page=True)
+        look(page, "hypervisors-detail")
     finally:
         member.compute.delete_server(server, ignore_missing=True)
         member.compute.wait_for_delete(server, wait=60, interval=0.3)
@@ -97,18 +98,18 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
 
     page.get_by_role("link", name="Capacity").click()
     expect(page.locator(".heat-cell")).to_have_count(3 * len(list(admin.compute.hypervisors())))
-    page.screenshot(path="/tmp/hypervisors-capacity.png", full_page=True)
+    look(page, "hypervisors-capacity")
 
     # The same page in Vietnamese.
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.get_by_role("heading", name="Dung lượng", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Các máy chủ ảo hóa bận nhất")).to_be_visible()
-    page.screenshot(path="/tmp/hypervisors-capacity-vi.png", full_page=True)
+    look(page, "hypervisors-capacity-vi")
     page.get_by_role("button", name="English").click()
 
 
 @pytest.mark.cloud_exclusive  # on a real cloud with one compute host, every other launch would fail meanwhile
-def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server, stratus, worker, fresh) -> None:  # noqa: ANN001
+def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server, stratus, worker, fresh) -> None:
     from apps.operations.models import Operation
 
     page, admin = admin_page, admin_conn(stratus)
@@ -129,7 +130,7 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
         row = page.locator(f'tr[data-service="{target.id}"]')
         expect(row.locator(".status-cell .badge")).to_have_text("disabled")
         expect(row.locator(".reason")).to_have_text(reason)
-        page.screenshot(path="/tmp/hypervisors-services.png", full_page=True)
+        look(page, "hypervisors-services")
         svc = admin.compute.find_service(target.id, ignore_missing=False)
         assert (svc.status, svc.disabled_reason) == ("disabled", reason)
         op = eventually(
@@ -161,7 +162,7 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
         # The capacity view crosses out the disabled host and shows where the new servers went.
         page.goto(live_server.url + "/admin/hypervisors/capacity/")
         expect(page.locator(f'.heat-cell.off[data-hypervisor="{target.host}"]')).to_have_count(3)
-        page.screenshot(path="/tmp/hypervisors-capacity-disabled.png", full_page=True)
+        look(page, "hypervisors-capacity-disabled")
 
         page.goto(live_server.url + "/admin/hypervisors/services/")
         row = page.locator(f'tr[data-service="{target.id}"]')
@@ -179,7 +180,7 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
             member.compute.wait_for_delete(server, wait=60, interval=0.3)
 
 
-def test_a_member_is_turned_away_from_every_page(member_page, live_server, stratus) -> None:  # noqa: ANN001
+def test_a_member_is_turned_away_from_every_page(member_page, live_server, stratus) -> None:
     page = member_page
     expect(page.locator(".admin-nav")).to_have_count(0)
     hv = next(iter(admin_conn(stratus).compute.hypervisors()))
@@ -187,4 +188,39 @@ def test_a_member_is_turned_away_from_every_page(member_page, live_server, strat
         response = page.goto(f"{live_server.url}/admin/hypervisors/{path}")
         assert response is not None and response.status == 403
         expect(page.get_by_role("heading", name="You are not allowed to see this page")).to_be_visible()
-    page.screenshot(path="/tmp/hypervisors-member-403.png")
+    look(page, "hypervisors-member-403", full_page=False)
+
+
+def test_the_usage_fills_in_after_the_list_and_says_how_old_it_is(admin_page, live_server, stratus, settings) -> None:
+    """With the cache on (as deployed), the list is shown before Placement is asked; the usage comes by itself."""
+    settings.STRATUS_PLACEMENT_CACHE_SECONDS = 600
+    page, admin = admin_page, admin_conn(stratus)
+    page.goto(live_server.url + "/admin/hypervisors/services/")  # signed in: the session the page uses
+    forget_usage(_session_of(page, live_server), admin)  # nothing read yet
+    page.goto(live_server.url + "/admin/hypervisors/")
+    expect(page.locator("#hypervisor-table tbody tr")).to_have_count(len(list(admin.compute.hypervisors())))
+    expect(page.locator(".hv-updating")).to_have_count(0)  # gone once the fresh usage is in
+    expect(page.locator(".hv-summary [data-summary=VCPU] .used")).to_be_visible()
+    expect(page.locator("#hypervisor-table td.servers").first).to_have_text(re_digits())
+    expect(page.locator("[data-usage-age]")).to_be_visible()
+    look(page, "hypervisors-list-deferred")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.locator("[data-usage-age]")).to_contain_text("Usage figures read")
+    look(page, "hypervisors-list-deferred-390")
+
+
+def re_digits():
+    import re
+
+    return re.compile(r"^\d+$")
+
+
+def _session_of(page, live_server):
+    """The Django session of the signed-in browser page (its cookie)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    cookie = next(c for c in page.context.cookies(live_server.url) if c["name"] == settings.SESSION_COOKIE_NAME)
+    return import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])

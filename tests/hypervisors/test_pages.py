@@ -7,19 +7,19 @@ import time
 
 import pytest
 
-from tests.hypervisors.helpers import admin_conn, placement_totals, summary_from_html
+from tests.hypervisors.helpers import admin_conn, forget_usage, placement_totals, summary_from_html
 
 PAGES = ["/admin/hypervisors/", "/admin/hypervisors/capacity/", "/admin/hypervisors/services/"]
 
 
 @pytest.fixture
-def fresh(settings):  # noqa: ANN001, ANN201
+def fresh(settings):
     """No Placement cache: each page reads Placement afresh (exact comparisons with Placement's numbers)."""
     settings.STRATUS_PLACEMENT_CACHE_SECONDS = 0
     return settings
 
 
-def _summary_matches(client, conn) -> tuple[bool, dict, dict]:  # noqa: ANN001
+def _summary_matches(client, conn) -> tuple[bool, dict, dict]:
     """The page's summary equals Placement's totals. On a shared cloud other tests' servers come and go, and below
     2.88 the page shows Nova's hypervisor statistics, which a real Nova's resource tracker refreshes only now and
     then (Placement at once): compare until both agree, for up to a minute."""
@@ -32,7 +32,7 @@ def _summary_matches(client, conn) -> tuple[bool, dict, dict]:  # noqa: ANN001
         time.sleep(1)
 
 
-def test_it_forbids_members_every_page(member_client, stratus) -> None:  # noqa: ANN001
+def test_it_forbids_members_every_page(member_client, stratus) -> None:
     conn = admin_conn(stratus)
     hv = next(iter(conn.compute.hypervisors()))
     svc = next(iter(conn.compute.services(binary="nova-compute")))
@@ -44,7 +44,7 @@ def test_it_forbids_members_every_page(member_client, stratus) -> None:  # noqa:
 
 
 @pytest.mark.parametrize("pin", [None, "2.87", "2.40"], ids=["latest", "pinned-2.87", "pinned-2.40"])
-def test_it_shows_placements_numbers_at_any_microversion(admin_client, stratus, fresh, pin) -> None:  # noqa: ANN001
+def test_it_shows_placements_numbers_at_any_microversion(admin_client, stratus, fresh, pin) -> None:
     fresh.STRATUS_COMPUTE_MICROVERSION_MAX = pin
     ok, shown, expected = _summary_matches(admin_client, admin_conn(stratus))
     assert ok, (shown, expected)
@@ -54,7 +54,7 @@ def test_it_shows_placements_numbers_at_any_microversion(admin_client, stratus, 
         assert f'data-microversion="{pin}"' in html
 
 
-def test_the_overview_is_the_same_pinned_to_2_87_and_at_the_latest(admin_client, stratus, fresh) -> None:  # noqa: ANN001
+def test_the_overview_is_the_same_pinned_to_2_87_and_at_the_latest(admin_client, stratus, fresh) -> None:
     def rows(html: str) -> list[str]:
         body = html[html.index('id="hypervisor-table"') :]
         return re.findall(r'<tr data-hypervisor="[^"]+".*?</tr>', body, re.S)
@@ -71,7 +71,7 @@ def test_the_overview_is_the_same_pinned_to_2_87_and_at_the_latest(admin_client,
     assert len(rows(latest)) == len(list(admin_conn(stratus).compute.hypervisors()))
 
 
-def test_it_filters_by_zone_and_state_and_sorts(admin_client, stratus) -> None:  # noqa: ANN001
+def test_it_filters_by_zone_and_state_and_sorts(admin_client, stratus) -> None:
     conn = admin_conn(stratus)
     zones = {s.host: s.availability_zone for s in conn.compute.services(binary="nova-compute")}
     zone = sorted(set(zones.values()))[0]
@@ -87,7 +87,7 @@ def test_it_filters_by_zone_and_state_and_sorts(admin_client, stratus) -> None: 
 
 
 @pytest.mark.parametrize("pin", [None, "2.87", "2.40"], ids=["latest", "pinned-2.87", "pinned-2.40"])
-def test_the_detail_shows_provider_servers_and_service(admin_client, stratus, settings, pin) -> None:  # noqa: ANN001
+def test_the_detail_shows_provider_servers_and_service(admin_client, stratus, settings, pin) -> None:
     settings.STRATUS_COMPUTE_MICROVERSION_MAX = pin
     conn = admin_conn(stratus)
     hv = sorted(conn.compute.hypervisors(), key=lambda h: h.name)[0]
@@ -102,14 +102,14 @@ def test_the_detail_shows_provider_servers_and_service(admin_client, stratus, se
     assert admin_client.get("/admin/hypervisors/00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
-def test_the_services_page_lists_every_compute_service(admin_client, stratus) -> None:  # noqa: ANN001
+def test_the_services_page_lists_every_compute_service(admin_client, stratus) -> None:
     html = admin_client.get("/admin/hypervisors/services/").content.decode()
     for svc in admin_conn(stratus).compute.services():
         assert f'data-service="{svc.id}"' in html
 
 
 @pytest.mark.devcloud_only
-def test_a_failing_placement_is_named_on_the_page(admin_client, devcloud, fresh) -> None:  # noqa: ANN001
+def test_a_failing_placement_is_named_on_the_page(admin_client, devcloud, fresh) -> None:
     hv = next(iter(admin_conn(devcloud).compute.hypervisors()))
     devcloud.control("faults", {"service": "placement", "status": 503, "count": 100})
     try:
@@ -132,27 +132,83 @@ def test_a_failing_placement_is_named_on_the_page(admin_client, devcloud, fresh)
         devcloud.control("faults", method="DELETE")
 
 
-def test_cloud_calls_per_page_are_few(admin_client, stratus, fresh, cloud_calls) -> None:  # noqa: ANN001
-    """2 Nova calls, and per hypervisor 2 Placement calls from 2.88 (1 before); none when cached."""
+def test_cloud_calls_per_page_are_few(admin_client, stratus, fresh, cloud_calls) -> None:
+    """With the cache off the page reads usage itself: 2 Nova calls (the hypervisors, read at 2.87 at most, carry
+    their server counts), and per hypervisor 2 Placement calls from 2.88 (1 before); the capacity page none when
+    cached."""
     n = len(list(admin_conn(stratus).compute.hypervisors()))
     admin_client.get("/admin/hypervisors/")  # version discovery is cached per process
-    for pin, per_host in ((None, 2), ("2.87", 1)):
+    for pin, per_host, nova in ((None, 2, 2), ("2.87", 1, 2)):
         fresh.STRATUS_COMPUTE_MICROVERSION_MAX = pin
         fresh.STRATUS_PLACEMENT_CACHE_SECONDS = 0
         with cloud_calls.recording() as calls:
             assert admin_client.get("/admin/hypervisors/").status_code == 200
-        assert sum(c.startswith("GET compute ") for c in calls) == 2, calls
+        assert sum(c.startswith("GET compute ") for c in calls) == nova, calls
         assert sum(c.startswith("GET placement ") for c in calls) == per_host * n, calls
-        assert len(calls) == 2 + per_host * n, calls
+        assert len(calls) == nova + per_host * n, calls
     fresh.STRATUS_PLACEMENT_CACHE_SECONDS = 600  # a slow machine cannot see it expire between the two pages
     fresh.STRATUS_COMPUTE_MICROVERSION_MAX = None
-    admin_client.get("/admin/hypervisors/")
+    admin_client.get("/admin/hypervisors/capacity/")
     with cloud_calls.recording() as calls:
         admin_client.get("/admin/hypervisors/capacity/")
     assert len(calls) == 2 and all(c.startswith("GET compute ") for c in calls), calls
 
 
-def test_disable_refuses_a_long_reason_and_other_binaries(admin_client, stratus) -> None:  # noqa: ANN001
+def _refresh_url(html: str) -> str:
+    found = re.search(r'id="hypervisor-body" hx-get="([^"]+)" hx-trigger="load"', html)
+    return found.group(1).replace("&amp;", "&") if found else ""
+
+
+def test_the_list_does_not_wait_for_placement(admin_client, stratus, settings, cloud_calls) -> None:
+    settings.STRATUS_PLACEMENT_CACHE_SECONDS = 600
+    conn = admin_conn(stratus)
+    n = len(list(conn.compute.hypervisors()))
+    admin_client.get("/admin/hypervisors/")  # version discovery
+    forget_usage(admin_client.session, conn)
+
+    # Nothing cached: the first paint is Nova's hypervisors, the usage says it is coming, and is asked for at once.
+    with cloud_calls.recording() as calls:
+        html = admin_client.get("/admin/hypervisors/?sort=-name").content.decode()
+    assert [c.split("?")[0] for c in calls] == ["GET compute /os-hypervisors/detail"], calls
+    assert not any("with_servers" in c for c in calls), calls
+    assert "Updating from Placement…" in html and 'aria-busy="true"' in html
+    url = _refresh_url(html)
+    assert "usage=fresh" in url and "sort=-name" in url, url
+
+    # The `load` request: the hypervisors (with their server counts), the compute services (zones), and Placement
+    # per hypervisor; no further refresh.
+    with cloud_calls.recording() as calls:
+        body = admin_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert body.lstrip().startswith('<div id="hypervisor-body"') and not _refresh_url(body)
+    assert sum(c.startswith("GET placement ") for c in calls) == 2 * n, calls
+    assert not any("with_servers" in c for c in calls), calls  # no list of every server of the cloud
+    assert sum(c.startswith("GET compute /os-services") for c in calls) == 1, calls
+    assert summary_from_html(body)  # the usage is there
+    counts = re.findall(r'<td class="right servers">(\d+)</td>', body)
+    assert len(counts) == n, body[:3000]
+    assert "?sort=" in body and "usage=fresh&amp;sort" not in body  # the sort links read the cache again
+
+    # Now the first paint has it from the cache, says how old it is, and asks for nothing more.
+    with cloud_calls.recording() as calls:
+        html = admin_client.get("/admin/hypervisors/").content.decode()
+    assert [c.split("?")[0] for c in calls] == ["GET compute /os-hypervisors/detail"], calls
+    assert summary_from_html(html) and "data-usage-age=" in html and not _refresh_url(html)
+    zones = {s.host: s.availability_zone for s in conn.compute.services(binary="nova-compute")}
+    for name, zone in re.findall(
+        r'<tr data-hypervisor="([^"]+)" data-id="[^"]+">.*?</td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>', html, re.S
+    ):
+        assert zones.get(name, zone) == zone, (name, zone, zones)  # the zones, from the cache
+    assert sorted(re.findall(r'<td class="right servers">(\d+)</td>', html)) == sorted(counts)  # from the cache
+
+    # Older than STRATUS_PLACEMENT_CACHE_SECONDS: still shown at once, with its age, and refreshed right after.
+    settings.STRATUS_PLACEMENT_CACHE_SECONDS = 1
+    time.sleep(1.1)
+    html = admin_client.get("/admin/hypervisors/").content.decode()
+    assert summary_from_html(html) and re.search(r'data-usage-age="[1-9]\d*"', html)
+    assert _refresh_url(html)
+
+
+def test_disable_refuses_a_long_reason_and_other_binaries(admin_client, stratus) -> None:
     conn = admin_conn(stratus)
     compute = next(iter(conn.compute.services(binary="nova-compute")))
     scheduler = next(iter(conn.compute.services(binary="nova-scheduler")))

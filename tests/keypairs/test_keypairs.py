@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from apps.keypairs.services import generate_keypair
 
 
-def _member_conn(stratus):  # noqa: ANN001, ANN202
+def _member_conn(stratus):
     return openstack.connect(cloud=stratus.member.name)
 
 
@@ -27,7 +27,7 @@ def md5_fingerprint(public_key: str, tmp_path: Path) -> str:
     return out.stdout.split()[1].removeprefix("MD5:")
 
 
-def test_it_creates_a_key_pair_and_offers_the_private_key_once(member_client, stratus, tmp_path) -> None:  # noqa: ANN001
+def test_it_creates_a_key_pair_and_offers_the_private_key_once(member_client, stratus, tmp_path) -> None:
     name = _name()
     response = member_client.post("/keypairs/create/", {"name": name, "algorithm": "ed25519"})
     assert response.status_code == 302
@@ -57,7 +57,7 @@ def test_it_generates_rsa_4096() -> None:
     assert key.key_size == 4096 and public.startswith("ssh-rsa ")
 
 
-def test_it_imports_a_public_key_and_shows_novas_fingerprint(member_client, stratus, tmp_path) -> None:  # noqa: ANN001
+def test_it_imports_a_public_key_and_shows_novas_fingerprint(member_client, stratus, tmp_path) -> None:
     key_path = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "me@laptop", "-f", str(key_path)], check=True)
     public = (tmp_path / "id_ed25519.pub").read_text()
@@ -73,7 +73,7 @@ def test_it_imports_a_public_key_and_shows_novas_fingerprint(member_client, stra
     assert name not in [k.name for k in _member_conn(stratus).compute.keypairs()]
 
 
-def test_it_imports_an_uploaded_file(member_client, stratus) -> None:  # noqa: ANN001
+def test_it_imports_an_uploaded_file(member_client, stratus) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     _, public = generate_keypair(algorithm="ed25519", comment="up")
@@ -85,7 +85,7 @@ def test_it_imports_an_uploaded_file(member_client, stratus) -> None:  # noqa: A
     member_client.post(f"/keypairs/{name}/delete/")
 
 
-def test_it_refuses_a_malformed_public_key_before_the_call(member_client, stratus) -> None:  # noqa: ANN001
+def test_it_refuses_a_malformed_public_key_before_the_call(member_client, stratus) -> None:
     name = _name()
     cases = {
         "ssh-ed25519 AAAA-not-base64!!": "not valid",
@@ -101,7 +101,7 @@ def test_it_refuses_a_malformed_public_key_before_the_call(member_client, stratu
     assert name not in [k.name for k in _member_conn(stratus).compute.keypairs()]
 
 
-def test_it_shows_a_taken_name_next_to_the_field(member_client) -> None:  # noqa: ANN001
+def test_it_shows_a_taken_name_next_to_the_field(member_client) -> None:
     name = _name()
     assert member_client.post("/keypairs/create/", {"name": name, "algorithm": "ed25519"}).status_code == 302
     response = member_client.post("/keypairs/create/", {"name": name, "algorithm": "ed25519"})
@@ -112,19 +112,19 @@ def test_it_shows_a_taken_name_next_to_the_field(member_client) -> None:  # noqa
     member_client.post(f"/keypairs/{name}/delete/")
 
 
-def test_it_says_key_pairs_are_per_user(member_client) -> None:  # noqa: ANN001
+def test_it_says_key_pairs_are_per_user(member_client) -> None:
     html = member_client.get("/keypairs/").content.decode()
     assert "belong to you" in html and "openstack keypair list" in html
 
 
-def test_the_list_costs_one_cloud_call(member_client, cloud_calls) -> None:  # noqa: ANN001
+def test_the_list_costs_one_cloud_call(member_client, cloud_calls) -> None:
     member_client.get("/keypairs/")  # version discovery is cached per process
     with cloud_calls.recording() as calls:
         assert member_client.get("/keypairs/").status_code == 200
     assert calls == ["GET compute /os-keypairs"], calls
 
 
-def test_the_list_and_the_page_name_the_algorithm_and_the_sha256_fingerprint(member_client, tmp_path) -> None:  # noqa: ANN001
+def test_the_list_and_the_page_name_the_algorithm_and_the_sha256_fingerprint(member_client, tmp_path) -> None:
     """Nova's type says "ssh" for every OpenSSH key; the pages say what `ssh-keygen -l` says: the algorithm with its
     size and the SHA256 fingerprint (Nova's MD5 one stays on the key's page)."""
     made = []

@@ -13,21 +13,22 @@ from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 
 pytestmark = pytest.mark.browser
 
 
-def _md5(path) -> str:  # noqa: ANN001
+def _md5(path) -> str:
     out = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", str(path)], capture_output=True, text=True, check=True)
     return out.stdout.split()[1].removeprefix("MD5:")
 
 
-def _sha256(path) -> str:  # noqa: ANN001 - what `ssh-keygen -l` prints by default
+def _sha256(path) -> str:  # what `ssh-keygen -l` prints by default
     out = subprocess.run(["ssh-keygen", "-l", "-f", str(path)], capture_output=True, text=True, check=True)
     return out.stdout.split()[1]
 
 
-def test_member_creates_downloads_once_imports_and_deletes(member_page, live_server, stratus, tmp_path) -> None:  # noqa: ANN001
+def test_member_creates_downloads_once_imports_and_deletes(member_page, live_server, stratus, tmp_path) -> None:
     page = member_page
     base = live_server.url
     conn = openstack.connect(cloud=stratus.member.name)
@@ -42,7 +43,7 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
     page.get_by_role("button", name="Create key pair").click()
     page.wait_for_url(re.compile(rf".*/keypairs/{created}/$"))
     expect(page.locator(".toast").first).to_contain_text(f"Key pair {created} created.")
-    page.screenshot(path="/tmp/keypairs-created.png", full_page=True)
+    look(page, "keypairs-created")
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download private key").click()
@@ -60,7 +61,7 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
     # The page still shows the (now stale) button: a second try is refused, the key is gone.
     page.get_by_role("button", name="Download private key").click()
     expect(page.get_by_role("heading", name="This private key is no longer available")).to_be_visible()
-    page.screenshot(path="/tmp/keypairs-private-gone.png", full_page=True)
+    look(page, "keypairs-private-gone")
     page.goto(f"{base}/keypairs/{created}/")
     expect(page.get_by_role("button", name="Download private key")).to_have_count(0)
 
@@ -73,7 +74,7 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
     page.get_by_label("Public key", exact=True).fill(public[:40])
     page.get_by_role("button", name="Import key pair").click()
     expect(page.locator("#id_public_key-error")).to_contain_text("not valid")
-    page.screenshot(path="/tmp/keypairs-import-error.png", full_page=True)
+    look(page, "keypairs-import-error")
     assert imported not in [k.name for k in conn.compute.keypairs()]
 
     page.get_by_label("Public key", exact=True).fill(public)
@@ -83,13 +84,13 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
     expect(page.locator("#fingerprint-sha256")).to_have_text(_sha256(tmp_path / "id_ed25519.pub"))
     expect(page.locator("[data-field=algorithm]")).to_have_text("ED25519")
     expect(page.locator("#public-key")).to_have_value(public)
-    page.screenshot(path="/tmp/keypairs-detail.png", full_page=True)
+    look(page, "keypairs-detail")
 
     page.goto(base + "/keypairs/")
     row = page.locator("table.keypairs tr", has_text=imported)
     expect(row).to_contain_text(_sha256(tmp_path / "id_ed25519.pub"))
     expect(row.locator(".badge")).to_have_text("ED25519")  # not Nova's "ssh"
-    page.screenshot(path="/tmp/keypairs-list.png", full_page=True)
+    look(page, "keypairs-list")
 
     # Delete both, confirming in the page's dialog.
     for name in (created, imported):
@@ -104,6 +105,6 @@ def test_member_creates_downloads_once_imports_and_deletes(member_page, live_ser
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.get_by_role("heading", name="Cặp khóa", exact=True)).to_be_visible()
     expect(page.locator(".alert.info")).to_contain_text("Cặp khóa thuộc về bạn")
-    page.screenshot(path="/tmp/keypairs-list-vi.png", full_page=True)
+    look(page, "keypairs-list-vi")
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Key pairs", exact=True)).to_be_visible()

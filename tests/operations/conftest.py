@@ -20,13 +20,13 @@ from tests.waiting import wait_until  # noqa: F401 - the operation tests import 
 
 
 @pytest.fixture
-def member_creds(stratus, transactional_db) -> Credentials:  # noqa: ANN001
+def member_creds(stratus, transactional_db) -> Credentials:
     client = sign_in_client(Client(), stratus.member)
     return read(client.session)
 
 
 @pytest.fixture
-def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
+def sdk(stratus) -> Iterator[openstack.connection.Connection]:
     """The member's own openstacksdk connection (clouds.yaml), to check the cloud's state independently.
 
     The servers and snapshot images a test leaves behind are deleted afterwards: the project's quota is shared
@@ -36,7 +36,7 @@ def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
         yield from _sdk(stratus)
 
 
-def _sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
+def _sdk(stratus) -> Iterator[openstack.connection.Connection]:
     conn = openstack.connect(cloud=stratus.member.name)
     servers_before = {s.id for s in conn.compute.servers()}
     images_before = {i.id for i in conn.image.images()}
@@ -68,7 +68,7 @@ def _sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
 
 
 @pytest.fixture
-def boot(sdk) -> dict[str, str]:  # noqa: ANN001
+def boot(sdk) -> dict[str, str]:
     """The cloud's small flavor and test image (see tests/cloudharness.py)."""
     cloud = active()
     flavor = sdk.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
@@ -76,7 +76,7 @@ def boot(sdk) -> dict[str, str]:  # noqa: ANN001
     return {"flavor_id": flavor.id, "image_id": image.id}
 
 
-def wait_op(op_id, *, timeout: float = 120, states=FINAL_STATES) -> Operation:  # noqa: ANN001
+def wait_op(op_id, *, timeout: float = 120, states=FINAL_STATES) -> Operation:
     deadline = time.monotonic() + timeout
     while True:
         op = Operation.objects.get(id=op_id)
@@ -87,12 +87,12 @@ def wait_op(op_id, *, timeout: float = 120, states=FINAL_STATES) -> Operation:  
         time.sleep(0.1)
 
 
-def servers_tagged(sdk, tag: str) -> list:  # noqa: ANN001
+def servers_tagged(sdk, tag: str) -> list:
     return [s for s in sdk.compute.servers(details=True, tags=tag) if s.status != "DELETED"]
 
 
 @pytest.fixture
-def clear_faults(devcloud) -> Iterator[None]:  # noqa: ANN001
+def clear_faults(devcloud) -> Iterator[None]:
     devcloud.control("faults", method="DELETE")
     devcloud.control("build-failures", method="DELETE")
     yield
@@ -100,7 +100,7 @@ def clear_faults(devcloud) -> Iterator[None]:  # noqa: ANN001
     devcloud.control("build-failures", method="DELETE")
 
 
-def make_server(sdk, boot: dict, name: str, status: str = "ACTIVE"):  # noqa: ANN001, ANN201
+def make_server(sdk, boot: dict, name: str, status: str = "ACTIVE"):
     """A server made directly through openstacksdk (not through Stratus), in `status`."""
     server = sdk.compute.create_server(
         name=name, flavor_id=boot["flavor_id"], image_id=boot["image_id"], networks="none"
@@ -112,7 +112,7 @@ def make_server(sdk, boot: dict, name: str, status: str = "ACTIVE"):  # noqa: AN
     return server
 
 
-def server_gone(sdk, server_id: str) -> bool:  # noqa: ANN001
+def server_gone(sdk, server_id: str) -> bool:
     from openstack import exceptions
 
     try:
@@ -121,7 +121,7 @@ def server_gone(sdk, server_id: str) -> bool:  # noqa: ANN001
         return True
 
 
-def operation_row(creds: Credentials, **fields) -> Operation:  # noqa: ANN003
+def operation_row(creds: Credentials, **fields) -> Operation:
     """An operation row of `creds`' user and project (a stop of web-1 that succeeded, unless `fields` say otherwise)."""
     base = {
         "user_id": creds.user_id,

@@ -11,12 +11,13 @@ from playwright.sync_api import expect
 from apps.operations.models import Operation, State
 from apps.operations.services import dispatch
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.operations.conftest import make_server, wait_op
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 
-def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worker, member_creds, sdk, boot):  # noqa: ANN001
+def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worker, member_creds, sdk, boot):
     page = member_page
     page.goto(live_server.url + "/activity/")
     expect(page.get_by_role("heading", name="Activity")).to_be_visible()
@@ -34,7 +35,7 @@ def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worke
     # The table polls while the launch runs; the badge turns to Succeeded and a toast says so.
     expect(row.locator(".badge")).to_have_text("Succeeded", timeout=60000)
     expect(page.locator("#toasts .toast.success", has_text="Launch ops-ui-1: done.")).to_be_visible(timeout=15000)
-    page.screenshot(path="/tmp/operations-activity.png", full_page=True)
+    look(page, "operations-activity")
     server_id = Operation.objects.get(id=launch.id).target_id
     assert sdk.compute.get_server(server_id).status == "ACTIVE"
 
@@ -44,7 +45,7 @@ def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worke
     expect(steps).to_contain_text("Creating the instance")
     expect(steps).to_contain_text("Waiting for the instance to become active")
     expect(page.locator(".cli")).to_contain_text(f"--tag op-{launch.id}")
-    page.screenshot(path="/tmp/operations-detail.png", full_page=True)
+    look(page, "operations-detail")
 
     # A state conflict: pausing a stopped instance. Nova's reason is shown; Retry runs it again.
     server = make_server(sdk, boot, "ops-ui-2", status="SHUTOFF")
@@ -55,7 +56,7 @@ def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worke
     page.goto(live_server.url + f"/activity/{pause.id}/")
     expect(page.locator("#op-state")).to_have_text("Failed")
     expect(page.get_by_role("alert")).to_contain_text(re.compile(r"Cannot 'pause' instance .* vm_state stopped"))
-    page.screenshot(path="/tmp/operations-failed.png", full_page=True)
+    look(page, "operations-failed")
 
     page.get_by_role("button", name="Retry").click()
     confirm(page, "Retry")
@@ -77,7 +78,7 @@ def test_activity_follows_a_launch_and_a_failure(member_page, live_server, worke
 @pytest.mark.devcloud_only
 def test_the_tracker_follows_an_operation_from_any_page(
     member_page, live_server, worker, member_creds, sdk, boot, devcloud, clear_faults
-):  # noqa: ANN001
+):
     page = member_page
     # Keep the launch in flux for a while: reads of the new server stall for 3 s each.
     devcloud.control(
@@ -93,7 +94,7 @@ def test_the_tracker_follows_an_operation_from_any_page(
     page.goto(live_server.url + "/overview/")
     pill = page.locator("#op-tracker .op-pill")
     expect(pill).to_have_text("1 operation in progress")
-    page.screenshot(path="/tmp/operations-tracker.png")
+    look(page, "operations-tracker", full_page=False)
     # It ends while the user stays on the overview: the pill goes and a toast says so.
     expect(page.locator("#toasts .toast.success", has_text="Launch ops-ui-3: done.")).to_be_visible(timeout=60000)
     expect(pill).to_have_count(0)
@@ -105,17 +106,17 @@ def test_the_tracker_follows_an_operation_from_any_page(
     expect(page.get_by_role("heading", name="Hoạt động")).to_be_visible()
     expect(page.locator(f"#op-{op.id} .badge")).to_have_text("Thành công")
     expect(page.locator(f"#op-{op.id}")).to_contain_text("Khởi chạy ops-ui-3")
-    page.screenshot(path="/tmp/operations-activity-vi.png", full_page=True)
+    look(page, "operations-activity-vi")
     page.locator(f"#op-{op.id} a").first.click()
     expect(page.locator(".op-steps")).to_contain_text("Đang chờ máy ảo chuyển sang hoạt động")
-    page.screenshot(path="/tmp/operations-detail-vi.png", full_page=True)
+    look(page, "operations-detail-vi")
     page.get_by_role("button", name="English").click()
 
 
 @pytest.mark.devcloud_only
 def test_retrying_a_failed_launch_asks_for_its_user_data_again(
     member_page, live_server, worker, member_creds, sdk, boot, devcloud, clear_faults
-):  # noqa: ANN001
+):
     """Stratus erases a launch's user data when the launch ends: Retry of a failed one asks for it again, and the
     page never shows what was given the first time."""
     import base64
@@ -142,7 +143,7 @@ def test_retrying_a_failed_launch_asks_for_its_user_data_again(
     assert secret not in page.content()
     page.locator(".retry-form").get_by_role("button", name="Retry").click()
     expect(page.locator(".retry-form .field.invalid .error")).to_have_text("Paste it again to retry.")
-    page.screenshot(path="/tmp/operations-retry-user-data.png", full_page=True)
+    look(page, "operations-retry-user-data")
 
     page.get_by_label("User data").fill(user_data)
     page.locator(".retry-form").get_by_role("button", name="Retry").click()

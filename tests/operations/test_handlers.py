@@ -15,18 +15,18 @@ from tests.operations.conftest import make_server, server_gone, wait_op
 pytestmark = [pytest.mark.worker]
 
 
-def run(creds, kind: str, server, **params):  # noqa: ANN001, ANN201
+def run(creds, kind: str, server, **params):
     op = dispatch(
         creds=creds, kind=kind, target_type="server", target_id=server.id, target_name=server.name, params=params
     )
     return wait_op(op.id)
 
 
-def test_every_action_reaches_its_state(worker, member_creds, sdk, boot):  # noqa: ANN001
+def test_every_action_reaches_its_state(worker, member_creds, sdk, boot):
     server = make_server(sdk, boot, "ops-all-1")
     resize = [sdk.compute.find_flavor(n, ignore_missing=False) for n in active().resize_flavors or ()]
 
-    def ok(kind: str, **params):  # noqa: ANN003, ANN202
+    def ok(kind: str, **params):
         op = run(member_creds, kind, server, **params)
         assert op.state == State.SUCCEEDED, (kind, op.display_message, op.steps)
         return op, (None if kind == "server.delete" else sdk.compute.get_server(server.id))
@@ -79,7 +79,7 @@ def test_every_action_reaches_its_state(worker, member_creds, sdk, boot):  # noq
     assert gone.state == State.SUCCEEDED and gone.steps[0]["text"] == "Already deleted"
 
 
-def test_a_launch_over_quota_fails_at_once_with_novas_message(worker, member_creds, boot, stratus):  # noqa: ANN001
+def test_a_launch_over_quota_fails_at_once_with_novas_message(worker, member_creds, boot, stratus):
     import openstack
 
     # A private flavor with one vCPU more than the project's quota: over quota without changing the quota (a real
@@ -114,7 +114,7 @@ def test_a_launch_over_quota_fails_at_once_with_novas_message(worker, member_cre
     assert "quota" in op.display_message.lower()
 
 
-def test_it_launches_from_an_image_onto_a_new_volume(worker, member_creds, sdk, boot):  # noqa: ANN001
+def test_it_launches_from_an_image_onto_a_new_volume(worker, member_creds, sdk, boot):
     op = dispatch(
         creds=member_creds,
         kind="server.launch",

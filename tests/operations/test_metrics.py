@@ -61,7 +61,7 @@ def test_metrics_need_the_token_or_an_allowed_address(stratus, db, settings):
 
 
 @pytest.mark.worker
-def test_metrics_after_a_page_view_and_an_operation(worker, member_client, sdk, boot, settings):  # noqa: ANN001
+def test_metrics_after_a_page_view_and_an_operation(worker, member_client, sdk, boot, settings):
     settings.STRATUS_METRICS_TOKEN = TOKEN
     server = make_server(sdk, boot, "ops-metrics-1")
     before = scrape()
@@ -94,7 +94,7 @@ def test_metrics_after_a_page_view_and_an_operation(worker, member_client, sdk, 
     )
 
 
-def test_metrics_count_a_failing_service(devcloud, member_client, settings, clear_faults):  # noqa: ANN001
+def test_metrics_count_a_failing_service(devcloud, member_client, settings, clear_faults):
     settings.STRATUS_METRICS_TOKEN = TOKEN
     before = scrape()
     devcloud.control("faults", {"service": "compute", "method": "GET", "path": "/servers/detail", "status": 503})
@@ -129,7 +129,7 @@ def test_metrics_show_the_queue_length(stratus, db, settings):
     assert ("stratus_queue_length", frozenset({("queue", queue)})) not in scrape()
 
 
-def test_the_grafana_dashboard_reads_only_series_stratus_exposes(devcloud, member_client, settings, clear_faults):  # noqa: ANN001
+def test_the_grafana_dashboard_reads_only_series_stratus_exposes(devcloud, member_client, settings, clear_faults):
     """deploy/grafana/stratus.json: every series its queries name is in a real scrape (after a page view and a failing
     Nova call, so that the error counter exists)."""
     import json
@@ -154,7 +154,7 @@ def test_the_grafana_dashboard_reads_only_series_stratus_exposes(devcloud, membe
 
 
 @pytest.mark.worker
-def test_a_worker_serves_its_own_metrics(worker_factory, member_client, sdk, boot, monkeypatch):  # noqa: ANN001
+def test_a_worker_serves_its_own_metrics(worker_factory, member_client, sdk, boot, monkeypatch):
     """STRATUS_WORKER_METRICS_PORT: a Celery worker (on a host without a web process) shows its own cloud calls, the
     operations and the queue, behind the same token."""
     import requests

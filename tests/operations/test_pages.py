@@ -20,11 +20,11 @@ def _creds(client: Client) -> Credentials:
     return read(client.session)
 
 
-def _row(creds: Credentials, **fields) -> Operation:  # noqa: ANN003
+def _row(creds: Credentials, **fields) -> Operation:
     return operation_row(creds, **fields)
 
 
-def test_it_lists_the_projects_operations_newest_first(member_client):  # noqa: ANN001
+def test_it_lists_the_projects_operations_newest_first(member_client):
     creds = _creds(member_client)
     _row(creds, target_name="older-1")
     _row(creds, target_name="newer-1", kind="server.launch", state=State.RUNNING)
@@ -33,7 +33,7 @@ def test_it_lists_the_projects_operations_newest_first(member_client):  # noqa: 
     assert 'hx-trigger="every 2s"' in page  # something is in flux: the table polls
 
 
-def test_it_filters_by_state_and_kind(member_client):  # noqa: ANN001
+def test_it_filters_by_state_and_kind(member_client):
     creds = _creds(member_client)
     _row(creds, target_name="ok-1")
     _row(creds, target_name="bad-1", state=State.FAILED, message="No valid host was found.")
@@ -46,7 +46,7 @@ def test_it_filters_by_state_and_kind(member_client):  # noqa: ANN001
     assert 'hx-trigger="every 2s"' not in launches  # nothing in flux: no polling
 
 
-def test_it_pages(member_client):  # noqa: ANN001
+def test_it_pages(member_client):
     creds = _creds(member_client)
     for i in range(30):
         _row(creds, target_name=f"srv-{i:02d}")
@@ -56,14 +56,14 @@ def test_it_pages(member_client):  # noqa: ANN001
     assert "Stop srv-00" in second and "Stop srv-29" not in second
 
 
-def test_it_answers_htmx_with_the_table_only(member_client):  # noqa: ANN001
+def test_it_answers_htmx_with_the_table_only(member_client):
     _row(_creds(member_client), state=State.RUNNING)
     partial = member_client.get("/activity/", HTTP_HX_REQUEST="true").content.decode()
     assert partial.lstrip().startswith('<div id="activity-table"')
     assert "<html" not in partial
 
 
-def test_it_shows_an_operation_with_its_steps(member_client):  # noqa: ANN001
+def test_it_shows_an_operation_with_its_steps(member_client):
     creds = _creds(member_client)
     now = timezone.now().isoformat()
     op = _row(
@@ -85,19 +85,19 @@ def test_it_shows_an_operation_with_its_steps(member_client):  # noqa: ANN001
     assert f"op-{op.id}" in history and f"op-{other.id}" not in history
 
 
-def test_another_project_gets_404(stratus, member_client, admin_client):  # noqa: ANN001
+def test_another_project_gets_404(stratus, member_client, admin_client):
     op = _row(_creds(member_client))
     assert admin_client.get(f"/activity/{op.id}/").status_code == 404
     assert f"/activity/{op.id}/" not in admin_client.get("/activity/").content.decode()
     assert member_client.get(f"/activity/{op.id}/").status_code == 200
 
 
-def test_signed_out_goes_to_sign_in(db):  # noqa: ANN001
+def test_signed_out_goes_to_sign_in(db):
     response = Client().get("/activity/")
     assert response.status_code == 302 and "/auth/login/" in response["Location"]
 
 
-def test_the_tracker_polls_only_while_something_is_in_flux(member_client):  # noqa: ANN001
+def test_the_tracker_polls_only_while_something_is_in_flux(member_client):
     creds = _creds(member_client)
     idle = member_client.get("/activity/tracker/", HTTP_HX_REQUEST="true").content.decode()
     assert "every 2s" not in idle
@@ -114,7 +114,7 @@ def test_the_tracker_polls_only_while_something_is_in_flux(member_client):  # no
     assert "Stop web-1: done." not in again  # announced once
 
 
-def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, monkeypatch):  # noqa: ANN001
+def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, monkeypatch):
     from apps.operations import services
     from dashboard.celery import app
     from tests.cloudharness import free_port
@@ -135,7 +135,7 @@ def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, monk
 
 
 @pytest.mark.worker
-def test_retry_runs_a_failed_operation_again(worker, stratus, sdk, boot, transactional_db):  # noqa: ANN001
+def test_retry_runs_a_failed_operation_again(worker, stratus, sdk, boot, transactional_db):
     from tests.operations.conftest import make_server, wait_op
 
     client = sign_in_client(Client(), stratus.member)
@@ -150,7 +150,7 @@ def test_retry_runs_a_failed_operation_again(worker, stratus, sdk, boot, transac
     assert sdk.compute.get_server(server.id).status == "SHUTOFF"
 
 
-def test_an_htmx_action_wakes_the_tracker_with_its_start_toast(member_client):  # noqa: ANN001
+def test_an_htmx_action_wakes_the_tracker_with_its_start_toast(member_client):
     """A view that dispatches from htmx sets HX-Trigger (notify_tracker); the woken tracker shows the message
     the view queued as a toast, and starts polling."""
     from django.http import HttpResponse
@@ -167,7 +167,7 @@ def test_an_htmx_action_wakes_the_tracker_with_its_start_toast(member_client):  
     assert "every 2s" in woken and "1 operation in progress" in woken
 
 
-def test_a_calm_tracker_costs_no_query_and_wakes_for_a_new_operation(member_client, django_assert_num_queries):  # noqa: ANN001
+def test_a_calm_tracker_costs_no_query_and_wakes_for_a_new_operation(member_client, django_assert_num_queries):
     from django.core.cache import cache
 
     from apps.operations import selectors
@@ -189,7 +189,7 @@ def test_a_calm_tracker_costs_no_query_and_wakes_for_a_new_operation(member_clie
 
 def test_rows_ask_for_their_operations_only_while_the_project_has_one_in_progress(
     member_client, django_assert_num_queries
-):  # noqa: ANN001, E501
+):
     from apps.operations import selectors
 
     creds = _creds(member_client)

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.devcloud_only]
 @pytest.mark.parametrize("moment", ["while-waiting", "during-the-create-call"])
 def test_it_completes_a_launch_with_one_server_after_the_worker_is_killed(
     moment, worker_factory, member_creds, sdk, boot, devcloud, clear_faults
-):  # noqa: ANN001
+):
     worker = worker_factory("w1")
     if moment == "while-waiting":
         # Every GET of the new server stalls, so the kill lands after the create, while the launch waits.
@@ -64,7 +64,7 @@ def test_it_completes_a_launch_with_one_server_after_the_worker_is_killed(
 
 def test_it_retries_transient_503s_with_backoff_and_succeeds(
     worker_factory, monkeypatch, member_creds, sdk, boot, devcloud, clear_faults
-):  # noqa: ANN001
+):
     monkeypatch.setenv("STRATUS_OPERATION_RETRY_BASE", "0.5")
     worker_factory()
     server = make_server(sdk, boot, "ops-503-1")
@@ -83,7 +83,7 @@ def test_it_retries_transient_503s_with_backoff_and_succeeds(
 
 def test_it_fails_at_once_with_novas_message_on_a_conflict(
     worker, member_client, member_creds, sdk, boot, clear_faults
-):  # noqa: ANN001
+):
     server = make_server(sdk, boot, "ops-409-1", status="SHUTOFF")
     op = dispatch(
         creds=member_creds, kind="server.pause", target_type="server", target_id=server.id, target_name=server.name
@@ -98,7 +98,7 @@ def test_it_fails_at_once_with_novas_message_on_a_conflict(
     assert sdk.compute.get_server(server.id).status == "SHUTOFF"
 
 
-def test_it_fails_a_launch_with_the_servers_fault(worker, member_creds, sdk, boot, devcloud, clear_faults):  # noqa: ANN001
+def test_it_fails_a_launch_with_the_servers_fault(worker, member_creds, sdk, boot, devcloud, clear_faults):
     devcloud.control("build-failures", {"count": 1, "message": "No valid host was found."})
     op = dispatch(
         creds=member_creds,
@@ -113,7 +113,7 @@ def test_it_fails_a_launch_with_the_servers_fault(worker, member_creds, sdk, boo
     assert sdk.compute.get_server(op.target_id).status == "ERROR"
 
 
-def test_redis_messages_never_hold_the_token(worker_factory, member_creds, boot):  # noqa: ANN001
+def test_redis_messages_never_hold_the_token(worker_factory, member_creds, boot):
     r = redis.Redis.from_url(settings.REDIS_URL)
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     r.delete(queue)
@@ -156,7 +156,7 @@ def test_redis_messages_never_hold_the_token(worker_factory, member_creds, boot)
 
 def test_a_token_revoked_mid_operation_fails_it_as_session_expired(
     worker, member_creds, sdk, boot, devcloud, clear_faults
-):  # noqa: ANN001
+):
     import urllib.request
 
     from tests.cloudharness import admin_token
@@ -182,7 +182,7 @@ def test_a_token_revoked_mid_operation_fails_it_as_session_expired(
     assert op.credentials == ""
 
 
-def test_an_expired_token_fails_at_once(worker, member_creds, boot):  # noqa: ANN001
+def test_an_expired_token_fails_at_once(worker, member_creds, boot):
     from apps.cloud.connection import Credentials
 
     expired = Credentials.from_dict(
@@ -196,7 +196,7 @@ def test_an_expired_token_fails_at_once(worker, member_creds, boot):  # noqa: AN
 
 def test_a_launch_whose_create_timed_out_still_makes_one_server(
     worker_factory, monkeypatch, member_creds, sdk, boot, devcloud, clear_faults
-):  # noqa: ANN001
+):
     """Nova makes the server but the answer never comes back in time: the retry finds it by its tag."""
     monkeypatch.setenv("STRATUS_CLOUD_TIMEOUT", "2")
     monkeypatch.setenv("STRATUS_OPERATION_RETRY_BASE", "0.2")

@@ -16,7 +16,7 @@ from apps.operations.models import Operation, State
 BODY = {"user": {"id": "u1", "name": "demo"}, "project": {"id": "p1", "name": "demo"}, "roles": [{"name": "member"}]}
 
 
-def _op(**fields) -> Operation:  # noqa: ANN003
+def _op(**fields) -> Operation:
     base = {"user_id": "u1", "project_id": "p1", "kind": "server.stop", "target_type": "server", "target_id": "s1"}
     base.update(fields)
     return Operation.objects.create(**base)
@@ -31,7 +31,7 @@ def test_a_claim_is_taken_once():
 
 
 @pytest.mark.django_db
-def test_a_row_whose_worker_went_quiet_is_taken_over(settings):  # noqa: ANN001
+def test_a_row_whose_worker_went_quiet_is_taken_over(settings):
     settings.STRATUS_OPERATION_STALE_SECONDS = 30
     op = _op(state=State.RUNNING, attempts=1, worker="w1@h", heartbeat_at=timezone.now() - timedelta(seconds=90))
     taken = runner.claim(str(op.id), task_id="t2", worker="w2@h")
@@ -46,7 +46,7 @@ def test_finished_rows_are_not_claimed():
 
 
 @pytest.mark.django_db
-def test_the_reaper_fails_quiet_operations_with_a_reason(settings):  # noqa: ANN001
+def test_the_reaper_fails_quiet_operations_with_a_reason(settings):
     settings.STRATUS_OPERATION_STALE_SECONDS = 60
     settings.STRATUS_OPERATION_PENDING_TIMEOUT = 600
     quiet = _op(state=State.RUNNING, attempts=1, credentials="x", heartbeat_at=timezone.now() - timedelta(minutes=5))
@@ -65,7 +65,7 @@ def test_the_reaper_fails_quiet_operations_with_a_reason(settings):  # noqa: ANN
 
 
 @pytest.mark.django_db
-def test_the_reason_is_shown_in_vietnamese_too(settings):  # noqa: ANN001
+def test_the_reason_is_shown_in_vietnamese_too(settings):
     from django.utils import translation
 
     settings.STRATUS_OPERATION_STALE_SECONDS = 60

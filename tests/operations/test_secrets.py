@@ -39,7 +39,7 @@ def _creds(client: Client) -> Credentials:
     return creds
 
 
-def raw_row(op_id) -> str:  # noqa: ANN001
+def raw_row(op_id) -> str:
     """Every column of the operation's row as the database holds it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM operations_operation WHERE id = %s", [op_id.hex])
@@ -101,11 +101,11 @@ def _in_project(client: Client, project_name: str) -> Client:
     return client
 
 
-def _failed_row(creds: Credentials, **fields) -> Operation:  # noqa: ANN003
+def _failed_row(creds: Credentials, **fields) -> Operation:
     return operation_row(creds, **({"state": State.FAILED, "message": "boom"} | fields))
 
 
-def test_a_member_gets_403_retrying_a_colleagues_operation(stratus, db, colleague: Colleague):  # noqa: ANN001
+def test_a_member_gets_403_retrying_a_colleagues_operation(stratus, db, colleague: Colleague):
     mate = sign_in_client(Client(), colleague.creds)
     member = _in_project(sign_in_client(Client(), stratus.member), stratus.member.project_name)
     theirs = _failed_row(_creds(mate))
@@ -126,7 +126,7 @@ def test_a_member_gets_403_retrying_a_colleagues_operation(stratus, db, colleagu
     assert Operation.objects.count() == before + 1
 
 
-def test_an_admin_of_the_project_may_retry_someone_elses_operation(stratus, db):  # noqa: ANN001
+def test_an_admin_of_the_project_may_retry_someone_elses_operation(stratus, db):
     admin = sign_in_client(Client(), stratus.admin)
     creds = _creds(admin)
     assert creds.is_admin
@@ -158,7 +158,7 @@ def _nova_user_data(stratus: TestCloud, server_id: str) -> str:
     return base64.b64decode(body.get("OS-EXT-SRV-ATTR:user_data") or "").decode()
 
 
-def test_user_data_is_sealed_while_a_launch_waits(stratus, db):  # noqa: ANN001
+def test_user_data_is_sealed_while_a_launch_waits(stratus, db):
     """No worker: the launch stays pending; its row holds the user data only sealed, and the page never shows it."""
     client = _in_project(sign_in_client(Client(), stratus.member), stratus.member.project_name)
     secret = "root-password-" + uuid.uuid4().hex
@@ -173,7 +173,7 @@ def test_user_data_is_sealed_while_a_launch_waits(stratus, db):  # noqa: ANN001
 
 
 @pytest.mark.worker
-def test_a_finished_launchs_row_holds_no_user_data(worker, stratus, sdk, transactional_db):  # noqa: ANN001
+def test_a_finished_launchs_row_holds_no_user_data(worker, stratus, sdk, transactional_db):
     client = _in_project(sign_in_client(Client(), stratus.member), stratus.member.project_name)
     secret = "root-password-" + uuid.uuid4().hex
     op = _launch(client, "ops-ud-" + uuid.uuid4().hex[:6], f"#cloud-config\nchpasswd: {{list: 'root:{secret}'}}\n")
@@ -189,7 +189,7 @@ def test_a_finished_launchs_row_holds_no_user_data(worker, stratus, sdk, transac
 
 @pytest.mark.worker
 @pytest.mark.devcloud_only
-def test_retrying_a_failed_launch_asks_for_its_user_data_again(worker, stratus, sdk, clear_faults, transactional_db):  # noqa: ANN001
+def test_retrying_a_failed_launch_asks_for_its_user_data_again(worker, stratus, sdk, clear_faults, transactional_db):
     client = _in_project(sign_in_client(Client(), stratus.member), stratus.member.project_name)
     secret = "token-" + uuid.uuid4().hex
     user_data = f"#!/bin/sh\necho {secret} > /root/token\n"
@@ -214,7 +214,7 @@ def test_retrying_a_failed_launch_asks_for_its_user_data_again(worker, stratus, 
     assert secret not in raw_row(new.id)
 
 
-def test_the_migration_erases_old_rows_user_data_and_seals_a_running_launchs(db):  # noqa: ANN001
+def test_the_migration_erases_old_rows_user_data_and_seals_a_running_launchs(db):
     """Rows written before sealing kept user data in `params`: a finished launch's is erased, a running one's
     sealed (its worker still needs it)."""
     import importlib

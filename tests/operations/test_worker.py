@@ -11,7 +11,7 @@ from tests.operations.conftest import server_gone, servers_tagged, wait_op
 pytestmark = [pytest.mark.worker]
 
 
-def test_it_launches_and_deletes_a_server(worker, member_client, member_creds, sdk, boot):  # noqa: ANN001
+def test_it_launches_and_deletes_a_server(worker, member_client, member_creds, sdk, boot):
     op = dispatch(
         creds=member_creds,
         kind="server.launch",
@@ -43,7 +43,7 @@ def test_it_launches_and_deletes_a_server(worker, member_client, member_creds, s
         assert '<span class="badge succeeded">Succeeded</span>' in row[: row.index("</tr>")]
 
 
-def test_a_bulk_action_makes_one_followed_operation_per_target(worker, member_client, member_creds, sdk, boot):  # noqa: ANN001
+def test_a_bulk_action_makes_one_followed_operation_per_target(worker, member_client, member_creds, sdk, boot):
     from apps.operations.services import dispatch_many
     from tests.operations.conftest import make_server
 

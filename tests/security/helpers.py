@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 import openstack
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.cloudharness import CloudCreds, TestCloud, active, admin_token, password_token
+from tests.cloudharness import CloudCreds, TestCloud, active, admin_token, password_token, server_networks
 
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 PARAM_RE = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
@@ -34,8 +34,12 @@ NAME_KINDS = [
     ("flavor", "flavor"),
     ("keypair", "keypair"),
     ("hypervisor", "hypervisor"),
+    ("floating_ip", "floating_ip"),
+    ("security_group", "security_group"),
 ]
 AREA_KINDS = [
+    ("network/floating-ips/", "floating_ip"),
+    ("network/security-groups/", "security_group"),
     ("instances/", "server"),
     ("console/", "server"),
     ("snapshots/", "snapshot"),
@@ -102,7 +106,7 @@ def routes() -> list[Route]:
     return found
 
 
-def is_login_redirect(response) -> bool:  # noqa: ANN001 - a Django test response
+def is_login_redirect(response) -> bool:  # a Django test response
     if response.status_code == 302:
         return response["Location"].startswith("/auth/login/")
     return response.status_code == 200 and response.get("HX-Redirect", "").startswith("/auth/login/")
@@ -214,7 +218,7 @@ class Objects:
         for fn in reversed(self.cleanups):
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - best effort: the cloud may already have removed it
+            except Exception:  # best effort: the cloud may already have removed it
                 pass
         self.cleanups.clear()
         deadline = time.monotonic() + 60
@@ -224,7 +228,7 @@ class Objects:
                 if conn.compute.find_server(server_id, ignore_missing=True) is None:
                     self.deleting.pop(0)
                     continue
-            except Exception:  # noqa: BLE001
+            except Exception:
                 self.deleting.pop(0)
                 continue
             time.sleep(0.2)
@@ -241,14 +245,16 @@ def smallest_boot(conn: openstack.connection.Connection) -> tuple[str, str]:
 def boot_server(objects: Objects, name: str, **extra) -> openstack.compute.v2.server.Server:
     conn = objects.conn
     image_id, flavor_id = smallest_boot(conn)
-    server = conn.compute.create_server(name=name, image_id=image_id, flavor_id=flavor_id, networks="none", **extra)
+    # on the project's network where the cloud has Neutron, so the pages that act on its ports render their forms
+    networks = extra.pop("networks", None) or server_networks(conn)
+    server = conn.compute.create_server(name=name, image_id=image_id, flavor_id=flavor_id, networks=networks, **extra)
     objects.delete_server_later(conn, server.id)
     server = conn.compute.wait_for_server(server, status="ACTIVE", wait=120, interval=0.3)
     objects.server_names.append(name)
     return server
 
 
-def snapshot_server(objects: Objects, server, name: str):  # noqa: ANN001 - an openstacksdk Server
+def snapshot_server(objects: Objects, server, name: str):  # an openstacksdk Server
     conn = objects.conn
     image = conn.compute.create_server_image(server, name)
     objects.cleanups.append(lambda: conn.image.delete_image(image.id, ignore_missing=True))
@@ -260,7 +266,8 @@ def snapshot_server(objects: Objects, server, name: str):  # noqa: ANN001 - an o
 
 
 def make_objects(creds: CloudCreds, label: str) -> Objects:
-    """One ACTIVE server, one snapshot of it and one key pair, named with `label` so a page can be searched."""
+    """One ACTIVE server, one snapshot of it, one key pair (and, where the cloud has Neutron, a free floating IP and
+    a security group), named with `label` so a page can be searched."""
     objects = Objects(conn=connect(creds))
     server = boot_server(objects, f"{label}-server-{uuid.uuid4().hex[:6]}")
     image = snapshot_server(objects, server, f"{label}-snapshot-{uuid.uuid4().hex[:6]}")
@@ -268,6 +275,15 @@ def make_objects(creds: CloudCreds, label: str) -> Objects:
     objects.conn.compute.create_keypair(name=keypair_name)
     objects.cleanups.append(lambda: objects.conn.compute.delete_keypair(keypair_name, ignore_missing=True))
     objects.ids.update({"server": server.id, "snapshot": image.id, "keypair": keypair_name})
+    if objects.conn.endpoint_for("network"):  # a free floating IP of the project's, from the first external network
+        external = next(iter(objects.conn.network.networks(is_router_external=True)), None)
+        if external is not None:
+            fip = objects.conn.network.create_ip(floating_network_id=external.id)
+            objects.cleanups.append(lambda: objects.conn.network.delete_ip(fip.id, ignore_missing=True))
+            objects.ids["floating_ip"] = fip.id
+        group = objects.conn.network.create_security_group(name=f"{label}-group-{uuid.uuid4().hex[:6]}")
+        objects.cleanups.append(lambda: objects.conn.network.delete_security_group(group.id, ignore_missing=True))
+        objects.ids["security_group"] = group.id
     objects.server_names.append(image.name)
     return objects
 
@@ -376,7 +392,7 @@ def parse_page(page: str, html: str) -> tuple[list[PageForm], list[str]]:
 SKIP_LINKS = ("/static/", "/i18n/", "/auth/logout/")
 
 
-def crawl(client, start: list[str], limit: int = 300) -> dict[str, str]:  # noqa: ANN001 - a Django test client
+def crawl(client, start: list[str], limit: int = 300) -> dict[str, str]:  # a Django test client
     """GET the start pages and the same-site pages they link to (one level): {url: html} of the 200s."""
     pages: dict[str, str] = {}
     queue = [(url, 0) for url in start]

@@ -156,7 +156,7 @@ def test_every_form_class_is_rendered_by_some_page(site):
     assert not missing, f"forms no page renders (so the fuzzing below cannot reach them): {missing}"
 
 
-def draw_value(data, form: PageForm, name: str) -> str | None:  # noqa: ANN001 - hypothesis data
+def draw_value(data, form: PageForm, name: str) -> str | None:  # hypothesis data
     kind = form.fields[name]
     options = [o for o in form.options.get(name, []) if o is not None]
     if kind == "checkbox" and not data.draw(st.booleans()):
@@ -217,7 +217,7 @@ def nova_printable(text: str) -> str:
     return " ".join("".join(c for c in text if ok(c)).split())
 
 
-def remove_marked(objects: Objects, admin_conn, token: str) -> None:  # noqa: ANN001 - openstacksdk connection
+def remove_marked(objects: Objects, admin_conn, token: str) -> None:  # openstacksdk connection
     """Everything named with the marker, in any project (the admin launched some in its own)."""
     for server in admin_conn.compute.servers(all_projects=True):
         if token in (server.name or ""):

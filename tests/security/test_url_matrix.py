@@ -146,7 +146,7 @@ def test_every_view_but_sign_in_and_language_is_guarded():
 MEMBER_OK = (200, 286, 302, 400, 404, 405, 409, 410)  # 286: htmx stop polling; 410: a key shown once
 
 
-def expect(route: Route, role: str, method: str, response) -> str | None:  # noqa: ANN001
+def expect(route: Route, role: str, method: str, response) -> str | None:
     """What is wrong with this answer for this role, or None."""
     status = response.status_code
     if status >= 500:

@@ -18,14 +18,14 @@ def wait_until(check: Callable[[], Any], *, timeout: float = 60, what: str = "co
 
 
 @pytest.fixture
-def sdk(stratus) -> Iterator[openstack.connection.Connection]:  # noqa: ANN001
+def sdk(stratus) -> Iterator[openstack.connection.Connection]:
     conn = openstack.connect(cloud=stratus.member.name)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def server(sdk) -> Iterator[Any]:  # noqa: ANN001
+def server(sdk) -> Iterator[Any]:
     """A small ACTIVE server of the member's project; deleted afterwards."""
     cloud = active()
     flavor = sdk.compute.find_flavor(cloud.small_flavor, ignore_missing=False)
@@ -38,12 +38,12 @@ def server(sdk) -> Iterator[Any]:  # noqa: ANN001
     sdk.compute.delete_server(created, ignore_missing=True)
 
 
-def snapshot_of(sdk, server, name: str) -> str:  # noqa: ANN001
+def snapshot_of(sdk, server, name: str) -> str:
     """Take a snapshot straight through Nova (for tests that are not about creating one); returns its id."""
     return sdk.compute.create_server_image(server, name, wait=False).id
 
 
-def wait_image(sdk, image_id: str, status: str = "active", timeout: float = 60) -> Any:  # noqa: ANN001
+def wait_image(sdk, image_id: str, status: str = "active", timeout: float = 60) -> Any:
     return wait_until(
         lambda: (img := sdk.image.get_image(image_id)).status == status and img,
         timeout=timeout,

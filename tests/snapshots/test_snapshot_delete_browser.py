@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.devcloud_only
 
 def test_a_snapshot_deleted_once_active_leaves_its_operation_done(
     member_page, live_server, worker, sdk, server, devcloud
-):  # noqa: ANN001
+):
     page = member_page
     base = live_server.url
     name = f"snap-gone-{uuid.uuid4().hex[:6]}"

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.cloudharness import active
 from tests.instances.conftest import choose_a_network
 from tests.snapshots.conftest import wait_until
@@ -17,7 +18,7 @@ from tests.snapshots.conftest import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 
-def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_page, live_server, worker, sdk, server):  # noqa: ANN001
+def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_page, live_server, worker, sdk, server):
     page = member_page
     base = live_server.url
     name = f"snap-{uuid.uuid4().hex[:6]}"
@@ -27,7 +28,7 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
     expect(page.locator("#id_server_id option:checked")).to_contain_text(server.name)
     page.get_by_label("Snapshot name").fill(name)
     expect(page.locator("details.cli")).to_contain_text("openstack server image create")
-    page.screenshot(path="/tmp/snapshots-create.png", full_page=True)
+    look(page, "snapshots-create")
     page.get_by_role("button", name="Create snapshot").click()
     page.wait_for_url(base + "/snapshots/")
     expect(page.locator(".toast").first).to_contain_text(f"Creating snapshot {name} of {server.name}")
@@ -36,7 +37,7 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
     row = page.locator("tr", has_text=name)
     expect(row).to_contain_text(server.name, timeout=30000)
     expect(row.locator("td.status .badge")).to_have_attribute("title", "active", timeout=30000)
-    page.screenshot(path="/tmp/snapshots-list.png", full_page=True)
+    look(page, "snapshots-list")
     image = next(i for i in sdk.image.images(owner=sdk.current_project_id) if i.name == name)
     assert image.status == "active"
     assert image.properties.get("image_type") == "snapshot" or image.to_dict().get("image_type") == "snapshot"
@@ -44,7 +45,7 @@ def test_member_snapshots_an_instance_launches_from_it_and_deletes_it(member_pag
     page.get_by_role("link", name=name).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     expect(page.locator("#snapshot-status .badge")).to_have_attribute("title", "active")
-    page.screenshot(path="/tmp/snapshots-detail.png", full_page=True)
+    look(page, "snapshots-detail")
 
     # Launch from it: the launch page opens with the snapshot as the source.
     page.get_by_role("link", name="Launch instance").click()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+from django.template import Context
 
 from apps.cloud import states
 from dashboard.memo import fixed_reverse
@@ -17,13 +20,13 @@ def nav_url(name: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def nav_active(context, prefix: str) -> str:
+def nav_active(context: Context, prefix: str) -> str:
     request = context.get("request")
     return "active" if request is not None and request.path.startswith(prefix) else ""
 
 
 @register.filter
-def percent(used, total) -> int:
+def percent(used: Any, total: Any) -> int:
     try:
         used, total = float(used or 0), float(total or 0)
     except (TypeError, ValueError):
@@ -34,7 +37,7 @@ def percent(used, total) -> int:
 
 
 @register.filter
-def level(pct) -> str:
+def level(pct: Any) -> str:
     """A CSS class for a usage percentage: ok, warn (≥ 70 %), full (≥ 90 %)."""
     pct = int(pct or 0)
     return "full" if pct >= 90 else "warn" if pct >= 70 else "ok"
@@ -54,7 +57,7 @@ def _binary(amount: float, units: tuple[str, ...]) -> str:
 
 
 @register.filter
-def mib(value) -> str:
+def mib(value: Any) -> str:
     """Memory as Nova counts it (MiB) for people: 512 MiB, 2 GiB, 1.5 TiB. The one memory format of every page."""
     try:
         amount = float(value or 0)
@@ -64,7 +67,7 @@ def mib(value) -> str:
 
 
 @register.filter
-def gib(value) -> str:
+def gib(value: Any) -> str:
     """Disk as Nova and Cinder count it (GiB) for people: 20 GiB, 1.5 TiB."""
     try:
         amount = float(value or 0)
@@ -74,7 +77,7 @@ def gib(value) -> str:
 
 
 @register.filter
-def binary_bytes(value) -> str:
+def binary_bytes(value: Any) -> str:
     """A size in bytes (an image's) in binary units: 12.5 MiB, 1.2 GiB."""
     try:
         amount = float(value or 0)
@@ -90,10 +93,11 @@ register.filter("task_label", states.task_state_label)
 register.filter("image_status_label", states.image_status_label)
 register.filter("visibility_label", states.visibility_label)
 register.filter("role_label", states.role_label)
+register.filter("neutron_status_label", states.neutron_status_label)
 
 
 @register.filter
-def age(value) -> str:
+def age(value: Any) -> str:
     """How long ago: Django's `timesince` with our own (translated) time words. Django 5's own Vietnamese catalogue
     still translates the older "%d minute" messages, not the "%(num)d minute" ones `timesince` asks for, so it
     printed "2 minutes" on a Vietnamese page."""
@@ -111,13 +115,13 @@ def age(value) -> str:
         "minute": ngettext_lazy("%(num)d minute", "%(num)d minutes", "num"),
     }
     try:
-        return timesince(value, time_strings=words)
+        return timesince(value, time_strings=words)  # type: ignore[arg-type]  # lazy: formatted in the language of the page
     except (ValueError, TypeError):
         return ""
 
 
 @register.filter
-def ago(value) -> str:
+def ago(value: Any) -> str:
     """A past moment relative to now ("5 minutes ago", "just now"), with the words of `age`: humanize's
     `naturaltime` fell back to English on a Vietnamese page past one day ("1 day, 6 hours ago")."""
     from datetime import datetime, timedelta, timezone

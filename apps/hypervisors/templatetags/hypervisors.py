@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+from django.template import Context
 from django.utils.translation import gettext as _
 
 from apps.accounts.templatetags.stratus import gib, mib
@@ -11,7 +14,7 @@ register = template.Library()
 
 
 @register.filter
-def amount(value, rc: str) -> str:
+def amount(value: Any, rc: str) -> str:
     """An amount of a Placement resource class for people: 12, 31.5 GiB (MEMORY_MB), 200 GiB (DISK_GB): Placement's
     MEMORY_MB and DISK_GB count MiB and GiB, whatever their names say."""
     if value is None:
@@ -29,7 +32,7 @@ def rc_label(rc: str) -> str:
 
 
 @register.filter
-def ratio(value) -> str:
+def ratio(value: Any) -> str:
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -38,7 +41,7 @@ def ratio(value) -> str:
 
 
 @register.filter
-def heat(pct) -> str:
+def heat(pct: Any) -> str:
     """A colour from green (idle) through amber to red (full) for a usage percentage."""
     pct = max(0, min(100, int(pct or 0)))
     hue = round(140 - 140 * pct / 100)
@@ -47,17 +50,18 @@ def heat(pct) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def sort_query(context, key: str) -> str:
+def sort_query(context: Context, key: str) -> str:
     """The query string that sorts by `key` (toggling the direction when already sorted by it)."""
     request = context["request"]
     current = context.get("sort", "name")
     query = request.GET.copy()
+    query.pop("usage", None)  # a sort reads the usage the cache holds; the fresh one was asked for once
     query["sort"] = f"-{key}" if current == key else key
     return query.urlencode()
 
 
 @register.simple_tag(takes_context=True)
-def sort_mark(context, key: str) -> str:
+def sort_mark(context: Context, key: str) -> str:
     current = context.get("sort", "name")
     if current == key:
         return "▲"
@@ -67,7 +71,7 @@ def sort_mark(context, key: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def sort_aria(context, key: str) -> str:
+def sort_aria(context: Context, key: str) -> str:
     current = context.get("sort", "name")
     if current == key:
         return "ascending"

@@ -3,27 +3,27 @@ pending or running, and erased from operations that have ended (as the runner no
 
 from django.db import migrations, models
 
-SECRET = "user_data"  # the secret parameters known when this migration was written (server.launch)
+SEALED_PARAM = "user_data"  # the secret parameters known when this migration was written (server.launch)
 
 
-def seal_or_erase(apps, schema_editor):  # noqa: ANN001, ANN201
+def seal_or_erase(apps, schema_editor):
     from apps.operations import crypto
 
     Operation = apps.get_model("operations", "Operation")
     for op in Operation.objects.filter(kind="server.launch").only("id", "state", "params").iterator():
         params = dict(op.params or {})
-        if SECRET not in params:
+        if SEALED_PARAM not in params:
             continue
-        value = params.pop(SECRET)
+        value = params.pop(SEALED_PARAM)
         sealed = ""
         if value:
-            params["secret_params"] = sorted({*params.get("secret_params", []), SECRET})
+            params["secret_params"] = sorted({*params.get("secret_params", []), SEALED_PARAM})
             if op.state in ("pending", "running"):
-                sealed = crypto.seal_params({SECRET: value})
+                sealed = crypto.seal_params({SEALED_PARAM: value})
         Operation.objects.filter(id=op.id).update(params=params, sealed_params=sealed)
 
 
-def unseal(apps, schema_editor):  # noqa: ANN001, ANN201
+def unseal(apps, schema_editor):
     """Back to parameters in the clear (the column goes): a pending or running operation's sealed parameters return
     to `params`, or its worker would run it without them (a launch without its user data). Erased ones stay erased.
     Sealed parameters this key cannot read stop the rollback rather than being lost silently."""

@@ -29,13 +29,15 @@ def operations_tracker(context: template.Context) -> dict[str, Any]:
 
 @register.simple_tag
 def target_url(op: Any) -> str:
-    """The page of an operation's target (an instance), or "" when there is none."""
+    """The page of an operation's target (an instance, a security group), or "" when there is none."""
     from django.urls import NoReverseMatch, reverse
 
-    if op.target_type != "server" or not op.target_id or op.kind == "server.delete" and op.succeeded:
+    pages = {"server": "instances:detail", "security_group": "networks:security_group"}
+    gone = op.kind in ("server.delete", "security_group.delete") and op.succeeded
+    if op.target_type not in pages or not op.target_id or gone:
         return ""
     try:
-        return reverse("instances:detail", args=[op.target_id])
+        return reverse(pages[op.target_type], args=[op.target_id])
     except NoReverseMatch:
         return ""
 
