@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import expect
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests import cloudharness
 from tests.cloudharness import ROOT, CloudCreds, TestCloud, cloud_lock, project_lock, real_cloud, start_devcloud
