@@ -11,14 +11,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import keystone, session, throttle
 from apps.accounts.decorators import login_required
 from apps.accounts.forms import LoginForm
-from apps.accounts.http import AuthedRequest, StratusRequest
+from apps.accounts.http import AuthedRequest, StratusRequest, safe_next
 from apps.cloud.errors import CloudError, Forbidden
 
 log = logging.getLogger(__name__)
@@ -28,17 +27,11 @@ def _client_address(request: HttpRequest) -> str:
     return throttle.client_address(request)
 
 
-def _safe_next(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(value, {request.get_host()}, request.is_secure()):
-        return value
-    return reverse("overview:index")
-
-
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "GET" and getattr(request, "creds", None) is not None:
-        return redirect(_safe_next(request, next_url))
+        return redirect(safe_next(request, reverse("overview:index"), next_url))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -65,7 +58,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 raise
             else:
                 throttle.succeeded(attempt)
-                return redirect(_safe_next(request, next_url))
+                return redirect(safe_next(request, reverse("overview:index"), next_url))
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=200)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -229,37 +230,54 @@ COMPUTE_MICROVERSION_MAX = "2.100"
 
 
 def get_json(
-    creds: Credentials,
+    creds: Credentials | None,
     service: str,
     path: str,
     params: dict[str, Any] | None = None,
     *,
     microversion_max: str | None = None,
+    microversion: str | None = None,
     conn: openstack.connection.Connection | None = None,
 ) -> dict[str, Any]:
-    """GET a service's JSON through the authenticated adapter, skipping openstacksdk's resource objects.
+    """GET a service's JSON through the authenticated adapter, skipping openstacksdk's resource objects: the one
+    door for every read of every service.
 
     For pages that only read a few fields of many records (building an SDK resource costs milliseconds each).
     `service` is "compute", "image", "placement", "block_storage" or "network"; compute is asked at the highest
-    microversion both sides speak. Errors leave as typed CloudErrors naming the service.
+    microversion both sides speak (at most `microversion_max`), unless `microversion` names the one to send (for
+    any service: Placement's, or a compute version the caller negotiated). `conn` instead of `creds`: a connection
+    the caller already holds. Errors leave as typed CloudErrors naming the service.
     """
     from openstack import exceptions as sdk_exceptions
 
     from apps.cloud.errors import cloud_errors
 
-    conn = conn if conn is not None else connection_for(creds)
+    if conn is None:
+        if creds is None:
+            raise TypeError("get_json needs creds or conn")
+        conn = connection_for(creds)
     with cloud_errors(service):
         proxy = getattr(conn, service)
-        endpoint, microversion = _target(conn, proxy, service, microversion_max)
+        if microversion is not None:
+            endpoint = service_endpoint(conn, service)
+        else:
+            endpoint, microversion = _target(conn, proxy, service, microversion_max)
         response = proxy.get(endpoint + path, params=params or {}, raise_exc=False, microversion=microversion)
         sdk_exceptions.raise_from_response(response)
         return response.json()
 
 
+# Facts about each live connection's cloud (endpoints, microversions), dropped with the connection. Kept beside it,
+# not in it: openstacksdk's objects are not written into.
+_MEMO: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+_memo_lock = threading.Lock()
+
+
 def _remembered(conn: Any, key: tuple[Any, ...], find: Any) -> Any:
-    """A fact about this connection's cloud, found on first use and then kept with the connection: each lookup
-    through keystoneauth copies the whole catalog, about half a millisecond a call."""
-    memo = conn.__dict__.setdefault("_stratus_memo", {})
+    """A fact about this connection's cloud, found on first use and then kept for the connection's life: each
+    lookup through keystoneauth copies the whole catalog, about half a millisecond a call."""
+    with _memo_lock:
+        memo = _MEMO.setdefault(conn, {})
     if key not in memo:
         memo[key] = find()
     return memo[key]

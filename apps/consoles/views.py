@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -64,16 +64,9 @@ def _open(request: AuthedRequest, server_id: str) -> services.Console:
 
 
 def _instance_links(server_id: str) -> dict[str, str]:
-    """The instance's detail page and its console log tab (the instances app), or the list, or nothing."""
-    try:
-        detail = reverse("instances:detail", args=[server_id])
-        return {"instance_url": detail, "log_url": f"{detail}?tab=log"}
-    except NoReverseMatch:
-        pass
-    try:
-        return {"instance_url": reverse("instances:list"), "log_url": ""}
-    except NoReverseMatch:
-        return {"instance_url": "", "log_url": ""}
+    """The instance's detail page and its console log tab."""
+    detail = reverse("instances:detail", args=[server_id])
+    return {"instance_url": detail, "log_url": f"{detail}?tab=log"}
 
 
 @never_cache

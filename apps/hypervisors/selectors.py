@@ -34,20 +34,18 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
-import openstack.connection
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
-from openstack import exceptions as sdk_exceptions
 
 from apps.cloud.connection import (
     Credentials,
     at_once,
     compute_max_microversion,
     connection_for,
+    get_json,
     in_parallel,
-    service_endpoint,
 )
 from apps.cloud.errors import CloudError, NotFound, cloud_errors
 from dashboard.cache import optional
@@ -241,16 +239,9 @@ def _mv(version: tuple[int, int]) -> str:
 # --- raw calls through openstacksdk's adapters (exact URLs and microversions, typed errors) -----------------
 
 
-def _get(proxy: Any, service: str, url: str, microversion: str | None = None, **params: Any) -> dict[str, Any]:
-    """`proxy` may be a Connection: the proxy is then looked up inside the error translation (openstacksdk
-    discovers the service's versions on first use, and a failing service fails right there)."""
-    with cloud_errors(service):
-        if isinstance(proxy, openstack.connection.Connection):
-            url = service_endpoint(proxy, service) + url
-            proxy = getattr(proxy, service)
-        response = proxy.get(url, params=params or None, microversion=microversion)
-        sdk_exceptions.raise_from_response(response)
-        return response.json()
+def _get(conn: Any, service: str, url: str, microversion: str | None = None, **params: Any) -> dict[str, Any]:
+    """One GET through the one door, at the microversion this module negotiated (`params` as keywords)."""
+    return get_json(None, service, url, params or None, microversion=microversion, conn=conn)
 
 
 def _cache_ttl() -> int:
@@ -652,7 +643,7 @@ def _project_names(conn: Any) -> dict[str, str]:
 def _servers_on(conn: Any, version: tuple[int, int], host: str) -> list[HostedServer]:
     server_version = min(version, (2, 100))
     body = _get(
-        conn.compute,
+        conn,
         "compute",
         "/servers/detail",
         _mv(server_version),

@@ -7,31 +7,25 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import admin_required
-from apps.accounts.http import AuthedRequest
+from apps.accounts.http import AuthedRequest, safe_next
 from apps.hypervisors import selectors, services
+from apps.operations.selectors import active_operations
 
 SORTS = ["name", "type", "state", "status", "ip", "zone", "servers", "vcpu", "ram", "disk"]
 STATES = ["up", "down"]
 
 
 def _active_operations(request: AuthedRequest, ids: list[str]) -> dict[str, Any]:
-    try:
-        from apps.operations.selectors import active_operations
-    except ImportError:
-        return {}
     return active_operations(creds=request.creds, target_type=services.TARGET_TYPE, target_ids=ids)
 
 
 def _instance_url(server_id: str) -> str:
-    try:
-        return reverse("instances:detail", args=[server_id])
-    except NoReverseMatch:
-        return ""
+    return reverse("instances:detail", args=[server_id])
 
 
 @admin_required
@@ -113,10 +107,7 @@ def service_list(request: AuthedRequest) -> HttpResponse:
 
 
 def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith("/admin/hypervisors/") and "//" not in target:
-        return redirect(target)
-    return redirect("hypervisors:services")
+    return redirect(safe_next(request, reverse("hypervisors:services"), under="/admin/hypervisors/"))
 
 
 @admin_required

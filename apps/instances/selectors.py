@@ -395,15 +395,8 @@ def image_names(creds: Credentials, image_ids: Iterable[str]) -> dict[str, str]:
     names = {keys[k]: v for k, v in cached.items()}
     missing = [i for i in ids if i not in names]
     if missing:
-        conn = connection_for(creds)
-        with cloud_errors("image"):
-            from openstack import exceptions as sdk_exceptions
-
-            response = conn.image.get(
-                "/images", params={"id": "in:" + ",".join(missing), "limit": len(missing)}, raise_exc=False
-            )
-            sdk_exceptions.raise_from_response(response)
-            found = {str(i["id"]): str(i.get("name") or "") for i in response.json().get("images", [])}
+        body = get_json(creds, "image", "/images", {"id": "in:" + ",".join(missing), "limit": len(missing)})
+        found = {str(i["id"]): str(i.get("name") or "") for i in body.get("images", [])}
         names.update(found)
         # Images no longer visible are remembered as "" too, so that the page does not ask again.
         _cache_set_many(
@@ -721,23 +714,18 @@ def _image_choice(img: dict[str, Any]) -> ImageChoice:
 
 def _active_images(creds: Credentials) -> list[ImageChoice]:
     """Every active image the project can see, from Glance's JSON (following its `next` links)."""
-    from openstack import exceptions as sdk_exceptions
-
     conn = connection_for(creds)
     images: list[ImageChoice] = []
     params: dict[str, Any] | None = {"status": "active", "limit": 500}
     path = "/images"
-    with cloud_errors("image"):
-        for _page in range(20):  # at most 10,000 images
-            response = conn.image.get(path, params=params, raise_exc=False)
-            sdk_exceptions.raise_from_response(response)
-            body = response.json()
-            images.extend(_image_choice(i) for i in body.get("images", []))
-            nxt = body.get("next")
-            if not nxt:
-                break
-            # Glance's `next` is "/v2/images?marker=..."; the adapter's endpoint already ends in /v2.
-            path, params = nxt.removeprefix("/v2"), None
+    for _page in range(20):  # at most 10,000 images
+        body = get_json(creds, "image", path, params, conn=conn)
+        images.extend(_image_choice(i) for i in body.get("images", []))
+        nxt = body.get("next")
+        if not nxt:
+            break
+        # Glance's `next` is "/v2/images?marker=..."; the image endpoint already ends in /v2.
+        path, params = nxt.removeprefix("/v2"), None
     return sorted(images, key=lambda i: i.name.lower())
 
 
@@ -768,22 +756,16 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
     volumes: list[VolumeChoice] = []
     warnings: list[str] = []
     if has_volume:
-        from openstack import exceptions as sdk_exceptions
-
-        with cloud_errors("volume"):
-            response = conn.block_storage.get(
-                "/volumes/detail", params={"status": "available", "limit": 1000}, raise_exc=False
+        body = get_json(creds, "block_storage", "/volumes/detail", {"status": "available", "limit": 1000}, conn=conn)
+        volumes = [
+            VolumeChoice(
+                id=str(v["id"]),
+                name=str(v.get("name") or v["id"]),
+                size=int(v.get("size") or 0),
+                bootable=str(v.get("bootable")).lower() == "true",
             )
-            sdk_exceptions.raise_from_response(response)
-            volumes = [
-                VolumeChoice(
-                    id=str(v["id"]),
-                    name=str(v.get("name") or v["id"]),
-                    size=int(v.get("size") or 0),
-                    bootable=str(v.get("bootable")).lower() == "true",
-                )
-                for v in response.json().get("volumes", [])
-            ]
+            for v in body.get("volumes", [])
+        ]
     has_network = network_selectors.has_network_service(creds)
     networking = network_selectors.launch_networking(creds) if has_network else None
     return LaunchChoices(

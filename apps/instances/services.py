@@ -48,10 +48,6 @@ class QuotaExceeded(Exception):
         self.field = field
 
 
-def _dispatch(**kwargs: Any) -> Any:
-    return dispatch(**kwargs)
-
-
 def server_action(
     *, creds: Credentials, server_id: str, server_name: str, action: str, params: dict[str, Any] | None = None
 ) -> Any:
@@ -61,7 +57,7 @@ def server_action(
         merged = {**base, **(params or {})}
     else:
         kind, merged = f"server.{action}", dict(params or {})
-    return _dispatch(
+    return dispatch(
         creds=creds,
         kind=kind,
         target_type="server",
@@ -150,7 +146,7 @@ def launch_servers(*, creds: Credentials, launch: LaunchRequest) -> list[Any]:
 
     with transaction.atomic():
         return [
-            _dispatch(
+            dispatch(
                 creds=creds,
                 kind="server.launch",
                 target_type="server",

@@ -11,12 +11,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.decorators import login_required
-from apps.accounts.http import AuthedRequest
+from apps.accounts.http import AuthedRequest, safe_next
 from apps.accounts.templatetags.stratus import mib
 from apps.cloud.errors import BadRequest, CloudError, NotFound, OverQuota, Unavailable
 from apps.cloud.middleware import log_cloud_error
@@ -128,13 +127,6 @@ def _watching(request: AuthedRequest) -> bool:
 
 def _watch(request: HttpRequest) -> None:
     request.session[WATCH_KEY] = services.watch_until()
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -421,7 +413,7 @@ def _poll_paused(request: HttpRequest, exc: Unavailable) -> HttpResponse:
 def bulk(request: AuthedRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     picked = request.POST.getlist("server")
-    back = _safe_next(request, reverse("instances:list"))
+    back = safe_next(request, reverse("instances:list"))
     if action not in BULK_ACTIONS:
         messages.error(request, _("Choose an action for the selected instances."))
         return HttpResponseRedirect(back)
@@ -654,7 +646,7 @@ def _network_page(request: AuthedRequest, server_id: str) -> tuple[Any, selector
     if not network_selectors.has_network_service(creds):
         raise Http404(_("This cloud has no Networking service (Neutron) in its catalog."))
     server = selectors.get_server(creds, server_id)
-    return creds, server, _safe_next(request, reverse("instances:detail", args=[server.id]))
+    return creds, server, safe_next(request, reverse("instances:detail", args=[server.id]))
 
 
 def _not_now(request: HttpRequest, server: selectors.Server, label: str) -> bool:
@@ -853,7 +845,7 @@ def server_action(request: AuthedRequest, server_id: str, action: str) -> HttpRe
         raise Http404(_("No such action."))
     server = selectors.get_server(creds, server_id)
     detail_url = reverse("instances:detail", args=[server.id])
-    back = _safe_next(request, detail_url)
+    back = safe_next(request, detail_url)
     allowed = server.allowed(is_admin=creds.is_admin)
     if action not in allowed:
         messages.error(

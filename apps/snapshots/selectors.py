@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import openstack.connection
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
-from openstack import exceptions as sdk_exceptions
 
 from apps.cloud.connection import Credentials, connection_for, get_json, in_parallel, service_endpoint
 from apps.cloud.errors import NotFound, cloud_errors
@@ -140,15 +138,6 @@ def _snapshot(raw: dict[str, Any], servers: dict[str, str]) -> Snapshot:
     )
 
 
-def _glance_get(
-    conn: openstack.connection.Connection, path: str, params: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    with cloud_errors("image"):
-        response = conn.image.get(path, params=params)
-        sdk_exceptions.raise_from_response(response)
-        return response.json()
-
-
 def _name_key(creds: Credentials, server_id: str) -> str:
     return f"snapshots:server-name:{creds.project_id}:{server_id}"
 
@@ -229,14 +218,14 @@ def list_snapshots(
 
 def get_snapshot(*, creds: Credentials, image_id: str) -> SnapshotDetail:
     conn = connection_for(creds)
-    raw = _glance_get(conn, f"/images/{image_id}")
+    raw = get_json(creds, "image", f"/images/{image_id}", conn=conn)
     server_id = str(raw.get("instance_uuid") or "")
     servers: dict[str, str] = {}
     if server_id:
-        with cloud_errors("compute"):
-            response = conn.compute.get(f"/servers/{server_id}")
-        if response.status_code == 200:
-            servers[server_id] = response.json().get("server", {}).get("name", "")
+        try:
+            servers[server_id] = get_json(creds, "compute", f"/servers/{server_id}", conn=conn)["server"]["name"]
+        except NotFound:
+            pass  # the server it was taken from is gone: the snapshot shows its id alone
     props = tuple(sorted((k, str(v)) for k, v in raw.items() if k not in CORE_FIELDS))
     return SnapshotDetail(
         snapshot=_snapshot(raw, servers),

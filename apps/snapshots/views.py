@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,25 +17,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.decorators import login_required
 from apps.accounts.http import AuthedRequest
 from apps.cloud.errors import Conflict, Forbidden, NotFound
+from apps.operations.selectors import active_operations
 from apps.snapshots import selectors, services
 from apps.snapshots.forms import SnapshotForm
 
 
 def launch_url(image_id: str) -> str:
-    """The instances app's launch page with this snapshot as the source ("" while that page does not exist)."""
-    try:
-        base = reverse("instances:launch")
-    except NoReverseMatch:
-        return ""
-    return base + "?" + urlencode({"source": "snapshot", "image_id": image_id})
+    """The launch page with this snapshot as the source."""
+    return reverse("instances:launch") + "?" + urlencode({"source": "snapshot", "image_id": image_id})
 
 
 def _pending_snapshot_operations(request: AuthedRequest) -> list[Any]:
     """The project's snapshots being asked for (on any of its servers: no list of them is needed)."""
-    try:
-        from apps.operations.selectors import active_operations
-    except ImportError:
-        return []
     found = active_operations(creds=request.creds, target_type="server", target_ids=None)
     return sorted((op for op in found.values() if op.kind == "server.snapshot"), key=lambda op: op.created_at)
 

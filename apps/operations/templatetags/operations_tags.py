@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
 
 from apps.operations import selectors
 
@@ -30,16 +31,11 @@ def operations_tracker(context: template.Context) -> dict[str, Any]:
 @register.simple_tag
 def target_url(op: Any) -> str:
     """The page of an operation's target (an instance, a security group), or "" when there is none."""
-    from django.urls import NoReverseMatch, reverse
-
     pages = {"server": "instances:detail", "security_group": "networks:security_group"}
     gone = op.kind in ("server.delete", "security_group.delete") and op.succeeded
     if op.target_type not in pages or not op.target_id or gone:
         return ""
-    try:
-        return reverse(pages[op.target_type], args=[op.target_id])
-    except NoReverseMatch:
-        return ""
+    return reverse(pages[op.target_type], args=[op.target_id])
 
 
 @register.filter
