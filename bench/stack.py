@@ -19,7 +19,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.cloudharness import free_port, password_token, start_devcloud  # noqa: E402
+from tests.cloudharness import free_port, password_token, start_devcloud, worker_argv  # noqa: E402
 
 
 def rss_peak_kb(pid: int) -> int:
@@ -121,22 +121,7 @@ class Stack:
     def start_worker(self) -> None:
         log = self.tmp / "worker.log"
         self.procs["worker"] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "dashboard",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "8",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
+            worker_argv(name="bench", concurrency=8),
             cwd=ROOT,
             env=self.env,
             stdout=open(log, "w"),  # noqa: SIM115

@@ -35,6 +35,31 @@ ROOT = Path(__file__).resolve().parent.parent
 ACTIVE: TestCloud | None = None
 
 
+def worker_argv(*, name: str, queue: str | None = None, concurrency: int = 4) -> list[str]:
+    """The Procfile's Celery worker, as the tests and benchmarks start it: the installed `celery` script (as the
+    Procfile and systemd run it, not `python -m`, which would put the working directory on sys.path and hide
+    import-path problems), without beat (one scheduler per run is the demo's; these start several workers), with
+    their own concurrency, node name and, given one, queue, and no heartbeats (nothing here monitors them)."""
+    import shlex
+
+    from dashboard.run import read_procfile
+
+    argv = shlex.split(read_procfile(ROOT / "Procfile")["worker"])
+    assert argv[:4] == ["celery", "-A", "dashboard", "worker"], argv
+    out = [str(Path(sys.executable).parent / "celery"), *argv[1:4]]
+    rest = iter(argv[4:])
+    for arg in rest:
+        if arg == "--beat":
+            continue
+        if arg in ("-s", "--concurrency", "--loglevel"):
+            next(rest)  # its value: the schedule file is beat's; the other two are set below
+            continue
+        out.append(arg)
+    out += ["--without-heartbeat", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+    out += ["-n", f"{name}@%h-{os.getpid()}"]
+    return out + (["-Q", queue] if queue else [])
+
+
 def active() -> TestCloud:
     assert ACTIVE is not None, "no cloud yet: use the `stratus` fixture"
     return ACTIVE
@@ -56,6 +81,24 @@ class CloudCreds:
     user_domain_name: str = "Default"
     project_domain_name: str = "Default"
     region_name: str = "RegionOne"
+
+    def connect(self) -> Any:
+        """An openstacksdk connection as this user: what the tests check the cloud with. From these fields alone
+        (no clouds.yaml, no OS_* variables), so it works as well for the users a test makes itself."""
+        import openstack
+
+        return openstack.connect(
+            auth_url=self.auth_url,
+            username=self.username,
+            password=self.password,
+            project_name=self.project_name,
+            user_domain_name=self.user_domain_name,
+            project_domain_name=self.project_domain_name,
+            region_name=self.region_name,
+            identity_api_version="3",
+            load_yaml_config=False,
+            load_envvars=False,
+        )
 
 
 @dataclass

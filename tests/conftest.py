@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -178,25 +177,8 @@ class Worker:
         log = open(self.log_path, "a")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
             [
-                # The installed `celery` script, as the Procfile and systemd run it (not `python -m`, which would
-                # put the working directory on sys.path and hide import-path problems).
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "dashboard",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "4",
-                "--without-gossip",
-                "--without-mingle",
+                *cloudharness.worker_argv(name=self.name, queue=settings.CELERY_TASK_DEFAULT_QUEUE),
                 "--without-heartbeat",
-                "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
-                "-n",
-                f"{self.name}@%h-{os.getpid()}",
-                "--loglevel",
-                "INFO",
             ],
             cwd=ROOT,
             env=self.env(),

@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from cryptography.fernet import Fernet
 
-from tests.cloudharness import ROOT, TestCloud, free_port
+from tests.cloudharness import ROOT, TestCloud, free_port, worker_argv
 
 
 def deployment_env(cloud: TestCloud, state: Path, **extra: str) -> dict[str, str]:
@@ -128,26 +128,7 @@ def start_web(env: dict[str, str], log_dir: Path, name: str = "web") -> tuple[Pr
 def start_worker(env: dict[str, str], log_dir: Path, name: str, queue: str) -> Proc:
     return Proc(
         name,
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "dashboard",
-            "worker",
-            "--pool",
-            "threads",
-            "--concurrency",
-            "4",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            queue,
-            "-n",
-            f"{name}@%h-{os.getpid()}",
-            "--loglevel",
-            "INFO",
-        ],
+        worker_argv(name=name, queue=queue),
         env,
         log_dir,
         ready="ready.",

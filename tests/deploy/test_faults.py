@@ -115,9 +115,9 @@ def test_a_stopped_cloud_is_reported(db, settings, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_without_a_worker_operations_wait_as_pending_and_the_page_says_so(member_client, stratus):
     from apps.operations.models import Operation
-    from tests.security.helpers import Objects, boot_server, connect
+    from tests.security.helpers import Objects, boot_server
 
-    objects = Objects(conn=connect(stratus.member))
+    objects = Objects(conn=stratus.member.connect())
     try:
         server = boot_server(objects, "no-worker-probe")
         response = member_client.post(f"/instances/{server.id}/stop/", follow=True)

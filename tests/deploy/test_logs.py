@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 
 from tests.deploy.procs import Person, deployment_env, manage, start_web, start_worker
-from tests.security.helpers import Objects, connect, create_other_project, filled_in, keystone, parse_page
+from tests.security.helpers import Objects, create_other_project, filled_in, keystone, parse_page
 
 
 def session_secrets(db_path, secret_key: str) -> list[str]:
@@ -56,7 +56,7 @@ def wait_for_operations(db_path, count: int, timeout: float = 90) -> list[tuple[
 @pytest.mark.devcloud_only
 def test_a_full_flow_logs_json_with_request_ids_and_no_secrets(devcloud, tmp_path):
     other = create_other_project(devcloud)  # a user whose password is long and random, so it can be searched for
-    objects = Objects(conn=connect(other.creds))
+    objects = Objects(conn=other.creds.connect())
     secret_key = "sk-" + secrets.token_urlsafe(40)
     db_path = tmp_path / "web.sqlite3"
     queue = f"stratus-logs-{uuid.uuid4().hex[:8]}"

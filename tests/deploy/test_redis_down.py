@@ -8,7 +8,7 @@ import sqlite3
 from tests.cloudharness import free_port
 from tests.deploy.procs import Person, deployment_env, manage, start_web
 from tests.deploy.test_faults import list_pages
-from tests.security.helpers import Objects, boot_server, connect
+from tests.security.helpers import Objects, boot_server
 
 QUEUE_DOWN = "The task queue (Redis) cannot be reached"
 
@@ -22,7 +22,7 @@ def test_reads_work_and_writes_say_why_without_redis(stratus, tmp_path, db):
     )
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     web, base = start_web(env, tmp_path)
-    objects = Objects(conn=connect(stratus.member))
+    objects = Objects(conn=stratus.member.connect())
     try:
         server = boot_server(objects, "redis-down-probe")
         person = Person(base)

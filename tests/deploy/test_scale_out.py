@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 
 from tests.deploy.procs import Person, deployment_env, manage, start_web, start_worker
-from tests.security.helpers import Objects, connect, create_other_project, filled_in, parse_page
+from tests.security.helpers import Objects, create_other_project, filled_in, parse_page
 
 PG = ("127.0.0.1", 5432)
 LAUNCHES_PER_WEB = 4
@@ -82,7 +82,7 @@ def test_two_webs_two_workers_lose_nothing_when_one_of_each_is_killed(devcloud, 
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     prefix = "scale-" + uuid.uuid4().hex[:6]
     other = create_other_project(devcloud)  # its own quota: the rest of the suite keeps the demo project's
-    objects = Objects(conn=connect(other.creds))
+    objects = Objects(conn=other.creds.connect())
     procs = []
     try:
         web1, base1 = start_web(env, tmp_path, "web1")

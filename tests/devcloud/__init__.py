@@ -142,19 +142,3 @@ def cli(cloud: TestCloud, cloud_name: str, *args: str, check: bool = True) -> su
 
 def cli_json(cloud: TestCloud, cloud_name: str, *args: str) -> Any:
     return json.loads(cli(cloud, cloud_name, *args, "-f", "json").stdout)
-
-
-def connection(cloud: TestCloud, creds: CloudCreds):  # openstack.connection.Connection
-    import openstack
-
-    return openstack.connect(
-        auth_url=creds.auth_url,
-        username=creds.username,
-        password=creds.password,
-        project_name=creds.project_name,
-        user_domain_name=creds.user_domain_name,
-        project_domain_name=creds.project_domain_name,
-        region_name=creds.region_name,
-        interface="public",
-        identity_api_version="3",
-    )

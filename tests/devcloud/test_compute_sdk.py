@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import connection
-
 if TYPE_CHECKING:
     from tests.cloudharness import TestCloud
 
@@ -26,7 +24,7 @@ def _name(prefix: str) -> str:
 def conns(cloud: TestCloud) -> Any:
     if not cloud.is_devcloud:
         pytest.skip("uses devcloud's seeded images, flavors and hosts")
-    return connection(cloud, cloud.member), connection(cloud, cloud.admin)
+    return cloud.member.connect(), cloud.admin.connect()
 
 
 def _wait(conn: Any, server: Any, status: str = "ACTIVE") -> Any:

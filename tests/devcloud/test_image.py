@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import Session, call, cli, cli_json, connection, login
+from tests.devcloud import Session, call, cli, cli_json, login
 
 if TYPE_CHECKING:
     from tests.cloudharness import TestCloud
@@ -222,7 +222,7 @@ def test_schema(member: Session) -> None:
 
 
 def test_sdk_images(cloud: TestCloud) -> None:
-    conn = connection(cloud, cloud.member)
+    conn = cloud.member.connect()
     images = list(conn.image.images())
     assert images and all(i.id and i.status for i in images)
     first = conn.image.get_image(images[0].id)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import Session, cli, cli_json, connection, login
+from tests.devcloud import Session, cli, cli_json, login
 from tests.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def test_nic_auto_with_two_usable_networks_is_ambiguous(cloud: TestCloud, demo: 
 
 
 def test_the_same_through_openstacksdk(cloud: TestCloud, demo: Session) -> None:
-    conn = connection(cloud, cloud.member)
+    conn = cloud.member.connect()
     net = conn.network.create_network(name=_name("sdk-net"))
     sub = conn.network.create_subnet(network_id=net.id, cidr="10.66.0.0/24", ip_version=4, name=_name("sdk-sub"))
     sg = conn.network.create_security_group(name=_name("sdk-sg"))
@@ -342,7 +342,7 @@ def test_ports_added_to_a_server_and_floating_ips_moved_between_them(cloud: Test
 
 
 def test_interfaces_and_floating_ips_through_openstacksdk(cloud: TestCloud, demo: Session) -> None:
-    conn = connection(cloud, cloud.member)
+    conn = cloud.member.connect()
     second = conn.network.create_network(name=_name("sdk-second"))
     conn.network.create_subnet(network_id=second.id, cidr="10.67.0.0/24", ip_version=4)
     image, flavor = conn.image.find_image(IMAGE), conn.compute.find_flavor("m1.tiny")

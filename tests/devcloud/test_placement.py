@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import Session, call, connection, login
+from tests.devcloud import Session, call, login
 
 if TYPE_CHECKING:
     from tests.cloudharness import TestCloud
@@ -221,7 +221,7 @@ def test_traits_and_aggregates(admin: Session, provider: dict[str, Any]) -> None
 
 
 def test_sdk_resource_providers(cloud: TestCloud, provider: dict[str, Any]) -> None:
-    conn = connection(cloud, cloud.admin)
+    conn = cloud.admin.connect()
     rps = {rp.id: rp for rp in conn.placement.resource_providers()}
     assert provider["uuid"] in rps
     inventories = {i.resource_class: i.total for i in conn.placement.resource_provider_inventories(provider["uuid"])}

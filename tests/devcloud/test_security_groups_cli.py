@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from openstack import exceptions as sdk_exceptions
 
-from tests.devcloud import Session, cli, cli_json, connection, login
+from tests.devcloud import Session, cli, cli_json, login
 
 if TYPE_CHECKING:
     from tests.cloudharness import TestCloud
@@ -216,7 +216,7 @@ def test_a_server_with_a_group_and_groups_added_and_removed(cloud: TestCloud, de
 
 
 def test_the_same_through_openstacksdk(cloud: TestCloud, demo: Session) -> None:
-    conn = connection(cloud, cloud.member)
+    conn = cloud.member.connect()
     project = conn.current_project_id
     group = conn.network.create_security_group(name=_name("sdk-web"), description="sdk")
     try:

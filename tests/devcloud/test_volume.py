@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import Session, call, cli, cli_json, connection, login
+from tests.devcloud import Session, call, cli, cli_json, login
 
 if TYPE_CHECKING:
     from tests.cloudharness import TestCloud
@@ -145,7 +145,7 @@ def test_quota_is_enforced(devcloud: TestCloud) -> None:
 def test_sdk_volumes(cloud: TestCloud, member: Session) -> None:
     vol = _create(member)
     try:
-        conn = connection(cloud, cloud.member)
+        conn = cloud.member.connect()
         ids = {v.id for v in conn.block_storage.volumes()}
         assert vol["id"] in ids
         got = conn.block_storage.get_volume(vol["id"])

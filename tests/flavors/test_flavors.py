@@ -8,10 +8,6 @@ import openstack
 import pytest
 
 
-def _admin_conn(stratus):
-    return openstack.connect(cloud=stratus.admin.name)
-
-
 def _name(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -79,7 +75,7 @@ def test_it_shows_bad_input_next_to_the_field(admin_client, stratus, field, valu
     html = response.content.decode()
     assert f'id="id_{field}-error"' in html
     assert message in html
-    assert not [f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == name]
+    assert not [f for f in stratus.admin.connect().compute.flavors(is_public=None) if f.name == name]
 
 
 def test_it_shows_novas_refusal_of_a_duplicate_name_next_to_the_field(admin_client, stratus) -> None:
@@ -88,7 +84,7 @@ def test_it_shows_novas_refusal_of_a_duplicate_name_next_to_the_field(admin_clie
     html = response.content.decode()
     assert 'id="id_name-error"' in html
     assert "already exists" in html
-    assert len([f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == "m1.tiny"]) == 1
+    assert len([f for f in stratus.admin.connect().compute.flavors(is_public=None) if f.name == "m1.tiny"]) == 1
 
 
 def test_it_rejects_bad_extra_spec_keys_before_the_call(admin_client, stratus) -> None:
@@ -96,7 +92,7 @@ def test_it_rejects_bad_extra_spec_keys_before_the_call(admin_client, stratus) -
     response = admin_client.post("/flavors/create/", _form(name, spec_key=["bad/key", ""], spec_value=["1", ""]))
     assert response.status_code == 400
     assert "is not valid" in response.content.decode()
-    assert not [f for f in _admin_conn(stratus).compute.flavors(is_public=None) if f.name == name]
+    assert not [f for f in stratus.admin.connect().compute.flavors(is_public=None) if f.name == name]
 
 
 def test_it_adds_a_spec_row_without_javascript(admin_client) -> None:
@@ -109,7 +105,7 @@ def test_it_adds_a_spec_row_without_javascript(admin_client) -> None:
 
 
 def test_it_creates_a_private_flavor_edits_specs_and_access_then_deletes(admin_client, stratus) -> None:
-    conn = _admin_conn(stratus)
+    conn = stratus.admin.connect()
     demo = conn.identity.find_project(stratus.member.project_name)
     name = _name("priv")
     response = admin_client.post(
@@ -173,7 +169,7 @@ def test_the_list_costs_one_cloud_call(member_client, cloud_calls) -> None:
 
 
 def test_it_warns_before_deleting_a_flavor_in_use(admin_client, stratus) -> None:
-    admin = _admin_conn(stratus)
+    admin = stratus.admin.connect()
     name = _name("used")
     response = admin_client.post("/flavors/create/", _form(name, ram="128"))
     assert response.status_code == 302
@@ -193,7 +189,7 @@ def test_it_warns_before_deleting_a_flavor_in_use(admin_client, stratus) -> None
 
 
 def test_it_creates_with_a_given_id_and_shows_a_taken_id_next_to_the_field(admin_client, stratus) -> None:
-    conn = _admin_conn(stratus)
+    conn = stratus.admin.connect()
     flavor_id = f"id-{uuid.uuid4().hex[:6]}"
     name = _name()
     assert admin_client.post("/flavors/create/", _form(name, flavor_id=flavor_id)).status_code == 302
@@ -213,10 +209,10 @@ def test_a_flavor_made_or_deleted_here_reaches_the_launch_form_at_once(admin_cli
     member_client.get("/instances/launch/")  # the member's flavors now cached
     name = _name("t-gen")
     assert admin_client.post("/flavors/create/", _form(name)).status_code == 302
-    (flavor,) = [f for f in _admin_conn(stratus).compute.flavors() if f.name == name]
+    (flavor,) = [f for f in stratus.admin.connect().compute.flavors() if f.name == name]
     try:
         assert name in member_client.get("/instances/launch/").content.decode()
         assert admin_client.post(f"/flavors/{flavor.id}/delete/").status_code == 302
         assert name not in member_client.get("/instances/launch/").content.decode()
     finally:
-        _admin_conn(stratus).compute.delete_flavor(flavor.id, ignore_missing=True)
+        stratus.admin.connect().compute.delete_flavor(flavor.id, ignore_missing=True)

@@ -12,10 +12,6 @@ import openstack
 RESOURCES = ("VCPU", "MEMORY_MB", "DISK_GB")
 
 
-def admin_conn(stratus: Any) -> openstack.connection.Connection:
-    return openstack.connect(cloud=stratus.admin.name)
-
-
 def placement_totals(conn: openstack.connection.Connection) -> dict[str, dict[str, int]]:
     """Cloud-wide {rc: {"capacity", "used", "total", "reserved"}} over the hypervisors' resource providers."""
     out = {rc: {"capacity": 0, "used": 0, "total": 0, "reserved": 0} for rc in RESOURCES}

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.dialogs import confirm
 from tests.browser.shots import look
 from tests.cloudharness import active
-from tests.hypervisors.helpers import RESOURCES, admin_conn, eventually, forget_usage, placement_totals
+from tests.hypervisors.helpers import RESOURCES, eventually, forget_usage, placement_totals
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +27,6 @@ def _flavor() -> str:
 def fresh(settings):
     settings.STRATUS_PLACEMENT_CACHE_SECONDS = 0
     return settings
-
-
-def _member_conn(stratus) -> openstack.connection.Connection:
-    return openstack.connect(cloud=stratus.member.name)
 
 
 def _launch(conn: openstack.connection.Connection, name: str, **extra: object):
@@ -53,7 +49,7 @@ def _summary_equals_placement(page, conn) -> bool:
 
 
 def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_server, stratus, fresh) -> None:
-    page, admin = admin_page, admin_conn(stratus)
+    page, admin = admin_page, stratus.admin.connect()
     page.goto(live_server.url + "/admin/hypervisors/")
     expect(page.get_by_role("heading", name="Hypervisors", exact=True).first).to_be_visible()
     expect(page.locator("#hypervisor-table tbody tr")).to_have_count(len(list(admin.compute.hypervisors())))
@@ -65,7 +61,7 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
     expect(vcpu_card.locator(".capacity")).to_have_text(str(before["VCPU"]["capacity"]))
     look(page, "hypervisors-list")
 
-    member = _member_conn(stratus)
+    member = stratus.member.connect()
     server = _launch(member, f"hv-{uuid.uuid4().hex[:6]}")
     try:
         member.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.3)
@@ -112,12 +108,12 @@ def test_the_summary_follows_placement_as_servers_come_and_go(admin_page, live_s
 def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server, stratus, worker, fresh) -> None:
     from apps.operations.models import Operation
 
-    page, admin = admin_page, admin_conn(stratus)
+    page, admin = admin_page, stratus.admin.connect()
     services = sorted(admin.compute.services(binary="nova-compute"), key=lambda s: s.host)
     target = services[0]
     zone = target.availability_zone
     reason = "maintenance: disk swap"
-    member = _member_conn(stratus)
+    member = stratus.member.connect()
     launched = []
     try:
         page.goto(live_server.url + "/admin/hypervisors/services/")
@@ -183,7 +179,7 @@ def test_a_disabled_compute_service_gets_no_new_servers(admin_page, live_server,
 def test_a_member_is_turned_away_from_every_page(member_page, live_server, stratus) -> None:
     page = member_page
     expect(page.locator(".admin-nav")).to_have_count(0)
-    hv = next(iter(admin_conn(stratus).compute.hypervisors()))
+    hv = next(iter(stratus.admin.connect().compute.hypervisors()))
     for path in ["", "capacity/", "services/", f"{hv.id}/"]:
         response = page.goto(f"{live_server.url}/admin/hypervisors/{path}")
         assert response is not None and response.status == 403
@@ -194,7 +190,7 @@ def test_a_member_is_turned_away_from_every_page(member_page, live_server, strat
 def test_the_usage_fills_in_after_the_list_and_says_how_old_it_is(admin_page, live_server, stratus, settings) -> None:
     """With the cache on (as deployed), the list is shown before Placement is asked; the usage comes by itself."""
     settings.STRATUS_PLACEMENT_CACHE_SECONDS = 600
-    page, admin = admin_page, admin_conn(stratus)
+    page, admin = admin_page, stratus.admin.connect()
     page.goto(live_server.url + "/admin/hypervisors/services/")  # signed in: the session the page uses
     forget_usage(_session_of(page, live_server), admin)  # nothing read yet
     page.goto(live_server.url + "/admin/hypervisors/")

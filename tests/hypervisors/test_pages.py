@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.hypervisors.helpers import admin_conn, forget_usage, placement_totals, summary_from_html
+from tests.hypervisors.helpers import forget_usage, placement_totals, summary_from_html
 
 PAGES = ["/admin/hypervisors/", "/admin/hypervisors/capacity/", "/admin/hypervisors/services/"]
 
@@ -33,7 +33,7 @@ def _summary_matches(client, conn) -> tuple[bool, dict, dict]:
 
 
 def test_it_forbids_members_every_page(member_client, stratus) -> None:
-    conn = admin_conn(stratus)
+    conn = stratus.admin.connect()
     hv = next(iter(conn.compute.hypervisors()))
     svc = next(iter(conn.compute.services(binary="nova-compute")))
     for url in [*PAGES, f"/admin/hypervisors/{hv.id}/"]:
@@ -46,7 +46,7 @@ def test_it_forbids_members_every_page(member_client, stratus) -> None:
 @pytest.mark.parametrize("pin", [None, "2.87", "2.40"], ids=["latest", "pinned-2.87", "pinned-2.40"])
 def test_it_shows_placements_numbers_at_any_microversion(admin_client, stratus, fresh, pin) -> None:
     fresh.STRATUS_COMPUTE_MICROVERSION_MAX = pin
-    ok, shown, expected = _summary_matches(admin_client, admin_conn(stratus))
+    ok, shown, expected = _summary_matches(admin_client, stratus.admin.connect())
     assert ok, (shown, expected)
     html = admin_client.get("/admin/hypervisors/").content.decode()
     assert f'data-source="{"nova" if pin else "placement"}"' in html
@@ -68,11 +68,11 @@ def test_the_overview_is_the_same_pinned_to_2_87_and_at_the_latest(admin_client,
             break
     assert summary_from_html(latest) == summary_from_html(pinned)
     assert rows(latest) == rows(pinned)
-    assert len(rows(latest)) == len(list(admin_conn(stratus).compute.hypervisors()))
+    assert len(rows(latest)) == len(list(stratus.admin.connect().compute.hypervisors()))
 
 
 def test_it_filters_by_zone_and_state_and_sorts(admin_client, stratus) -> None:
-    conn = admin_conn(stratus)
+    conn = stratus.admin.connect()
     zones = {s.host: s.availability_zone for s in conn.compute.services(binary="nova-compute")}
     zone = sorted(set(zones.values()))[0]
     html = admin_client.get(f"/admin/hypervisors/?zone={zone}").content.decode()
@@ -89,7 +89,7 @@ def test_it_filters_by_zone_and_state_and_sorts(admin_client, stratus) -> None:
 @pytest.mark.parametrize("pin", [None, "2.87", "2.40"], ids=["latest", "pinned-2.87", "pinned-2.40"])
 def test_the_detail_shows_provider_servers_and_service(admin_client, stratus, settings, pin) -> None:
     settings.STRATUS_COMPUTE_MICROVERSION_MAX = pin
-    conn = admin_conn(stratus)
+    conn = stratus.admin.connect()
     hv = sorted(conn.compute.hypervisors(), key=lambda h: h.name)[0]
     listing = admin_client.get("/admin/hypervisors/").content.decode()
     link = re.search(rf'<a href="(/admin/hypervisors/[^"]+/)">{re.escape(hv.name)}</a>', listing).group(1)
@@ -104,13 +104,13 @@ def test_the_detail_shows_provider_servers_and_service(admin_client, stratus, se
 
 def test_the_services_page_lists_every_compute_service(admin_client, stratus) -> None:
     html = admin_client.get("/admin/hypervisors/services/").content.decode()
-    for svc in admin_conn(stratus).compute.services():
+    for svc in stratus.admin.connect().compute.services():
         assert f'data-service="{svc.id}"' in html
 
 
 @pytest.mark.devcloud_only
 def test_a_failing_placement_is_named_on_the_page(admin_client, devcloud, fresh) -> None:
-    hv = next(iter(admin_conn(devcloud).compute.hypervisors()))
+    hv = next(iter(devcloud.admin.connect().compute.hypervisors()))
     devcloud.control("faults", {"service": "placement", "status": 503, "count": 100})
     try:
         html = admin_client.get("/admin/hypervisors/").content.decode()
@@ -136,7 +136,7 @@ def test_cloud_calls_per_page_are_few(admin_client, stratus, fresh, cloud_calls)
     """With the cache off the page reads usage itself: 2 Nova calls (the hypervisors, read at 2.87 at most, carry
     their server counts), and per hypervisor 2 Placement calls from 2.88 (1 before); the capacity page none when
     cached."""
-    n = len(list(admin_conn(stratus).compute.hypervisors()))
+    n = len(list(stratus.admin.connect().compute.hypervisors()))
     admin_client.get("/admin/hypervisors/")  # version discovery is cached per process
     for pin, per_host, nova in ((None, 2, 2), ("2.87", 1, 2)):
         fresh.STRATUS_COMPUTE_MICROVERSION_MAX = pin
@@ -161,7 +161,7 @@ def _refresh_url(html: str) -> str:
 
 def test_the_list_does_not_wait_for_placement(admin_client, stratus, settings, cloud_calls) -> None:
     settings.STRATUS_PLACEMENT_CACHE_SECONDS = 600
-    conn = admin_conn(stratus)
+    conn = stratus.admin.connect()
     n = len(list(conn.compute.hypervisors()))
     admin_client.get("/admin/hypervisors/")  # version discovery
     forget_usage(admin_client.session, conn)
@@ -209,7 +209,7 @@ def test_the_list_does_not_wait_for_placement(admin_client, stratus, settings, c
 
 
 def test_disable_refuses_a_long_reason_and_other_binaries(admin_client, stratus) -> None:
-    conn = admin_conn(stratus)
+    conn = stratus.admin.connect()
     compute = next(iter(conn.compute.services(binary="nova-compute")))
     scheduler = next(iter(conn.compute.services(binary="nova-scheduler")))
     url = f"/admin/hypervisors/services/{compute.id}/disable/"

@@ -11,10 +11,6 @@ import openstack
 from tests.cloudharness import active
 
 
-def _conn():
-    return openstack.connect(cloud=active().member.name)
-
-
 def test_it_renders_the_empty_list_or_table(member_client):
     response = member_client.get("/instances/")
     assert response.status_code == 200
@@ -152,7 +148,6 @@ def test_filters_sorting_and_paging_live_in_the_url(member_client, demo_conn):
 
 
 def test_an_admin_sees_host_and_hypervisor(admin_client, stratus):
-    import openstack
 
     admin = openstack.connect(cloud=stratus.admin.name)
     from tests.instances.conftest import boot

@@ -6,14 +6,9 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import openstack
 from cryptography.hazmat.primitives import serialization
 
 from apps.keypairs.services import generate_keypair
-
-
-def _member_conn(stratus):
-    return openstack.connect(cloud=stratus.member.name)
 
 
 def _name() -> str:
@@ -45,7 +40,7 @@ def test_it_creates_a_key_pair_and_offers_the_private_key_once(member_client, st
     assert "no longer available" in again.content.decode()
     assert "Download private key" not in member_client.get(f"/keypairs/{name}/").content.decode()
 
-    kp = _member_conn(stratus).compute.get_keypair(name)
+    kp = stratus.member.connect().compute.get_keypair(name)
     assert kp.public_key.split()[:2] == public_line.decode().split()[:2]
     assert kp.fingerprint == md5_fingerprint(kp.public_key, tmp_path)
     member_client.post(f"/keypairs/{name}/delete/")
@@ -70,7 +65,7 @@ def test_it_imports_a_public_key_and_shows_novas_fingerprint(member_client, stra
     assert expected in member_client.get("/keypairs/").content.decode()
     response = member_client.post(f"/keypairs/{name}/delete/")
     assert response.status_code == 302
-    assert name not in [k.name for k in _member_conn(stratus).compute.keypairs()]
+    assert name not in [k.name for k in stratus.member.connect().compute.keypairs()]
 
 
 def test_it_imports_an_uploaded_file(member_client, stratus) -> None:
@@ -81,7 +76,7 @@ def test_it_imports_an_uploaded_file(member_client, stratus) -> None:
     upload = SimpleUploadedFile("id.pub", public.encode(), content_type="text/plain")
     response = member_client.post("/keypairs/import/", {"name": name, "public_key": "", "public_key_file": upload})
     assert response.status_code == 302
-    assert name in [k.name for k in _member_conn(stratus).compute.keypairs()]
+    assert name in [k.name for k in stratus.member.connect().compute.keypairs()]
     member_client.post(f"/keypairs/{name}/delete/")
 
 
@@ -98,7 +93,7 @@ def test_it_refuses_a_malformed_public_key_before_the_call(member_client, stratu
         assert response.status_code == 400, text
         html = response.content.decode()
         assert 'id="id_public_key-error"' in html and message in html, (text, html[:200])
-    assert name not in [k.name for k in _member_conn(stratus).compute.keypairs()]
+    assert name not in [k.name for k in stratus.member.connect().compute.keypairs()]
 
 
 def test_it_shows_a_taken_name_next_to_the_field(member_client) -> None:

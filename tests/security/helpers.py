@@ -177,21 +177,6 @@ def create_other_project(cloud: TestCloud) -> OtherProject:
     return OtherProject(cloud, creds, project["project"]["id"], user["user"]["id"])
 
 
-def connect(creds: CloudCreds) -> openstack.connection.Connection:
-    return openstack.connect(
-        auth_url=creds.auth_url,
-        username=creds.username,
-        password=creds.password,
-        project_name=creds.project_name,
-        user_domain_name=creds.user_domain_name,
-        project_domain_name=creds.project_domain_name,
-        region_name=creds.region_name,
-        identity_api_version="3",
-        load_yaml_config=False,
-        load_envvars=False,
-    )
-
-
 # --- cloud objects ----------------------------------------------------------------------------------------
 
 
@@ -268,7 +253,7 @@ def snapshot_server(objects: Objects, server, name: str):  # an openstacksdk Ser
 def make_objects(creds: CloudCreds, label: str) -> Objects:
     """One ACTIVE server, one snapshot of it, one key pair (and, where the cloud has Neutron, a free floating IP and
     a security group), named with `label` so a page can be searched."""
-    objects = Objects(conn=connect(creds))
+    objects = Objects(conn=creds.connect())
     server = boot_server(objects, f"{label}-server-{uuid.uuid4().hex[:6]}")
     image = snapshot_server(objects, server, f"{label}-snapshot-{uuid.uuid4().hex[:6]}")
     keypair_name = f"{label}-key-{uuid.uuid4().hex[:6]}"

@@ -28,7 +28,6 @@ from tests.security.helpers import (
     PLACEHOLDER,
     Objects,
     PageForm,
-    connect,
     crawl,
     filled_in,
     parse_page,
@@ -130,7 +129,7 @@ def failed_launch(client: Client) -> str:
 def site(db, stratus, objects_a: Objects, project_a_client: Client, admin_client: Client) -> dict:
     """Every post form a member or an admin can reach, once per (action, fields), with the client to post it."""
     ids = dict(objects_a.ids)
-    admin_conn = connect(stratus.admin)
+    admin_conn = stratus.admin.connect()
     private = admin_conn.compute.create_flavor(
         name="stratus-test-private-" + uuid.uuid4().hex[:6], ram=64, vcpus=1, disk=1, is_public=False
     )
@@ -244,7 +243,7 @@ def test_hostile_text_goes_to_the_cloud_and_back_as_text(
     hostile_text = f'<img src=x onerror=alert("{token}")> Dữ liệu ‮RTL‬ 👩‍💻'
     # 1. Straight into the cloud, as another tool would leave it: a server's name, metadata and description.
     conn = objects_a.conn
-    admin_conn = connect(stratus.admin)
+    admin_conn = stratus.admin.connect()
     try:
         image_id, flavor_id = smallest_boot(conn)
         server = conn.compute.create_server(

@@ -14,7 +14,7 @@ import time
 import pytest
 from django.test import Client
 
-from tests.security.helpers import Objects, OtherProject, Route, cloud_state, connect, is_login_redirect, routes
+from tests.security.helpers import Objects, OtherProject, Route, cloud_state, is_login_redirect, routes
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 IGNORED_CLOUD_WRITES = re.compile(r"^POST \S+ \S*/auth/tokens$")  # issuing a token changes nothing a user owns
@@ -98,7 +98,7 @@ def test_no_get_changes_anything(admin_client, project_a_client, stratus, object
     )
     flavors = list(objects_a.conn.compute.flavors())
     ids["flavor"] = flavors[0].id
-    admin_conn = connect(stratus.admin)
+    admin_conn = stratus.admin.connect()
     hypervisors = list(admin_conn.compute.hypervisors())
     if hypervisors:
         ids["hypervisor"] = hypervisors[0].id
