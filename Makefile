@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # The state folder (database, keys, embedded Redis, static files): STRATUS_STATE_DIR when set, else .state here.
-STATE ?= $(or $(STRATUS_STATE_DIR),$(CURDIR)/.state)
+STATE := $(or $(STATE),$(STRATUS_STATE_DIR),$(CURDIR)/.state)
 DEVCLOUD_PORT ?= 5000
 WEB_PORT ?= 8000
 CONSOLE_PORT ?= 6080
@@ -108,6 +108,7 @@ screenshots: setup
 # own catalogue again from inside the app, as tests/test_i18n.py extracts them (paths relative to the app).
 messages: export STRATUS_DEV_KEYS = true
 messages: $(VENV)/.installed
+	$(BIN)/python -m dashboard.devstate
 	$(BIN)/python manage.py makemessages --locale vi --ignore '.venv/*' --ignore 'devcloud/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
 	for app in apps/*/locale; do (cd $$(dirname $$app) && $(BIN)/python $(CURDIR)/manage.py makemessages --locale vi --no-obsolete) || exit 1; done
 	$(BIN)/python manage.py compilemessages --locale vi --ignore '.venv/*'

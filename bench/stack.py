@@ -70,20 +70,12 @@ class Stack:
             "STRATUS_DEV_KEYS": "true",
             "PYTHONUNBUFFERED": "1",
         }
-        # One embedded Redis for the web process and the worker.
-        env_probe = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from django.conf import settings; import django; django.setup(); print(settings.REDIS_URL)",
-            ],
-            cwd=ROOT,
-            env={**stack.env, "DJANGO_SETTINGS_MODULE": "dashboard.settings"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        stack.env["REDIS_URL"] = env_probe.stdout.strip().splitlines()[-1]
+        # Generated keys and one embedded Redis for the web process and the worker (stopped with the stack, and
+        # with this process if it dies).
+        from dashboard import devstate, embedded_redis
+
+        devstate.prepare(stack.env)
+        stack.env["REDIS_URL"] = embedded_redis.ensure(state / "redis", tied=True)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=stack.env, check=True)
         port = free_port()
         stack.web_url = f"http://127.0.0.1:{port}"

@@ -7,10 +7,13 @@ The embedded server is private to the user who runs Stratus: it listens on no TC
 a 0700 directory (the socket itself 0700), and it requires a password generated on first start (kept 0600 in that
 directory, and passed to the server in a 0600 configuration file, never on its command line where `ps` shows it).
 
-`ensure(directory)` returns the URL (`unix://:<password>@<socket>?db=0`) of the server that serves `directory`,
-starting one when none answers. A file lock makes concurrent starters (web, worker, console proxy, tests) share
-one server. `python -m dashboard.embedded_redis --dir D` makes sure the server of D runs and stops it on SIGTERM or
-Ctrl-C (the demo's Procfile runs it, so that stopping the demo stops Redis).
+`prepare(directory)` writes the password and the configuration (dashboard/devstate.py calls it before any process
+starts); `url_of(directory)` only reads them: what the settings use when REDIS_URL is unset, so that importing the
+settings writes nothing and starts nothing. `ensure(directory)` starts the server when none answers and returns its
+URL (`unix://:<password>@<socket>?db=0`); a file lock makes concurrent starters share one server. With `tied=True`
+the server dies with the process that started it (Linux' parent-death signal), so a killed starter leaves no
+server behind. `python -m dashboard.embedded_redis --dir D` runs the server of D until SIGTERM or Ctrl-C (the
+Procfile's `redis` line: stopping the demo or `make run` stops Redis, and killing it does too).
 """
 
 from __future__ import annotations
@@ -67,23 +70,55 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _password(directory: Path) -> str:
-    path = directory / "password"
-    if not path.exists():
-        _write_private(path, secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return (directory / "password").read_text().strip()
 
 
 def socket_path(directory: Path) -> Path:
-    """`directory/redis.sock`, or, when that path is too long for a unix socket, one in a private temporary folder."""
+    """`directory/redis.sock`, or, when that path is too long for a unix socket, one in a private temporary folder
+    (made by `prepare`)."""
     path = directory / "redis.sock"
     if len(str(path)) <= _MAX_SOCKET_PATH:
         return path
     digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
-    return private_dir(Path(tempfile.gettempdir()) / f"stratus-redis-{os.getuid()}-{digest}") / "redis.sock"
+    # /tmp rather than TMPDIR when there is one: TMPDIR may itself be long (macOS' is under /var/folders/...).
+    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())  # noqa: S108 - a private folder in it
+    return base / f"stratus-redis-{os.getuid()}-{digest}" / "redis.sock"
+
+
+def prepare(directory: Path) -> None:
+    """The folder (0700), the password (0600, made once) and the configuration file of `directory`'s server."""
+    private_dir(directory)
+    private_dir(socket_path(directory).parent)
+    path = directory / "password"
+    if not path.exists():
+        _write_private(path, secrets.token_urlsafe(32))
+    _config(directory)
+
+
+def url_of(directory: Path) -> str | None:
+    """The URL of `directory`'s server, read from what `prepare` wrote (None when it was never prepared)."""
+    try:
+        password = _password(directory)
+    except FileNotFoundError:
+        return None
+    return f"unix://:{quote(password, safe='')}@{socket_path(directory)}?db=0"
 
 
 def url_for(directory: Path) -> str:
-    return f"unix://:{quote(_password(directory), safe='')}@{socket_path(directory)}?db=0"
+    url = url_of(directory)
+    if url is None:
+        raise FileNotFoundError(f"no embedded Redis prepared under {directory}")
+    return url
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG; Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def _alive(directory: Path) -> bool:
@@ -142,9 +177,10 @@ def _stop_legacy(directory: Path) -> None:
     port_file.unlink(missing_ok=True)
 
 
-def ensure(directory: Path) -> str:
-    """The URL of the embedded server of `directory`, started (detached) when none answers."""
-    private_dir(directory)
+def ensure(directory: Path, *, tied: bool = False) -> str:
+    """The URL of the embedded server of `directory`, started when none answers: detached, or, `tied`, killed when
+    this process dies."""
+    prepare(directory)
     with open(directory / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _stop_legacy(directory)
@@ -157,6 +193,7 @@ def ensure(directory: Path) -> str:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent if tied else None,
         )
         deadline = time.monotonic() + 10
         while not _alive(directory):
@@ -189,7 +226,7 @@ def main() -> None:
     parser.add_argument("--dir", default=os.environ.get("STRATUS_STATE_DIR", ".state") + "/redis")
     args = parser.parse_args()
     directory = Path(args.dir).resolve()
-    ensure(directory)
+    ensure(directory, tied=True)
     print(f"embedded Redis (valkey-server) on unix socket {socket_path(directory)}", flush=True)
     stopping = False
 

@@ -13,7 +13,8 @@ every output line with the process' name, and stops everything — SIGTERM, then
 Ctrl-C, SIGTERM, or when any process exits. The Procfile gives every port a default (`${WEB_PORT:-8000}`…), so
 nothing has to be set; everything is read from the environment, as each process reads it.
 
-Standard library only (no Django here): the processes it starts load the settings.
+No Django settings here (the standard library, and dashboard/devstate.py to prepare the state folder): the
+processes it starts load the settings.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from dashboard import embedded_redis
+from dashboard import devstate, embedded_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 # Started first and stopped last: what the others talk to.
@@ -168,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     # This venv's programs (gunicorn, celery, python) first, as `make` puts them; each line's output at once.
     environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environ.get("PATH", "")
     environ.setdefault("PYTHONUNBUFFERED", "1")
-    state = Path(environ.get("STRATUS_STATE_DIR") or ROOT / ".state").resolve()
+    # The state folder, generated keys (STRATUS_DEV_KEYS) and the embedded Redis' password, written before any
+    # process reads the settings (which only read).
+    state = devstate.prepare(environ)
     environ["STRATUS_STATE_DIR"] = str(state)
     if not environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # /metrics adds up the series of every process here (gunicorn's workers, the Celery worker): their files,

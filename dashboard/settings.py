@@ -4,14 +4,15 @@ With DEBUG off (the default) Stratus is in production and refuses to start witho
 STRATUS_FERNET_KEY; production also sets ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and the cloud. A laptop demo or the
 tests set STRATUS_DEV_KEYS=true (the Makefile, the test harness): keys generated under STRATUS_STATE_DIR, SQLite and
 an embedded Redis there, devcloud on 127.0.0.1:5000.
+
+This module only reads: the environment, and the files dashboard/devstate.py wrote into the state folder before
+the processes started (generated keys, the embedded Redis' password). Importing it creates no file and starts no
+process (tests/deploy/test_settings_import.py).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -19,31 +20,14 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from dashboard import embedded_redis
 from dashboard.env import env, env_bool, env_float, env_int, env_list
-from dashboard.files import private_dir, secret_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-_test_state_owner = os.environ.get("STRATUS_TEST_STATE_PID")
-if "pytest" in sys.modules and (
-    not env("STRATUS_STATE_DIR") or (_test_state_owner and _test_state_owner != str(os.getpid()))
-):
-    # Under pytest, each process (xdist worker) gets its own state: its own embedded Redis, keys, test database.
-    # xdist workers inherit the controller's environment: a state directory made by another pytest process is
-    # not theirs (each process removes its own at exit, which pulled the database from under the others).
-    os.environ["STRATUS_STATE_DIR"] = tempfile.mkdtemp(
-        prefix=f"stratus-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"
-    )
-    os.environ["STRATUS_TEST_STATE_PID"] = str(os.getpid())
-    os.environ["STRATUS_CELERY_QUEUE"] = f"stratus-test-{os.getpid()}"
-    # devcloud answers in milliseconds; a real cloud under test (STRATUS_TEST_CLOUD) may take seconds per call.
-    os.environ.setdefault("STRATUS_CLOUD_TIMEOUT", "30" if os.environ.get("STRATUS_TEST_CLOUD") else "5")
-if "pytest" in sys.modules:
-    # Playwright's sync API runs an event loop in the test thread; the Django calls made there are synchronous.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # The tests (and the processes they start, which inherit this) generate their keys in their state directory.
-    os.environ.setdefault("STRATUS_DEV_KEYS", "true")
 STATE_DIR = Path(env("STRATUS_STATE_DIR", str(BASE_DIR / ".state"))).resolve()
-private_dir(STATE_DIR)  # 0700: the SQLite database (sessions), generated keys, the embedded Redis' files
+# What a run on one machine keeps here (0700, made by dashboard/devstate.py): the SQLite database (sessions),
+# generated keys, the embedded Redis' files.
+_PREPARE = "python -m dashboard.devstate (make run, make demo and the tests do it before starting anything)"
 
 DEBUG = env_bool("DEBUG", False)
 # Generated keys (kept in the state directory) only for a run that asks for them: DEBUG on, or STRATUS_DEV_KEYS=true
@@ -64,12 +48,20 @@ if _missing and not DEV_KEYS:
         "(or NAME_FILE naming a file that holds one; see docs/configuration.md). For a demo or the tests on one "
         "machine, set STRATUS_DEV_KEYS=true to generate them under STRATUS_STATE_DIR."
     )
-if not SECRET_KEY:
-    from django.core.management.utils import get_random_secret_key
 
-    SECRET_KEY = secret_file(STATE_DIR / "secret_key", get_random_secret_key)
-if not STRATUS_FERNET_KEY:
-    STRATUS_FERNET_KEY = secret_file(STATE_DIR / "fernet_key", lambda: Fernet.generate_key().decode())
+
+def _generated(name: str) -> str:
+    try:
+        return (STATE_DIR / name).read_text().strip()
+    except FileNotFoundError:
+        raise ImproperlyConfigured(
+            f"STRATUS_DEV_KEYS is on but no generated key is in {STATE_DIR / name}: prepare the state folder with "
+            + _PREPARE
+        ) from None
+
+
+SECRET_KEY = SECRET_KEY or _generated("secret_key")
+STRATUS_FERNET_KEY = STRATUS_FERNET_KEY or _generated("fernet_key")
 try:
     Fernet(STRATUS_FERNET_KEY)
 except ValueError:
@@ -154,12 +146,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: Celery broker, cache, console tokens. Unset: an embedded redis-server under the state directory.
-REDIS_URL = env("REDIS_URL")
+# Redis: Celery broker, cache, console tokens. Unset: the embedded server of the state folder (the Procfile's `redis`
+# process runs it; dashboard/devstate.py wrote its password).
+REDIS_URL = env("REDIS_URL") or embedded_redis.url_of(STATE_DIR / "redis") or ""
 if not REDIS_URL:
-    from dashboard import embedded_redis
-
-    REDIS_URL = embedded_redis.ensure(STATE_DIR / "redis")
+    raise ImproperlyConfigured(
+        f"REDIS_URL is not set and no embedded Redis is prepared in {STATE_DIR / 'redis'}: set REDIS_URL, or prepare "
+        "the state folder with " + _PREPARE
+    )
 
 CACHES = {
     "default": {
@@ -219,8 +213,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where `manage.py collectstatic` puts the static files (`make run` collects them at start). In the state folder by
 # default, so that a run from a checkout writes nothing into it; a proxy serving them names a folder it can read.
 STATIC_ROOT = Path(env("STRATUS_STATIC_ROOT", str(STATE_DIR / "static"))).resolve()
-if STATIC_ROOT.is_relative_to(STATE_DIR):
-    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders too; this keeps it quiet
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

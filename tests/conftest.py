@@ -11,6 +11,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests import teststate
+
+teststate.prepare()  # before anything imports the settings (pyproject.toml names no settings module for this)
+
+import django
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -18,6 +23,12 @@ from playwright.sync_api import expect
 
 from tests import cloudharness
 from tests.cloudharness import ROOT, CloudCreds, TestCloud, cloud_lock, project_lock, real_cloud, start_devcloud
+
+django.setup()
+# Not passed on to the xdist workers this process starts: pytest-django would load the settings there before their
+# own conftest has made their own state (each worker sets the settings up itself, here). Processes the tests start
+# (the Celery worker, gunicorn, manage.py) name the settings module themselves.
+os.environ.pop("DJANGO_SETTINGS_MODULE", None)
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -317,15 +328,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop this process' embedded Redis and remove its state directory (see dashboard/settings.py)."""
-    import shutil
-
-    from dashboard import embedded_redis
-
-    state = Path(settings.STATE_DIR)
-    if state.name.startswith("stratus-test-"):
-        embedded_redis.stop(state / "redis")
-        shutil.rmtree(state, ignore_errors=True)
+    teststate.finish()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

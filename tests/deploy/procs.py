@@ -40,7 +40,14 @@ def deployment_env(cloud: TestCloud, state: Path, **extra: str) -> dict[str, str
         }
     )
     env.update(extra)
+    # The state folder as `make run` prepares it (dashboard/devstate.py) before any process starts; without a Redis
+    # of its own, the embedded one of that folder, started tied to this test process.
+    from dashboard import devstate, embedded_redis
+
     state.mkdir(parents=True, exist_ok=True)
+    devstate.prepare(env)
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = embedded_redis.ensure(state / "redis", tied=True)
     return env
 
 

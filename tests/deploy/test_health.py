@@ -123,7 +123,7 @@ def test_a_flood_of_readyz_asks_each_dependency_once(stratus, db, monkeypatch):
 
 def test_readyz_names_redis_when_it_stops(stratus, db, settings, tmp_path: Path):
     redis_dir = tmp_path / "redis"
-    settings.REDIS_URL = embedded_redis.ensure(redis_dir)  # a Redis of this test's own, to stop
+    settings.REDIS_URL = embedded_redis.ensure(redis_dir, tied=True)  # a Redis of this test's own, to stop
     try:
         assert probe(Client(), "/readyz")[0] == 200
     finally:

@@ -116,8 +116,9 @@ def test_a_malformed_fernet_key_is_refused_with_a_clear_message(tmp_path):
 
 
 def test_dev_keys_are_generated_private_and_keep_production_off(tmp_path):
-    """`make demo` and the tests (STRATUS_DEV_KEYS=true): keys made once under the state folder, which only its
-    owner can enter, and an SQLite database only its owner can read, even under a permissive umask."""
+    """`make demo` and the tests (STRATUS_DEV_KEYS=true): keys made once under the state folder (by
+    dashboard/devstate.py, before any process starts), which only its owner can enter, and an SQLite database only
+    its owner can read, even under a permissive umask."""
     env = production_env(tmp_path, STRATUS_DEV_KEYS="true")
     for name in ("SECRET_KEY", "STRATUS_FERNET_KEY", "DATABASE_URL", "STRATUS_TLS"):
         del env[name]
@@ -128,9 +129,9 @@ def test_dev_keys_are_generated_private_and_keep_production_off(tmp_path):
         "settings.SESSION_COOKIE_SECURE]))"
     )
 
-    def settings_seen() -> list:
-        result = subprocess.run(
-            [sys.executable, "-c", probe],
+    def python(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, *args],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -138,9 +139,20 @@ def test_dev_keys_are_generated_private_and_keep_production_off(tmp_path):
             timeout=120,
             preexec_fn=lambda: os.umask(0o022),
         )
+
+    def settings_seen() -> list:
+        result = python("-c", probe)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout.split("RESULT ", 1)[1])
 
+    # The settings only read: before the state folder is prepared they say how to prepare it, and make nothing.
+    unprepared = python("-c", probe)
+    assert unprepared.returncode != 0 and "prepare the state folder with python -m dashboard.devstate" in (
+        unprepared.stderr
+    ), unprepared.stderr
+    assert not state.exists()
+    prepared = python("-m", "dashboard.devstate")
+    assert prepared.returncode == 0, prepared.stderr
     first = settings_seen()
     assert first == settings_seen()  # made once, read back after
     secret_key, fernet_key, production, cookie_secure = first

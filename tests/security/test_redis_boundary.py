@@ -137,7 +137,7 @@ def test_an_old_unauthenticated_embedded_redis_is_stopped(tmp_path: Path) -> Non
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         (directory / "port").write_text(str(port))
-        url = embedded_redis.ensure(directory)
+        url = embedded_redis.ensure(directory, tied=True)
         assert old.wait(10) == 0  # shut down
         assert not (directory / "port").exists()
         assert redis.Redis.from_url(url).ping()
