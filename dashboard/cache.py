@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import RedisError
@@ -47,6 +48,23 @@ def optional(what: str) -> Iterator[None]:
         yield
     except CACHE_ERRORS as error:
         log.warning("cache unavailable, going without %s: %s: %s", what, type(error).__name__, error)
+
+
+def cached_many(keys: list[str], what: str) -> dict[str, Any]:
+    """The values the cache holds for these keys, in one round trip; {} when the cache fails (see optional)."""
+    if not keys:
+        return {}
+    with optional(what):
+        return cache.get_many(keys)
+    return {}
+
+
+def cache_many(values: dict[str, Any], timeout: float, what: str) -> None:
+    """Keep these values a while, in one round trip; nothing when the cache fails (see optional)."""
+    if not values:
+        return
+    with optional(what):
+        cache.set_many(values, timeout)
 
 
 class JSONSerializer:

@@ -13,7 +13,7 @@ from apps.cloud.connection import Credentials, connection_for
 from apps.cloud.errors import CloudError, cloud_errors
 from dashboard.cache import optional
 
-# The launch form keeps each project's flavors a short while (apps.instances.selectors.list_flavors) with the value
+# The launch form keeps each project's flavors a short while (apps.instances.launch.list_flavors) with the value
 # of this counter when it read them; a flavor made, changed or deleted here counts it up, so every project's launch
 # form reads its flavors again at once instead of after the cache's two minutes (one made outside Stratus: then).
 GENERATION_KEY = "flavors:generation"

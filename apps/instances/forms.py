@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from apps.accounts.templatetags.stratus import gib, mib
 from apps.cloud.names import description_problem, name_problem
-from apps.instances import selectors, services
+from apps.instances import launch, selectors, services
 
 NAME_MAX = 255
 USER_DATA_MAX = 65535  # Nova: base64 user data up to 64 KiB
@@ -26,7 +26,7 @@ SOURCES = [
 ]
 
 
-def flavor_fit(flavor: selectors.FlavorChoice, image: selectors.ImageChoice | None, *, boot_volume: bool) -> str:
+def flavor_fit(flavor: launch.FlavorChoice, image: launch.ImageChoice | None, *, boot_volume: bool) -> str:
     """Why this flavor cannot boot this image ("" when it can): Nova's min_disk / min_ram checks."""
     if image is None:
         return ""
@@ -116,7 +116,7 @@ class LaunchForm(forms.Form):
         help_text=gettext_lazy("One key=value per line."),
     )
 
-    def __init__(self, *args: Any, choices: selectors.LaunchChoices, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: launch.LaunchChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.choices = choices
         self.fields["image_id"].choices = [("", _("Choose an image"))] + [(i.id, i.name) for i in choices.images]
@@ -170,7 +170,7 @@ class LaunchForm(forms.Form):
             return str(self.data.get(name, "") or "")
         return str(self.initial.get(name, self.fields[name].initial) or "")
 
-    def selected_image(self) -> selectors.ImageChoice | None:
+    def selected_image(self) -> launch.ImageChoice | None:
         source = self.value("source") or "image"
         wanted = self.value("snapshot_id") if source == "snapshot" else self.value("image_id")
         if source == "volume" or not wanted:
@@ -180,14 +180,14 @@ class LaunchForm(forms.Form):
                 return img
         return None
 
-    def flavor_rows(self) -> list[tuple[selectors.FlavorChoice, str, bool]]:
+    def flavor_rows(self) -> list[tuple[launch.FlavorChoice, str, bool]]:
         """(flavor, reason it does not fit or "", selected) for the flavor picker."""
         image = self.selected_image()
         boot_volume = self.value("source") in ("volume", "image_to_volume")
         chosen = self.value("flavor_id")
         return [(f, flavor_fit(f, image, boot_volume=boot_volume), f.id == chosen) for f in self.choices.flavors]
 
-    def selected_flavor(self) -> selectors.FlavorChoice | None:
+    def selected_flavor(self) -> launch.FlavorChoice | None:
         chosen = self.value("flavor_id")
         return next((f for f in self.choices.flavors if f.id == chosen), None)
 
@@ -383,7 +383,7 @@ class ResizeForm(forms.Form):
     fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     flavor_id = forms.ChoiceField(label=gettext_lazy("New flavor"))
 
-    def __init__(self, *args: Any, flavors: list[selectors.FlavorChoice], current: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, flavors: list[launch.FlavorChoice], current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         vcpu = _("vCPU")
         self.fields["flavor_id"].choices = [
@@ -395,9 +395,7 @@ class RebuildForm(forms.Form):
     fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
     image_id = forms.ChoiceField(label=gettext_lazy("Image"))
 
-    def __init__(
-        self, *args: Any, images: list[selectors.ImageChoice], server: selectors.Server, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, images: list[launch.ImageChoice], server: selectors.Server, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.images = {i.id: i for i in images}
         self.server = server
@@ -407,8 +405,8 @@ class RebuildForm(forms.Form):
             choices.append((image.id, f"{image.name} ({reason})" if reason else image.name))
         self.fields["image_id"].choices = choices
 
-    def unfit(self, image: selectors.ImageChoice) -> str:
-        flavor = selectors.FlavorChoice(
+    def unfit(self, image: launch.ImageChoice) -> str:
+        flavor = launch.FlavorChoice(
             id="", name=self.server.flavor_name, vcpus=self.server.vcpus, ram=self.server.ram, disk=self.server.disk
         )
         return flavor_fit(flavor, image, boot_volume=self.server.volume_backed)

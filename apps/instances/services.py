@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from apps.cloud.connection import Credentials
-from apps.instances import selectors
+from apps.instances import launch
 from apps.operations.services import DispatchError, dispatch, dispatch_many
 
 __all__ = ["DispatchError", "QuotaExceeded", "bulk_action", "launch_servers", "server_action"]
@@ -68,7 +68,7 @@ def server_action(
 
 
 def check_launch_quota(
-    *, quota: selectors.Quota, count: int, vcpus: int, ram: int, ports: tuple[Any, int] = (None, 0)
+    *, quota: launch.Quota, count: int, vcpus: int, ram: int, ports: tuple[Any, int] = (None, 0)
 ) -> None:
     """Refuse a launch that Nova would refuse for quota, with Nova's own wording, before anything is created.
     `ports`: (Neutron's port QuotaUse or None, the ports the launch makes)."""

@@ -20,6 +20,7 @@ from apps.accounts.templatetags.stratus import mib
 from apps.cloud.errors import BadRequest, CloudError, NotFound, OverQuota, Unavailable
 from apps.cloud.middleware import log_cloud_error
 from apps.instances import cli, forms, selectors, services
+from apps.instances import launch as offers  # the forms' choices (the view `launch` has the module's name)
 from apps.instances.cli import action_command, launch_command
 from apps.networks import selectors as network_selectors
 from apps.operations.selectors import active_on, active_operations, in_flux, tracker_state
@@ -304,7 +305,7 @@ def _filter_options(request: AuthedRequest) -> dict[str, Any]:
     """Choices for the flavor, image and zone filters (short-cached names; asked only when filters are open)."""
     creds = _creds(request)
     return {
-        "flavors": selectors.list_flavors(creds),
+        "flavors": offers.list_flavors(creds),
         "images": selectors.filter_images(creds),
         "zones": selectors.list_zones(creds),
     }
@@ -810,10 +811,10 @@ def _action_form(action: str, request: AuthedRequest, server: selectors.Server, 
     if action == "lock":
         return forms.LockForm(data)
     if action == "resize":
-        return forms.ResizeForm(data, flavors=selectors.list_flavors(creds), current=server.flavor_name)
+        return forms.ResizeForm(data, flavors=offers.list_flavors(creds), current=server.flavor_name)
     if action == "rebuild":
         return forms.RebuildForm(
-            data, images=selectors.list_images(creds), server=server, initial={"image_id": server.image_id}
+            data, images=offers.list_images(creds), server=server, initial={"image_id": server.image_id}
         )
     return None
 
@@ -906,7 +907,7 @@ def _launch_initial(request: HttpRequest) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def launch(request: AuthedRequest) -> HttpResponse:
     creds = _creds(request)
-    choices = selectors.launch_choices(creds)
+    choices = offers.launch_choices(creds)
     if request.method == "POST":
         form = forms.LaunchForm(request.POST, choices=choices)
         if form.is_valid():
@@ -956,7 +957,7 @@ def _launch_ports(form: forms.LaunchForm) -> int:
     return form.count_value() * len(form.chosen_networks()) if form.choices.picks_networks else 0
 
 
-def _launch_usage(form: forms.LaunchForm, quota: selectors.Quota) -> list[dict[str, Any]]:
+def _launch_usage(form: forms.LaunchForm, quota: offers.Quota) -> list[dict[str, Any]]:
     flavor = form.selected_flavor()
     count = form.count_value()
     rows = [

@@ -11,8 +11,6 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.core.cache import cache
-
 from apps.cloud.connection import (
     Credentials,
     at_once,
@@ -23,7 +21,7 @@ from apps.cloud.connection import (
     service_endpoint,
 )
 from apps.cloud.errors import cloud_errors
-from dashboard.cache import optional
+from dashboard.cache import cache_many, cached_many
 
 SERVICE = "network"
 # Network ids per subnets GET (36 characters each in the URL).
@@ -347,17 +345,6 @@ def _floating_ip(raw: dict[str, Any], names: dict[str, str], ports: dict[str, Po
     )
 
 
-def _cache_get_many(keys: list[str]) -> dict[str, Any]:
-    with optional("cached network names"):
-        return cache.get_many(keys)
-    return {}
-
-
-def _cache_set_many(values: dict[str, Any], timeout: int) -> None:
-    with optional("caching network names"):
-        cache.set_many(values, timeout)
-
-
 def network_names(creds: Credentials, network_ids: Any, known: dict[str, str] | None = None) -> dict[str, str]:
     """Names of these networks: from `known`, the short cache, else one `networks?id=...` GET."""
     names = dict(known or {})
@@ -365,13 +352,17 @@ def network_names(creds: Credentials, network_ids: Any, known: dict[str, str] | 
     if not ids:
         return names
     keys = {f"networks:name:{creds.project_id}:{i}": i for i in ids}
-    names.update({keys[k]: v for k, v in _cache_get_many(list(keys)).items()})
+    names.update({keys[k]: v for k, v in cached_many(list(keys), "cached network names").items()})
     missing = [i for i in ids if i not in names]
     if missing:
         raw = get_json_list(creds, "/networks", "networks", {"id": missing, "fields": ["id", "name"]}, service=SERVICE)
         found = {str(n.get("id", "")): str(n.get("name") or n.get("id", "")) for n in raw}
         names.update(found)
-        _cache_set_many({f"networks:name:{creds.project_id}:{i}": found.get(i, i) for i in missing}, NAME_CACHE_SECONDS)
+        cache_many(
+            {f"networks:name:{creds.project_id}:{i}": found.get(i, i) for i in missing},
+            NAME_CACHE_SECONDS,
+            "caching network names",
+        )
     return names
 
 

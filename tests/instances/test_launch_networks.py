@@ -6,7 +6,7 @@ from django.http import QueryDict
 
 from apps.instances.cli import launch_command
 from apps.instances.forms import LaunchForm
-from apps.instances.selectors import FlavorChoice, ImageChoice, LaunchChoices, Quota
+from apps.instances.launch import FlavorChoice, ImageChoice, LaunchChoices, Quota
 from apps.networks.selectors import Network, SecurityGroup, Subnet
 
 PRIVATE = Network(
