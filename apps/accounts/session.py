@@ -1,6 +1,6 @@
 """What the server-side session holds about the signed-in user: never a password, and one Keystone token (the
 project-scoped one), sealed with Fernet (dashboard/sealing.py), so the session table and its backups hold no token
-Keystone would accept. A project switch rescopes that token (apps/accounts/views.py); no unscoped token is kept."""
+Keystone would accept. A project switch rescopes that token (apps/accounts/services.py); no unscoped token is kept."""
 
 from __future__ import annotations
 
