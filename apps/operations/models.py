@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
+from apps.operations.i18n import render_text
+from apps.operations.registry import get_handler
+from apps.operations.states import ACTIVE_STATES, FINAL_STATES, State
 
-class State(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-
-
-ACTIVE_STATES = (State.PENDING, State.RUNNING)
-FINAL_STATES = (State.SUCCEEDED, State.FAILED)
+__all__ = ["ACTIVE_STATES", "FINAL_STATES", "Operation", "State"]
 
 
 class Operation(models.Model):
@@ -77,8 +72,6 @@ class Operation(models.Model):
 
     @property
     def handler(self) -> Any:
-        from apps.operations.registry import get_handler
-
         return get_handler(self.kind)
 
     @property
@@ -109,18 +102,12 @@ class Operation(models.Model):
 
     @property
     def display_message(self) -> str:
-        from apps.operations.i18n import render_text
-
         if self.message_args is None:
             return self.message
         return render_text(self.message, self.message_args)
 
     @property
     def display_steps(self) -> list[dict[str, Any]]:
-        from datetime import datetime
-
-        from apps.operations.i18n import render_text
-
         return [
             {
                 **step,
@@ -140,8 +127,6 @@ class Operation(models.Model):
 
     @property
     def last_step(self) -> str:
-        from apps.operations.i18n import render_text
-
         if not self.steps:
             return ""
         return render_text(self.steps[-1]["text"], self.steps[-1].get("args") or {})

@@ -20,12 +20,13 @@ from apps.cloud.connection import CallClock, Credentials, connection_for
 from apps.cloud.errors import AuthExpired, CloudError, Unavailable
 from apps.operations import conf
 from apps.operations.i18n import freeze
+from apps.operations.states import State
 
 if TYPE_CHECKING:
     import openstack.connection
     from django_stubs_ext import StrOrPromise
 
-    from apps.operations.models import Operation
+    from apps.operations.models import Operation  # for annotations only: models imports this module
 
 log = logging.getLogger(__name__)
 _timing = threading.local()
@@ -132,11 +133,9 @@ class Context:
     # --- recording ---------------------------------------------------------------------------------------
 
     def _save(self, **fields: Any) -> None:
-        from apps.operations.models import Operation, State
-
         fields.setdefault("heartbeat_at", timezone.now())
-        updated = Operation.objects.filter(id=self.op.id, state=State.RUNNING, attempts=self.op.attempts).update(
-            **fields
+        updated = (
+            type(self.op).objects.filter(id=self.op.id, state=State.RUNNING, attempts=self.op.attempts).update(**fields)
         )
         if not updated:
             raise Abandoned(str(self.op.id))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,7 +26,7 @@ from apps.cloud.errors import AuthExpired, CloudError, Unavailable
 from apps.operations import conf, crypto
 from apps.operations.i18n import freeze
 from apps.operations.models import Operation, State
-from apps.operations.registry import Abandoned, Context, get_handler
+from apps.operations.registry import Abandoned, Context, current_context, get_handler
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +84,6 @@ def claim(operation_id: str, *, task_id: str, worker: str) -> Operation | None:
 
 def _timings(op: Operation) -> dict[str, Any]:
     """Where this attempt's time went, added to the row's totals in the same write as the outcome."""
-    from apps.operations.registry import current_context
-
     ctx = current_context()
     if ctx is None or ctx.op.id != op.id:
         return {}
@@ -206,32 +203,6 @@ def _run_handler(op: Operation, ctx: Context, handler: Any, operation_id: str, r
         return Outcome(State.FAILED)
     _finish(op, State.SUCCEEDED)
     return Outcome(State.SUCCEEDED)
-
-
-def resume_orphans(worker: str) -> list[Operation]:
-    """Operations left running by a previous incarnation of this worker node (it was killed): re-queue them.
-
-    A Celery node name is unique among live workers, so a worker starting under a name proves the previous
-    process with that name is gone. The handlers are idempotent, so running them again is safe.
-    """
-    from apps.operations.services import DispatchError, send
-
-    resumed = []
-    for op in Operation.objects.filter(state=State.RUNNING, worker=worker):
-        op.celery_task_id = str(uuid.uuid4())
-        moved = Operation.objects.filter(id=op.id, state=State.RUNNING, worker=worker, attempts=op.attempts).update(
-            state=State.PENDING, celery_task_id=op.celery_task_id
-        )
-        if not moved:
-            continue
-        try:
-            send(op)
-        except DispatchError:
-            log.warning("could not re-queue orphaned operation %s", op.id)
-            continue
-        log.warning("re-queued operation %s left running by a previous %s", op.id, worker)
-        resumed.append(op)
-    return resumed
 
 
 STALE_REASON = _(

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -19,8 +20,9 @@ from apps.cloud.connection import Credentials
 from apps.operations import crypto
 from apps.operations.models import FINAL_STATES, Operation, State
 from apps.operations.registry import get_handler
-from apps.operations.selectors import may_retry, secrets_to_ask
+from apps.operations.selectors import NOTIFY_WINDOW, calm_keys, may_retry, secrets_to_ask
 from dashboard.cache import optional
+from dashboard.celery import app
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,6 @@ BROKER_ERRORS = (KombuError, OSError, RedisError)
 def _check_broker() -> None:
     """Fail fast, before anything is written, when the broker does not answer."""
     global _broker_seen_at
-    from dashboard.celery import app
-
     if time.monotonic() - _broker_seen_at < BROKER_CHECK_TTL:
         return
     try:
@@ -63,13 +63,15 @@ def _check_broker() -> None:
     _broker_seen_at = time.monotonic()
 
 
+RUN_TASK = "operations.run"
+
+
 def send(op: Operation) -> None:
     """Send the task for this operation (its id only). Raises DispatchError when the broker refuses."""
-    from apps.operations.tasks import run_operation_task
-
     global _broker_seen_at
     try:
-        run_operation_task.apply_async(args=(str(op.id),), task_id=op.celery_task_id or None, retry=False)
+        # By the task's name (apps/operations/tasks.py), so that this module needs nothing of the worker's side.
+        app.send_task(RUN_TASK, args=(str(op.id),), task_id=op.celery_task_id or None, retry=False)
     except BROKER_ERRORS as exc:
         _broker_seen_at = 0.0
         log.warning("could not queue operation %s: %s", op.id, exc)
@@ -135,10 +137,6 @@ def _dispatch_all(ops: list[Operation]) -> list[Operation]:
 
 def wake_tracker(project_id: str) -> None:
     """A new operation: its project (and the tracker of each user in it) is no longer calm (selectors.calm_keys)."""
-    from django.core.cache import cache
-
-    from apps.operations.selectors import calm_keys
-
     gen_key, _calm_key = calm_keys(project_id)
     with optional("waking the operations tracker"):  # the calm marker then expires by itself (CALM_SECONDS)
         cache.add(gen_key, 0, None)
@@ -211,8 +209,6 @@ def retry_operation(*, creds: Credentials, operation: Operation, secrets: dict[s
 def announce_finished(*, creds: Credentials) -> list[Operation]:
     """The user's operations that ended recently and were not announced yet, marked announced (each once,
     in whichever tab asks first)."""
-    from apps.operations.selectors import NOTIFY_WINDOW
-
     since = timezone.now() - NOTIFY_WINDOW
     candidates = list(
         Operation.objects.filter(
@@ -226,3 +222,27 @@ def announce_finished(*, creds: Credentials) -> list[Operation]:
         .order_by("finished_at")[:20]
     )
     return [op for op in candidates if Operation.objects.filter(id=op.id, notified=False).update(notified=True)]
+
+
+def resume_orphans(worker: str) -> list[Operation]:
+    """Operations left running by a previous incarnation of this worker node (it was killed): re-queue them.
+
+    A Celery node name is unique among live workers, so a worker starting under a name proves the previous
+    process with that name is gone. The handlers are idempotent, so running them again is safe.
+    """
+    resumed = []
+    for op in Operation.objects.filter(state=State.RUNNING, worker=worker):
+        op.celery_task_id = str(uuid.uuid4())
+        moved = Operation.objects.filter(id=op.id, state=State.RUNNING, worker=worker, attempts=op.attempts).update(
+            state=State.PENDING, celery_task_id=op.celery_task_id
+        )
+        if not moved:
+            continue
+        try:
+            send(op)
+        except DispatchError:
+            log.warning("could not re-queue orphaned operation %s", op.id)
+            continue
+        log.warning("re-queued operation %s left running by a previous %s", op.id, worker)
+        resumed.append(op)
+    return resumed

@@ -10,13 +10,14 @@ from celery import Task, shared_task
 from celery.signals import worker_ready
 
 from apps.cloud.errors import CloudError
+from apps.operations import runner, services
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(
     bind=True,
-    name="operations.run",
+    name=services.RUN_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
@@ -24,8 +25,6 @@ log = logging.getLogger(__name__)
     throws=(CloudError,),  # expected: recorded on the row and shown to the user, not logged as a crash
 )
 def run_operation_task(self: Task[[str], str | None], operation_id: str) -> str | None:
-    from apps.operations import runner
-
     outcome = runner.run(
         operation_id,
         task_id=self.request.id or "",
@@ -39,18 +38,14 @@ def run_operation_task(self: Task[[str], str | None], operation_id: str) -> str 
 
 @shared_task(name="operations.reap", ignore_result=True)
 def reap_stale_operations() -> int:
-    from apps.operations import runner
-
     return runner.reap_stale()
 
 
 @worker_ready.connect
 def _resume_orphans(sender: Any = None, **kwargs: Any) -> None:  # a Celery signal (the worker's consumer)
-    from apps.operations import runner
-
     hostname = getattr(sender, "hostname", "") or ""
     if hostname:
         try:
-            runner.resume_orphans(hostname)
+            services.resume_orphans(hostname)
         except Exception:  # a broken database must not stop the worker from serving
             log.exception("could not resume orphaned operations")
