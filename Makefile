@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 3
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run demo test test-cloud lint format bench bench-realcloud messages screenshots clean lock audit
+.PHONY: setup run demo test test-rabbitmq test-cloud lint format bench bench-realcloud messages screenshots clean lock audit
 
 # Installed from the lock: every package (transitive ones too) pinned and checked against its hash.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-schemas.txt
@@ -65,6 +65,12 @@ demo: setup
 
 test: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The operations tests (crash safety, no duplicate server, retries, secrets, metrics) with RabbitMQ as the Celery
+# broker instead of Redis: make test-rabbitmq BROKER=amqp://user:password@host:5672/vhost
+BROKER ?= amqp://guest:guest@127.0.0.1:5672//
+test-rabbitmq: setup
+	CELERY_BROKER_URL=$(BROKER) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/operations $(PYTEST_ARGS)
 
 # Every cloud-facing test against a real cloud: make test-cloud CLOUD=realcloud-admin,realcloud-demo
 test-cloud: setup

@@ -1,7 +1,8 @@
 """Health and readiness for load balancers and Kubernetes: `GET /healthz` and `GET /readyz`.
 
 - `/healthz`: the process is up and answers (liveness). It touches nothing: no database, no Redis, no cloud.
-- `/readyz`: the process can serve pages: the database, Redis and the cloud's Keystone each answer within
+- `/readyz`: the process can serve pages: the database, Redis (and RabbitMQ when it is the Celery broker) and the
+  cloud's Keystone each answer within
   `STRATUS_READY_TIMEOUT` seconds (asked at once, each on a connection of its own). 200 when all do; 503 naming the
   ones that did not. The answer says only what failed and how (timeout, refused, HTTP status); the details (host
   names, driver messages) go to the log, not to an unauthenticated client. Each process keeps its answer for about a
@@ -57,6 +58,14 @@ def check_redis(timeout: float) -> None:
         client.close()
 
 
+def check_broker(timeout: float) -> None:
+    """The Celery broker, when it is not the Redis above (RabbitMQ: CELERY_BROKER_URL=amqp://…): a connection."""
+    import kombu
+
+    with kombu.Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout) as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, timeout=max(1, math.ceil(timeout)))
+
+
 class NotReady(Exception):
     """A dependency answered, but not as one that works does (the reason is safe to show)."""
 
@@ -73,6 +82,7 @@ def check_keystone(timeout: float) -> None:
 CHECKS: dict[str, Callable[[float], None]] = {
     "database": check_database,
     "redis": check_redis,
+    **({"rabbitmq": check_broker} if settings.BROKER_IS_AMQP else {}),
     "keystone": check_keystone,
 }
 

@@ -10,8 +10,8 @@ Series:
   class, e.g. `ConnectFailure`, `ConnectTimeout`) or a server error (`HTTP 503`).
 - `stratus_operations{kind, state}` (gauge): operations in the database by kind and state, counted when scraped
   (the same on every web process).
-- `stratus_queue_length{queue}` (gauge): operations queued in the Celery queue (a Redis list) that no worker has
-  taken yet, read when scraped; absent when Redis does not answer.
+- `stratus_queue_length{queue}` (gauge): operations queued in the Celery queue (a Redis list, or a RabbitMQ queue)
+  that no worker has taken yet, read when scraped; absent when the broker does not answer.
 
 Recording never fails a request: a metric that cannot be written is logged once and skipped.
 
@@ -38,13 +38,18 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import kombu
+import redis
+from amqp.exceptions import AMQPError, NotFound
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from kombu.exceptions import KombuError
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -86,25 +91,37 @@ class OperationsCollector(Collector):
 
 
 class QueueCollector(Collector):
-    """`stratus_queue_length{queue}`: LLEN of the Celery queue in Redis, at scrape time."""
+    """`stratus_queue_length{queue}`: operations waiting in the Celery queue at scrape time (Redis: the list's
+    length; RabbitMQ: the queue's ready messages, from a passive declare)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        import redis
-
         queue = settings.CELERY_TASK_DEFAULT_QUEUE
         family = GaugeMetricFamily(
             "stratus_queue_length", "Operations waiting in the Celery queue for a worker.", labels=["queue"]
         )
         try:
-            client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-            try:
-                family.add_metric([queue], client.llen(queue))
-            finally:
-                client.close()
-        except redis.RedisError as error:
+            family.add_metric([queue], _amqp_length(queue) if settings.BROKER_IS_AMQP else _redis_length(queue))
+        except (RedisError, KombuError, AMQPError, OSError) as error:
             log.warning("metrics: the queue length is unknown: %s", error)
             return
         yield family
+
+
+def _redis_length(queue: str) -> int:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return int(client.llen(queue))
+    finally:
+        client.close()
+
+
+def _amqp_length(queue: str) -> int:
+    with kombu.Connection(settings.CELERY_BROKER_URL, connect_timeout=1) as connection:
+        channel: Any = connection.default_channel  # py-amqp's Channel (kombu types it as its abstract StdChannel)
+        try:
+            return int(channel.queue_declare(queue, passive=True).message_count)
+        except NotFound:  # no worker has declared it yet: nothing waits in it
+            return 0
 
 
 _collectors = [OperationsCollector(), QueueCollector()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -281,15 +282,30 @@ STRATUS_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("STRATUS_LOGIN_MAX_FAILURES_PER
 STRATUS_TRUSTED_PROXIES = env_int("STRATUS_TRUSTED_PROXIES", 0)
 
 # Celery (see dashboard/celery.py). Settings follow Read the Docs' production experience.
-# kombu names a unix socket redis+socket:// (redis-py: unix://, as the embedded Redis' URL is).
-CELERY_BROKER_URL = "redis+socket://" + REDIS_URL[len("unix://") :] if REDIS_URL.startswith("unix://") else REDIS_URL
+# The broker: the Redis above unless CELERY_BROKER_URL names another, such as the RabbitMQ an OpenStack deployment
+# already runs (amqp://user:password@host:5672/vhost; docs/deployment.md says when to prefer which). Redis stays the
+# cache and the console-token store either way. kombu names a unix socket redis+socket:// (redis-py: unix://).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "") or (
+    "redis+socket://" + REDIS_URL[len("unix://") :] if REDIS_URL.startswith("unix://") else REDIS_URL
+)
+BROKER_IS_AMQP = CELERY_BROKER_URL.split("://", 1)[0] in ("amqp", "amqps", "pyamqp")
+STRATUS_BROKER_NAME = "RabbitMQ" if BROKER_IS_AMQP else "Redis"  # named in messages and in /readyz
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("STRATUS_CELERY_QUEUE", "stratus")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("STRATUS_VISIBILITY_TIMEOUT", 3 * 3600)}
+if BROKER_IS_AMQP:
+    # A quorum queue (replicated, durable: RabbitMQ's choice for work that must not be lost) on a topic exchange, so
+    # that a retry's countdown waits in RabbitMQ (Celery's native delayed delivery), not unacknowledged in a worker;
+    # publisher confirms, so that a task is queued when send() returns.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"confirm_publish": True}
+else:
+    # An unacknowledged task goes back to the queue after this long (a worker killed mid-operation).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("STRATUS_VISIBILITY_TIMEOUT", 3 * 3600)}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"

@@ -48,3 +48,20 @@ def finish() -> None:
         return
     embedded_redis.stop(_owned / "redis")
     shutil.rmtree(_owned, ignore_errors=True)
+    _delete_queue()
+
+
+def _delete_queue() -> None:
+    """On a RabbitMQ broker (CELERY_BROKER_URL=amqp://…), this process' own queue, which outlives it there (a
+    quorum queue is durable); an embedded Redis takes its queue with it."""
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    queue = os.environ.get("STRATUS_CELERY_QUEUE", "")
+    if not url.startswith(("amqp://", "amqps://", "pyamqp://")) or not queue.startswith("stratus-test-"):
+        return
+    import kombu
+
+    try:
+        with kombu.Connection(url, connect_timeout=2) as conn:
+            conn.default_channel.queue_delete(queue)
+    except Exception as error:
+        print(f"could not delete RabbitMQ queue {queue}: {error}")

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from amqp.exceptions import AMQPError
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -37,15 +39,16 @@ class DispatchError(Exception):
 
 def _unreachable() -> DispatchError:
     return DispatchError(
-        _("The task queue (Redis) cannot be reached, so nothing was done. Please try again in a moment.")
+        _("The task queue (%(broker)s) cannot be reached, so nothing was done. Please try again in a moment.")
+        % {"broker": settings.STRATUS_BROKER_NAME}
     )
 
 
 _broker_seen_at = 0.0
 BROKER_CHECK_TTL = 5.0  # seconds a successful check is trusted (a failed publish still cleans up after itself)
 # What a broker that is down or refuses raises: kombu wraps connection failures in OperationalError (a KombuError);
-# a socket or Redis error may still come through unwrapped from a connection that broke mid-publish.
-BROKER_ERRORS = (KombuError, OSError, RedisError)
+# a socket, Redis or AMQP error may still come through unwrapped from a connection that broke mid-publish.
+BROKER_ERRORS = (KombuError, OSError, RedisError, AMQPError)
 
 
 def _check_broker() -> None:

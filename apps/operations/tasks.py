@@ -4,10 +4,12 @@ and the periodic reaper."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from celery import Task, shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 
 from apps.cloud.errors import CloudError
 from apps.operations import runner, services
@@ -32,7 +34,11 @@ def run_operation_task(self: Task[[str], str | None], operation_id: str) -> str 
         retries=self.request.retries,
     )
     if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
+        countdown = outcome.retry_in
+        if settings.BROKER_IS_AMQP:
+            # RabbitMQ holds a countdown in whole seconds (native delayed delivery refuses less than one).
+            countdown = max(1, math.ceil(countdown))
+        raise self.retry(countdown=countdown)
     return outcome.state
 
 

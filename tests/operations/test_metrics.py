@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from apps.operations.models import Operation, State
 from tests.cloudharness import free_port
-from tests.operations.conftest import make_server, wait_op
+from tests.operations.conftest import make_server, wait_op, wait_until
 
 TOKEN = "metrics-test-token"
 
@@ -109,22 +109,38 @@ def test_metrics_count_a_failing_service(devcloud, member_client, settings, clea
 
 
 def test_metrics_show_the_queue_length(stratus, db, settings):
-    """What waits in the Celery queue (a Redis list) for a worker: a queue of this test's own, filled by hand."""
+    """What waits in the Celery queue for a worker (a Redis list, or a RabbitMQ queue): a queue of this test's own,
+    filled by hand."""
     import uuid
 
+    import amqp
+    import kombu
     import redis
 
     settings.STRATUS_METRICS_TOKEN = TOKEN
     settings.CELERY_TASK_DEFAULT_QUEUE = queue = f"metrics-test-{uuid.uuid4().hex[:8]}"
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        assert value(scrape(), "stratus_queue_length", queue=queue) == 0
-        client.rpush(queue, "a", "b", "c")
-        assert value(scrape(), "stratus_queue_length", queue=queue) == 3
-    finally:
-        client.delete(queue)
-        client.close()
-    # Redis gone: the scrape still answers, without the series.
+    if settings.BROKER_IS_AMQP:
+        with kombu.Connection(settings.CELERY_BROKER_URL) as conn:
+            channel = conn.channel()
+            channel.queue_declare(queue, durable=True, auto_delete=False)
+            try:
+                assert value(scrape(), "stratus_queue_length", queue=queue) == 0
+                for body in ("a", "b", "c"):
+                    channel.basic_publish(amqp.Message(body), exchange="", routing_key=queue)
+                assert wait_until(lambda: value(scrape(), "stratus_queue_length", queue=queue) == 3)
+            finally:
+                channel.queue_delete(queue)
+        settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{free_port()}//"
+    else:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            assert value(scrape(), "stratus_queue_length", queue=queue) == 0
+            client.rpush(queue, "a", "b", "c")
+            assert value(scrape(), "stratus_queue_length", queue=queue) == 3
+        finally:
+            client.delete(queue)
+            client.close()
+    # The broker gone: the scrape still answers, without the series.
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     assert ("stratus_queue_length", frozenset({("queue", queue)})) not in scrape()
 

@@ -3,9 +3,11 @@ the tracker, and the message when the queue is unreachable."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
@@ -114,7 +116,7 @@ def test_the_tracker_polls_only_while_something_is_in_flux(member_client):
     assert "Stop web-1: done." not in again  # announced once
 
 
-def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, monkeypatch):
+def test_an_unreachable_broker_shows_a_message_and_makes_nothing(member_client, monkeypatch):
     from apps.operations import services
     from dashboard.celery import app
     from tests.cloudharness import free_port
@@ -124,13 +126,19 @@ def test_redis_unreachable_shows_a_message_and_makes_nothing(member_client, monk
     before = Operation.objects.count()
     saved = app.conf.broker_url
     monkeypatch.setattr(services, "_broker_seen_at", 0.0)  # forget that the broker answered a moment ago
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there: Redis is unreachable
+    # Nothing listens there: the broker is unreachable.
+    scheme = "amqp://guest:guest@" if django_settings.BROKER_IS_AMQP else "redis://"
+    unreachable = f"{scheme}127.0.0.1:{free_port()}/0"
+    app.conf.broker_url = unreachable
+    if "CELERY_BROKER_URL" in os.environ:  # Celery reads its broker from this variable before its settings
+        monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
     try:
         response = member_client.post(f"/activity/{failed.id}/retry/", follow=True)
     finally:
         app.conf.broker_url = saved
     page = response.content.decode()
-    assert "The task queue (Redis) cannot be reached, so nothing was done." in page
+    broker = django_settings.STRATUS_BROKER_NAME
+    assert f"The task queue ({broker}) cannot be reached, so nothing was done." in page
     assert Operation.objects.count() == before
 
 
