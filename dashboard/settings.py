@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "apps.hypervisors",
     "apps.consoles",
     "apps.networks",
+    "apps.volumes",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("keypairs/", include("apps.keypairs.urls")),
     path("snapshots/", include("apps.snapshots.urls")),
     path("network/", include("apps.networks.urls")),
+    path("volumes/", include("apps.volumes.urls")),
     path("activity/", include("apps.operations.urls")),
     path("admin/hypervisors/", include("apps.hypervisors.urls")),
     path("console/", include("apps.consoles.urls")),

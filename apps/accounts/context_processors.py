@@ -22,6 +22,7 @@ def account(request: HttpRequest) -> dict[str, Any]:
             "role": "admin" if creds.is_admin else (creds.roles[0] if creds.roles else ""),
             "is_admin": creds.is_admin,
             "has_network": any(s.get("type") == "network" for s in creds.body.get("catalog", [])),
+            "has_volume": any(s.get("type") in ("block-storage", "volumev3") for s in creds.body.get("catalog", [])),
             "region": creds.region,
             "regions": creds.regions,
             "projects": data.get("projects", []),

@@ -19,6 +19,7 @@ SERVICE_NAMES = {
     "identity": _("Identity (Keystone)"),
     "volume": _("Block Storage (Cinder)"),
     "block-storage": _("Block Storage (Cinder)"),
+    "block_storage": _("Block Storage (Cinder)"),
     "placement": _("Placement"),
     "network": _("Networking (Neutron)"),
     "cloud": _("the cloud"),

@@ -116,6 +116,30 @@ NEUTRON_STATUS: dict[str, Promise] = {
     "ERROR": pgettext_lazy("network status", "Error"),
 }
 
+# Cinder's volume status (https://docs.openstack.org/api-ref/block-storage/v3/#volumes-volumes).
+VOLUME_STATUS: dict[str, Promise] = {
+    "creating": pgettext_lazy("volume status", "Creating"),
+    "available": pgettext_lazy("volume status", "Available"),
+    "reserved": pgettext_lazy("volume status", "Reserved"),
+    "attaching": pgettext_lazy("volume status", "Attaching"),
+    "detaching": pgettext_lazy("volume status", "Detaching"),
+    "in-use": pgettext_lazy("volume status", "In use"),
+    "maintenance": pgettext_lazy("volume status", "Maintenance"),
+    "deleting": pgettext_lazy("volume status", "Deleting"),
+    "awaiting-transfer": pgettext_lazy("volume status", "Awaiting transfer"),
+    "error": pgettext_lazy("volume status", "Error"),
+    "error_deleting": pgettext_lazy("volume status", "Error deleting"),
+    "backing-up": pgettext_lazy("volume status", "Backing up"),
+    "restoring-backup": pgettext_lazy("volume status", "Restoring a backup"),
+    "error_backing-up": pgettext_lazy("volume status", "Error backing up"),
+    "error_restoring": pgettext_lazy("volume status", "Error restoring"),
+    "error_extending": pgettext_lazy("volume status", "Error extending"),
+    "downloading": pgettext_lazy("volume status", "Downloading"),
+    "uploading": pgettext_lazy("volume status", "Uploading"),
+    "retyping": pgettext_lazy("volume status", "Retyping"),
+    "extending": pgettext_lazy("volume status", "Extending"),
+}
+
 ROLE: dict[str, Promise] = {
     "admin": pgettext_lazy("role", "admin"),
     "member": pgettext_lazy("role", "member"),
@@ -145,6 +169,10 @@ def visibility_label(code: str) -> str:
 
 def neutron_status_label(code: str) -> str:
     return str(NEUTRON_STATUS.get((code or "").upper(), code or ""))
+
+
+def volume_status_label(code: str) -> str:
+    return str(VOLUME_STATUS.get(code or "", code or ""))
 
 
 def role_label(code: str) -> str:

@@ -93,6 +93,11 @@ class LaunchForm(forms.Form):
     delete_on_termination = forms.BooleanField(
         label=gettext_lazy("Delete the volume when the instance is deleted"), required=False, initial=True
     )
+    # An existing volume outlives the instance unless asked (its data was there before); a new one made at launch
+    # goes with the instance unless asked to stay.
+    delete_volume = forms.BooleanField(
+        label=gettext_lazy("Delete the volume when the instance is deleted"), required=False, initial=False
+    )
     flavor_id = forms.ChoiceField(label=gettext_lazy("Flavor"))
     key_name = forms.ChoiceField(label=gettext_lazy("Key pair"), required=False)
     availability_zone = forms.ChoiceField(label=gettext_lazy("Availability zone"), required=False)
@@ -210,7 +215,8 @@ class LaunchForm(forms.Form):
         """Whether the Networks choice is the first thing on the page to fix: its first box then takes the focus
         (the card is below the fold, and nothing above it says anything is wrong)."""
         above: tuple[str, ...] = ("name", "count", "availability_zone", "key_name", "description", "source")
-        above += ("image_id", "snapshot_id", "volume_id", "volume_size", "delete_on_termination", "flavor_id")
+        above += ("image_id", "snapshot_id", "volume_id", "volume_size", "delete_on_termination", "delete_volume")
+        above += ("flavor_id",)
         above += ("__all__",)
         return self.is_bound and "network" in self.errors and not any(f in self.errors for f in above)
 
@@ -336,7 +342,10 @@ class LaunchForm(forms.Form):
             image_id=image_id,
             volume_id=data["volume_id"] if source == "volume" else "",
             volume_size=int(data.get("volume_size") or 0) if source == "image_to_volume" else 0,
-            delete_on_termination=bool(data.get("delete_on_termination")) and source in ("image_to_volume", "volume"),
+            delete_on_termination=bool(
+                data.get("delete_on_termination") if source == "image_to_volume" else data.get("delete_volume")
+            )
+            and source in ("image_to_volume", "volume"),
             key_name=data.get("key_name") or "",
             availability_zone=data.get("availability_zone") or "",
             user_data=data.get("user_data") or "",

@@ -763,3 +763,90 @@ def remove_security_group(ctx: Context) -> None:
         what=_("the group to leave the instance's ports"),
         timeout=120,
     )
+
+
+# --- volumes (Nova's os-volume_attachments; Cinder through apps/volumes/services.py) ----------------------------------
+
+
+def _attached_volume_ids(ctx: Context, server_id: str) -> set[str]:
+    from apps.volumes.services import named_errors
+
+    with named_errors("compute"):
+        return {a.volume_id for a in ctx.conn.compute.volume_attachments(server_id)}
+
+
+def _volume_cli(verb: str) -> Callable[[Any], str]:
+    def command(op: Any) -> str:
+        from apps.volumes import services as volume_services
+
+        p, server = op.params or {}, op.target_id or "<server>"
+        if verb == "add":
+            return volume_services.cli_attach(server, p.get("volume_id", ""), p.get("device", ""))
+        return volume_services.cli_detach(server, p.get("volume_id", "<volume>"))
+
+    return command
+
+
+@operation_handler(
+    "server.attach_volume",
+    title=_("Attach a volume to %(name)s"),
+    label=_("Attach volume"),
+    cli=_volume_cli("add"),
+)
+def attach_volume(ctx: Context) -> None:
+    """Nova's attach (Cinder's volume: reserved → attaching → in-use); done when Cinder shows the volume in use by
+    this server. A volume Nova already lists on the server is attached already (the retry of a lost answer)."""
+    from apps.volumes import services as volume_services
+    from apps.volumes.operations import wait_volume
+
+    server = require_server(ctx)
+    volume_id, device = ctx.params["volume_id"], ctx.params.get("device") or ""
+    label = ctx.params.get("volume_name") or volume_id
+    if volume_id in _attached_volume_ids(ctx, server.id):
+        ctx.step(_("Nova has the volume on the instance already"), progress=50)
+    else:
+        ctx.step(_("Attaching the volume %(volume)s"), progress=20, volume=label)
+        attrs: dict[str, Any] = {"volume_id": volume_id}
+        if device:
+            attrs["device"] = device
+        with volume_services.named_errors("compute"):
+            ctx.conn.compute.create_volume_attachment(server, **attrs)
+    wait_volume(
+        ctx,
+        volume_id,
+        done=lambda v: v.status == "in-use" and volume_services.attached_to(v, server.id),
+        what=_("the volume to be in use"),
+    )
+
+
+@operation_handler(
+    "server.detach_volume",
+    title=_("Detach a volume from %(name)s"),
+    label=_("Detach volume"),
+    cli=_volume_cli("remove"),
+)
+def detach_volume(ctx: Context) -> None:
+    """Nova detaches in the background (202): done when Nova no longer lists the volume and Cinder no longer shows
+    it attached to this server. Nova refuses the root volume of a server booted from a volume (400)."""
+    from apps.volumes import services as volume_services
+
+    server = require_server(ctx)
+    volume_id = ctx.params["volume_id"]
+    label = ctx.params.get("volume_name") or volume_id
+    if volume_id not in _attached_volume_ids(ctx, server.id):
+        ctx.step(_("Already detached"), progress=100)
+        return
+    ctx.step(_("Detaching the volume %(volume)s"), progress=20, volume=label)
+    try:
+        with volume_services.named_errors("compute"):
+            ctx.conn.compute.delete_volume_attachment(server, volume_id)
+    except NotFound:
+        return
+
+    def detached() -> bool:
+        if volume_id in _attached_volume_ids(ctx, server.id):
+            return False
+        vol = volume_services.find_volume(ctx.conn, volume_id)
+        return vol is None or (vol.status != "detaching" and not volume_services.attached_to(vol, server.id))
+
+    ctx.wait_for(detached, what=_("the volume to be detached"), timeout=ACTION_TIMEOUT)

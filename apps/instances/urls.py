@@ -27,5 +27,7 @@ urlpatterns = [
         views.remove_security_group,
         name="remove_security_group",
     ),
+    path("<str:server_id>/volumes/attach/", views.attach_volume, name="attach_volume"),
+    path("<str:server_id>/volumes/<str:volume_id>/detach/", views.detach_volume, name="detach_volume"),
     path("<str:server_id>/<str:action>/", views.server_action, name="action"),
 ]

@@ -476,8 +476,12 @@ def server_detail(request: AuthedRequest, server_id: str) -> HttpResponse:
     shows_overview = (_shown_tab(request) if request.headers.get("HX-Target") == "server-head" else tab) == "overview"
     if shows_overview:
         context.update(_network_context(request, server, server_ops))
+        context.update(_volume_context(request, server, server_ops))
         context["polling"] = (
-            context["polling"] or context.get("network_in_flux", False) or context.get("security_in_flux", False)
+            context["polling"]
+            or context.get("network_in_flux", False)
+            or context.get("security_in_flux", False)
+            or context.get("volumes_in_flux", False)
         )
     if tab == "log":
         lines = _log_lines(request)
@@ -771,6 +775,116 @@ def remove_floating_ip(request: AuthedRequest, server_id: str, floating_ip_id: s
     if _dispatch_network_action(request, server, "remove_floating_ip", params):
         text = _("Releasing %(address)s from %(name)s…") if release else _("Disassociating %(address)s from %(name)s…")
         messages.success(request, text % {"address": fip.address, "name": server.name})
+    return HttpResponseRedirect(back)
+
+
+# --- volumes (Nova's os-volume_attachments; Cinder's volumes through apps/volumes) ------------------------------
+
+
+def _volume_context(request: AuthedRequest, server: selectors.Server, ops: list[Any]) -> dict[str, Any]:
+    """The Volumes section: nothing without Cinder in the catalog; a failing Nova or Cinder is said in the section
+    (the rest of the page stays)."""
+    from apps.volumes import selectors as volume_selectors
+    from apps.volumes import services as volume_services
+
+    creds = _creds(request)
+    if not volume_selectors.has_volume_service(creds):
+        return {}
+    try:
+        attached = volume_selectors.server_volumes(creds, server.id)
+    except CloudError as exc:
+        if exc.status < 500:
+            raise
+        log_cloud_error(request, exc)
+        return {"has_volumes": True, "volumes_error": exc}
+    changing = {
+        str(op.params.get("volume_id")): op for op in ops if op.kind in ("server.attach_volume", "server.detach_volume")
+    }
+    listed = {v.volume_id for v in attached}
+    root = server.volumes[0] if server.volume_backed and server.volumes else ""
+    rows = [
+        {
+            "volume": v,
+            "op": changing.get(v.volume_id),
+            "root": v.volume_id == root,
+            "detach_url": reverse("instances:detach_volume", args=[server.id, v.volume_id]),
+            "cli": volume_services.cli_detach(server.id, v.volume_id),
+        }
+        for v in attached
+    ]
+    return {
+        "has_volumes": True,
+        "volume_rows": rows,
+        "volumes_attaching": [op for vid, op in changing.items() if vid not in listed],
+        "volumes_changeable": server.vm_state in ("active", "paused", "stopped") and not server.task_state,
+        "volumes_in_flux": bool(changing) or any(v.in_flux for v in attached),
+        "volumes_cli": f"openstack server volume list {server.id}",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attach_volume(request: AuthedRequest, server_id: str) -> HttpResponse:
+    from apps.volumes import selectors as volume_selectors
+    from apps.volumes import services as volume_services
+    from apps.volumes.forms import AttachVolumeForm
+
+    creds = _creds(request)
+    if not volume_selectors.has_volume_service(creds):
+        raise Http404(_("This cloud has no Block Storage service (Cinder) in its catalog."))
+    server = selectors.get_server(creds, server_id)
+    back = safe_next(request, reverse("instances:detail", args=[server.id]))
+    label = _("Attach volume")
+    if _not_now(request, server, label):
+        return HttpResponseRedirect(back)
+
+    def lookup(volume_id: str) -> Any:
+        try:
+            return volume_selectors.get_volume(creds, volume_id) if volume_id else None
+        except NotFound:
+            return None
+
+    volumes = volume_selectors.available_volumes(creds)
+    form = AttachVolumeForm(request.POST if request.method == "POST" else None, volumes=volumes, lookup=lookup)
+    if request.method == "POST" and form.is_valid() and form.chosen is not None:
+        chosen = form.chosen
+        params = {"volume_id": chosen.id, "volume_name": chosen.label, "device": form.cleaned_data["device"]}
+        if _dispatch_network_action(request, server, "attach_volume", params):
+            text = _("Attaching the volume %(volume)s to %(name)s…")
+            messages.success(request, text % {"volume": chosen.label, "name": server.name})
+        return HttpResponseRedirect(back)
+    data = form.data if form.is_bound else {}
+    context = {
+        "server": server,
+        "label": label,
+        "form": form,
+        "ready": bool(volumes) or form.is_bound,
+        "next": back,
+        "cli": volume_services.cli_attach(server.id, data.get("volume_id", ""), data.get("device", "")),
+    }
+    return render(request, "instances/volume_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def detach_volume(request: AuthedRequest, server_id: str, volume_id: str) -> HttpResponse:
+    from apps.volumes import selectors as volume_selectors
+
+    creds = _creds(request)
+    if not volume_selectors.has_volume_service(creds):
+        raise Http404(_("This cloud has no Block Storage service (Cinder) in its catalog."))
+    server = selectors.get_server(creds, server_id)
+    back = safe_next(request, reverse("instances:detail", args=[server.id]))
+    volume = next((v for v in volume_selectors.server_volumes(creds, server.id) if v.volume_id == volume_id), None)
+    if volume is None:
+        raise Http404(_("This instance has no such volume attached."))
+    params = {"volume_id": volume.volume_id, "volume_name": volume.label}
+    if not _not_now(request, server, _("Detach volume")) and _dispatch_network_action(
+        request, server, "detach_volume", params
+    ):
+        messages.success(
+            request, _("Detaching the volume %(volume)s from %(name)s…") % {"volume": volume.label, "name": server.name}
+        )
     return HttpResponseRedirect(back)
 
 

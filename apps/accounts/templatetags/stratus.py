@@ -94,6 +94,7 @@ register.filter("image_status_label", states.image_status_label)
 register.filter("visibility_label", states.visibility_label)
 register.filter("role_label", states.role_label)
 register.filter("neutron_status_label", states.neutron_status_label)
+register.filter("volume_status_label", states.volume_status_label)
 
 
 @register.filter
