@@ -194,6 +194,9 @@ def member_pages(t: TourCloud) -> list[str]:
         f"/activity/{t.op_id}/",
         "/auth/api-access/",
         *(network_pages(t) if t.extra.get("network") else []),
+        "/volumes/",
+        "/volumes/create/",
+        f"/instances/{s}/volumes/attach/",
         "/no-such-page/",
     ]
 

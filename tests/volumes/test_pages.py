@@ -48,6 +48,8 @@ def test_a_member_creates_extends_and_deletes_volumes(worker, member_client, vol
     vol = conn.block_storage.get_volume(op.target_id)
     assert (vol.name, vol.size, vol.status, vol.is_bootable) == (blank, 1, "available", False)
     assert f"openstack volume create --size 1 {blank}" in _text(member_client.get(f"/activity/{op.id}/"))
+    calm = member_client.get("/volumes/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="volume-table")
+    assert calm.status_code == 286 and f'data-volume="{blank}"' in calm.content.decode()  # nothing in flux: stop
 
     # from an image: the size left empty is the image's
     imaged = vol_name()
@@ -76,6 +78,9 @@ def test_a_member_creates_extends_and_deletes_volumes(worker, member_client, vol
     assert not Operation.objects.filter(kind="volume.extend").exists()
     assert conn.block_storage.get_volume(vol.id).size == 1
     assert member_client.post(url, {"new_size": "2"}).status_code == 302
+    # at once, the list marks the volume with its operation (or shows it extending) and keeps polling
+    busy = _text(member_client.get("/volumes/"))
+    assert 'id="volume-table" hx-get' in busy or conn.block_storage.get_volume(vol.id).size == 2
     extended = wait_op(_last_op("volume.extend").id)
     assert extended.state == State.SUCCEEDED, extended.message
     assert conn.block_storage.get_volume(vol.id).size == 2
