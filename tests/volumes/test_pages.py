@@ -124,7 +124,8 @@ def test_cinder_refusals_fail_the_operation_in_cinders_words(worker, member_clie
     if quota.gigabytes < 0 or too_big > 16384:
         pytest.skip("the project's gigabytes quota is unlimited or above what the form offers")
     name = vol_name()
-    assert member_client.post("/volumes/create/", {"name": name, "source": "blank", "size": str(too_big)}).status_code == 302
+    data = {"name": name, "source": "blank", "size": str(too_big)}
+    assert member_client.post("/volumes/create/", data).status_code == 302
     op = wait_op(_last_op("volume.create").id)
     assert op.state == State.FAILED
     assert op.display_message.startswith("Block Storage (Cinder): "), op.display_message
@@ -210,7 +211,7 @@ def test_the_root_volume_cannot_be_detached(worker, member_client, vol_conn) -> 
 
 def test_the_launch_form_offers_volumes_and_keeps_an_existing_one(member_client, vol_conn) -> None:
     conn = vol_conn
-    available = [v for v in conn.block_storage.volumes(status="available")]
+    available = list(conn.block_storage.volumes(status="available"))
     page = _text(member_client.get("/instances/launch/"))
     if not available:
         assert 'data-role="no-volumes"' in page and 'href="/volumes/create/"' in page
