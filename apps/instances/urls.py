@@ -27,5 +27,6 @@ urlpatterns = [
         views.remove_security_group,
         name="remove_security_group",
     ),
+    path("<str:server_id>/rescue-password/", views.rescue_password, name="rescue_password"),
     path("<str:server_id>/<str:action>/", views.server_action, name="action"),
 ]
