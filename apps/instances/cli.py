@@ -54,9 +54,9 @@ def action_command(action: str, server: Server, data: Any = None) -> str:
         return f"openstack server unshelve {server.id}"
     if action == "rescue":
         image = data.get("image_id") or ""
-        return f"openstack server rescue --image {shell_quote(image)} {server.id}" if image else (
-            f"openstack server rescue {server.id}"
-        )
+        if image:
+            return f"openstack server rescue --image {shell_quote(image)} {server.id}"
+        return f"openstack server rescue {server.id}"
     if action == "backup":
         name = data.get("name") or f"{server.name}-backup"
         kind = data.get("backup_type") or "daily"

@@ -46,9 +46,8 @@ def _allocations(admin: Session, sid: str) -> dict[str, Any]:
 
 
 def _action(s: Session, sid: str, body: dict[str, Any], version: str = "2.1") -> Any:
-    return s.call(
-        "POST", f"{s.url('compute')}/servers/{sid}/action", body, headers={"OpenStack-API-Version": f"compute {version}"}
-    )
+    headers = {"OpenStack-API-Version": f"compute {version}"}
+    return s.call("POST", f"{s.url('compute')}/servers/{sid}/action", body, headers=headers)
 
 
 def _boot(cloud: TestCloud, demo: Session, name: str) -> str:
