@@ -774,13 +774,13 @@ SHELVED = {"SHELVED", "SHELVED_OFFLOADED"}
 
 @operation_handler("server.shelve", title=_("Shelve %(name)s"), label=_("Shelve"))
 def shelve_server(ctx: Context) -> None:
-    simple_action(
-        ctx,
-        done_when=SHELVED,
-        step=_("Shelving"),
-        call=lambda s: ctx.conn.compute.shelve_server(s),
-        what=_("the instance to be shelved"),
-    )
+    """Asked of Nova even when the server looks shelved already: the person asked to shelve what they saw, and a
+    server shelved meanwhile (by another tab, another person) gets Nova's own refusal on the operation. A resumed
+    operation whose call was made only waits."""
+    server = require_server(ctx)
+    ctx.step(_("Shelving"), progress=10)
+    act_once(ctx, "shelve_requested", lambda: ctx.conn.compute.shelve_server(server))
+    wait_status(ctx, server.id, SHELVED, what=_("the instance to be shelved"))
 
 
 @operation_handler("server.shelve_offload", title=_("Offload %(name)s"), label=_("Shelve offload"))
@@ -862,13 +862,14 @@ def backup_server(ctx: Context) -> None:
     oldest backups of that type beyond `rotation`."""
     server = require_server(ctx)
     name = ctx.params["name"]
-    image_id = (ctx.op.result or {}).get("image_id")
+    image_id: str = str((ctx.op.result or {}).get("image_id") or "")
     if not image_id:
         ctx.step(_("Creating the backup %(backup)s"), progress=10, backup=name)
         with cloud_errors("compute"):
-            image_id = ctx.conn.compute.backup_server(
+            made = ctx.conn.compute.backup_server(
                 server, name, ctx.params.get("backup_type") or "daily", int(ctx.params.get("rotation") or 1)
             )
+        image_id = str(getattr(made, "id", made) or "")  # the image's id (openstacksdk may give the Image)
         ctx.set_result(image_id=image_id)
 
     def saved() -> bool:
