@@ -20,6 +20,9 @@ _SIMPLE = {
     "delete": "openstack server delete {id}",
     "confirm_resize": "openstack server resize confirm {id}",
     "revert_resize": "openstack server resize revert {id}",
+    "shelve": "openstack server shelve {id}",
+    "shelve_offload": "openstack server shelve --offload {id}",
+    "unrescue": "openstack server unrescue {id}",
 }
 
 
@@ -41,6 +44,27 @@ def action_command(action: str, server: Server, data: Any = None) -> str:
     if action == "snapshot":
         name = data.get("name") or f"{server.name}-snapshot"
         return f"openstack server image create --name {shell_quote(name)} {server.id}"
+    if action == "unshelve":
+        zone = data.get("availability_zone") or ""
+        if zone:
+            return (
+                "openstack --os-compute-api-version 2.77 server unshelve "
+                f"--availability-zone {shell_quote(zone)} {server.id}"
+            )
+        return f"openstack server unshelve {server.id}"
+    if action == "rescue":
+        image = data.get("image_id") or ""
+        if image:
+            return f"openstack server rescue --image {shell_quote(image)} {server.id}"
+        return f"openstack server rescue {server.id}"
+    if action == "backup":
+        name = data.get("name") or f"{server.name}-backup"
+        kind = data.get("backup_type") or "daily"
+        rotation = data.get("rotation") or "1"
+        return (
+            f"openstack server backup create --name {shell_quote(name)} --type {shell_quote(kind)} "
+            f"--rotate {shell_quote(rotation)} {server.id}"
+        )
     return ""
 
 

@@ -595,3 +595,54 @@ class AddFloatingIPForm(forms.Form):
             return self.params_of(self.data)
         port = self.fields["port"].initial or next(iter(self.targets), "")
         return self.params_of({"floating_ip": self.fields["floating_ip"].initial, "port": port})
+
+
+# --- shelve, rescue, backup ------------------------------------------------------------------------------------
+
+
+class UnshelveForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
+    availability_zone = forms.ChoiceField(
+        label=gettext_lazy("Availability zone"),
+        required=False,
+        help_text=gettext_lazy("An offloaded instance may start again in another zone (Nova microversion 2.77)."),
+    )
+
+    def __init__(self, *args: Any, zones: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["availability_zone"].choices = [("", _("Where Nova chooses"))] + [(z, z) for z in zones]
+
+
+class RescueForm(forms.Form):
+    fields: dict[str, Any]  # django-stubs says Field; __init__ sets the choices of ChoiceFields
+    image_id = forms.ChoiceField(
+        label=gettext_lazy("Rescue image"),
+        required=False,
+        help_text=gettext_lazy("The instance boots from this image, with its own disk attached to repair it."),
+    )
+
+    def __init__(self, *args: Any, images: list[launch.ImageChoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["image_id"].choices = [("", _("The instance's own image"))] + [(i.id, i.name) for i in images]
+
+
+BACKUP_TYPES = [("daily", gettext_lazy("Daily")), ("weekly", gettext_lazy("Weekly"))]
+
+
+class BackupForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Backup name"), max_length=NAME_MAX, strip=False)
+    backup_type = forms.ChoiceField(label=gettext_lazy("Type"), choices=BACKUP_TYPES, initial="daily")
+    rotation = forms.IntegerField(
+        label=gettext_lazy("Backups to keep"),
+        min_value=1,
+        max_value=1000,
+        initial=1,
+        help_text=gettext_lazy("Nova deletes this instance's oldest backups of this type beyond this number."),
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        problem = name_problem(name, required=_("Give the backup a name."))
+        if problem:
+            raise forms.ValidationError(problem)
+        return name

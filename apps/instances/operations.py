@@ -850,3 +850,141 @@ def detach_volume(ctx: Context) -> None:
         return vol is None or (vol.status != "detaching" and not volume_services.attached_to(vol, server.id))
 
     ctx.wait_for(detached, what=_("the volume to be detached"), timeout=ACTION_TIMEOUT)
+
+
+# --- shelve, rescue, backup ------------------------------------------------------------------------------------
+
+# A shelved server whose cloud offloads it at once (Nova's shelved_offload_time 0, the default) ends SHELVED_OFFLOADED;
+# elsewhere it stays SHELVED (on its host) until the offload time passes: both are the end of a shelve.
+SHELVED = {"SHELVED", "SHELVED_OFFLOADED"}
+
+
+@operation_handler("server.shelve", title=_("Shelve %(name)s"), label=_("Shelve"))
+def shelve_server(ctx: Context) -> None:
+    """Asked of Nova even when the server looks shelved already: the person asked to shelve what they saw, and a
+    server shelved meanwhile (by another tab, another person) gets Nova's own refusal on the operation. A resumed
+    operation whose call was made only waits."""
+    server = require_server(ctx)
+    ctx.step(_("Shelving"), progress=10)
+    act_once(ctx, "shelve_requested", lambda: ctx.conn.compute.shelve_server(server))
+    wait_status(ctx, server.id, SHELVED, what=_("the instance to be shelved"))
+
+
+@operation_handler("server.shelve_offload", title=_("Offload %(name)s"), label=_("Shelve offload"))
+def shelve_offload_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"SHELVED_OFFLOADED"},
+        step=_("Offloading the shelved instance"),
+        call=lambda s: ctx.conn.compute.shelve_offload_server(s),
+        what=_("the instance to be offloaded"),
+    )
+
+
+@operation_handler("server.unshelve", title=_("Unshelve %(name)s"), label=_("Unshelve"))
+def unshelve_server(ctx: Context) -> None:
+    """Into an availability zone when one was chosen (Nova takes it from microversion 2.77)."""
+    zone = (ctx.params.get("availability_zone") or "").strip()
+
+    def call(server: Any) -> None:
+        if zone:
+            if not sdk_utils.supports_microversion(ctx.conn.compute, "2.77"):
+                raise Conflict(
+                    str(_("This cloud's Compute (Nova) cannot unshelve into a chosen zone (microversion 2.77).")),
+                    service="compute",
+                )
+            ctx.conn.compute.unshelve_server(server, availability_zone=zone)
+        else:
+            ctx.conn.compute.unshelve_server(server)
+
+    simple_action(ctx, done_when={"ACTIVE"}, step=_("Unshelving"), call=call, what=_("the instance to be active"))
+
+
+def _rescue_call(ctx: Context, server: Any) -> dict[str, Any]:
+    """Nova's rescue answers the rescue mode's admin password ({"adminPass": …}) unless the cloud is configured
+    not to ([api] enable_instance_password = False): kept sealed on the operation's result until its owner has
+    seen it once (apps/instances/services.take_rescue_password)."""
+    from dashboard import sealing
+
+    body: dict[str, Any] = {}
+    if ctx.params.get("image_id"):
+        body["rescue_image_ref"] = ctx.params["image_id"]
+    response = server._action(ctx.conn.compute, {"rescue": body})
+    try:
+        password = (response.json() or {}).get("adminPass")
+    except ValueError:
+        password = None
+    return {"admin_pass_sealed": sealing.seal(str(password))} if password else {"no_password": True}
+
+
+@operation_handler("server.rescue", title=_("Rescue %(name)s"), label=_("Rescue"))
+def rescue_server(ctx: Context) -> None:
+    server = require_server(ctx)
+    if (server.status or "").upper() == "RESCUE" and not (ctx.op.result or {}).get("rescue_requested"):
+        ctx.step(_("Already in rescue mode"), progress=100)
+        return
+    ctx.step(_("Starting the rescue mode"), progress=10)
+    done = (ctx.op.result or {}).get("rescue_requested")
+    if not done:
+        with cloud_errors("compute"):
+            answer = _rescue_call(ctx, server)
+        ctx.set_result(rescue_requested=True, **answer)
+    wait_status(ctx, server.id, {"RESCUE"}, what=_("the instance to be in rescue mode"))
+
+
+@operation_handler("server.unrescue", title=_("Unrescue %(name)s"), label=_("Unrescue"))
+def unrescue_server(ctx: Context) -> None:
+    simple_action(
+        ctx,
+        done_when={"ACTIVE"},
+        step=_("Leaving the rescue mode"),
+        call=lambda s: ctx.conn.compute.unrescue_server(s),
+        what=_("the instance to be active"),
+    )
+
+
+@operation_handler("server.backup", title=_("Back up %(name)s"), label=_("Back up"))
+def backup_server(ctx: Context) -> None:
+    """Nova's createBackup: a snapshot image with image_type=backup and backup_type; Nova then deletes this server's
+    oldest backups of that type beyond `rotation`."""
+    server = require_server(ctx)
+    name = ctx.params["name"]
+    image_id: str = str((ctx.op.result or {}).get("image_id") or "")
+    if not image_id:
+        ctx.step(_("Creating the backup %(backup)s"), progress=10, backup=name)
+        with cloud_errors("compute"):
+            made = ctx.conn.compute.backup_server(
+                server, name, ctx.params.get("backup_type") or "daily", int(ctx.params.get("rotation") or 1)
+            )
+        image_id = str(getattr(made, "id", made) or "")  # the image's id (openstacksdk may give the Image)
+        ctx.set_result(image_id=image_id)
+
+    def saved() -> bool:
+        if not image_id:  # a cloud answering without the image's id (before 2.45, no Location): the task says
+            return settled(require_server(ctx))
+        try:
+            with cloud_errors("image"):
+                image = ctx.conn.image.get_image(image_id)
+        except NotFound:  # rotated away at once (rotation 0) or deleted: what Nova recorded says how it went
+            return snapshot_saved_as(ctx, server.id, "createBackup")
+        status = (image.status or "").lower()
+        if status in ("killed", "deleted", "pending_delete"):
+            said = image_status_label(status)
+            raise ServerFailed(
+                str(_("The backup failed: Glance reports it as %(status)s.") % {"status": said}), service="image"
+            )
+        return status == "active" and settled(require_server(ctx))
+
+    ctx.wait_for(saved, what=_("the backup image to become active"), timeout=BUILD_TIMEOUT)
+
+
+def snapshot_saved_as(ctx: Context, server_id: str, action: str) -> bool:
+    """Whether Nova's last `action` on the server has finished well (its instance-action record)."""
+    with cloud_errors("compute"):
+        actions = [a for a in ctx.conn.compute.server_actions(server_id) if a.action == action]
+    if not actions:
+        return settled(require_server(ctx))
+    latest = max(actions, key=lambda a: a.start_time or "")
+    if latest.message:
+        raise ServerFailed(str(latest.message), service="compute")
+    return settled(require_server(ctx))

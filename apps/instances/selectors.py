@@ -339,7 +339,15 @@ _ACTION_VM_STATES = {
     "revert_resize": {"resized"},
     "rebuild": {"active", "stopped", "error"},
     "snapshot": {"active", "stopped", "paused", "suspended"},
+    "shelve": {"active", "stopped", "paused", "suspended"},
+    "unshelve": {"shelved", "shelved_offloaded"},
+    "shelve_offload": {"shelved"},
+    "rescue": {"active", "stopped", "error"},
+    "unrescue": {"rescued"},
+    "backup": {"active", "stopped", "paused", "suspended"},
 }
+# Actions Nova's default policy gives admins only (nova/policies/shelve.py: shelve_offload is ADMIN).
+_ADMIN_ONLY = {"shelve_offload"}
 
 
 def allowed_actions(server: Server, *, is_admin: bool) -> frozenset[str]:
@@ -353,6 +361,10 @@ def allowed_actions(server: Server, *, is_admin: bool) -> frozenset[str]:
     allowed.add("delete")
     if not server.task_state:
         allowed |= {a for a, states in _ACTION_VM_STATES.items() if server.vm_state in states}
+    if not is_admin:
+        allowed -= _ADMIN_ONLY
+    if server.volume_backed:
+        allowed.discard("backup")  # Nova: "Backup is not supported for volume-backed instances."
     return frozenset(allowed)
 
 

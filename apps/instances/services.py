@@ -36,6 +36,10 @@ SIMPLE_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "delete": ("server.delete", {}),
     "confirm_resize": ("server.confirm_resize", {}),
     "revert_resize": ("server.revert_resize", {}),
+    "shelve": ("server.shelve", {}),
+    "unshelve": ("server.unshelve", {}),
+    "shelve_offload": ("server.shelve_offload", {}),
+    "unrescue": ("server.unrescue", {}),
 }
 
 
@@ -166,3 +170,59 @@ def bulk_action(*, creds: Credentials, action: str, targets: list[tuple[str, str
     """The same action on several servers: one operation each, queued together."""
     kind, params = SIMPLE_ACTIONS[action]
     return dispatch_many(creds=creds, kind=kind, targets=targets, params=params, target_type="server")
+
+
+# --- the rescue mode's admin password, shown once ---------------------------------------------------------------
+
+RESCUE_PASSWORD_TTL = 15 * 60  # seconds the password Nova gave waits, sealed, to be seen by whoever rescued
+
+
+def _rescue_operations(creds: Credentials, server_id: str) -> Any:
+    from apps.operations.models import Operation, State
+
+    return Operation.objects.filter(
+        project_id=creds.project_id,
+        user_id=creds.user_id,
+        kind="server.rescue",
+        target_id=server_id,
+        state=State.SUCCEEDED,
+        result__has_key="admin_pass_sealed",
+    ).defer("credentials", "sealed_params")
+
+
+def _forget_password(op: Any) -> None:
+    from apps.operations.models import Operation
+
+    result = {k: v for k, v in (op.result or {}).items() if k != "admin_pass_sealed"}
+    Operation.objects.filter(id=op.id).update(result={**result, "admin_pass_shown": True})
+
+
+def rescue_password_waiting(*, creds: Credentials, server_id: str) -> bool:
+    """Whether the person's last rescue of this server left a password they have not seen (and it is not too old)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    waiting = False
+    for op in _rescue_operations(creds, server_id):
+        if op.finished_at and (now - op.finished_at).total_seconds() < RESCUE_PASSWORD_TTL:
+            waiting = True
+        else:
+            _forget_password(op)  # too old: erased unseen
+    return waiting
+
+
+def take_rescue_password(*, creds: Credentials, server_id: str) -> str | None:
+    """The password, erased from the operation as it is handed out (once); None when there is none any more."""
+    from django.db import transaction
+
+    from dashboard import sealing
+
+    if not rescue_password_waiting(creds=creds, server_id=server_id):
+        return None
+    with transaction.atomic():
+        op = _rescue_operations(creds, server_id).select_for_update().order_by("-finished_at").first()
+        if op is None:
+            return None
+        sealed = (op.result or {}).get("admin_pass_sealed")
+        _forget_password(op)
+    return sealing.unseal(sealed)

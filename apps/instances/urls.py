@@ -29,5 +29,6 @@ urlpatterns = [
     ),
     path("<str:server_id>/volumes/attach/", views.attach_volume, name="attach_volume"),
     path("<str:server_id>/volumes/<str:volume_id>/detach/", views.detach_volume, name="detach_volume"),
+    path("<str:server_id>/rescue-password/", views.rescue_password, name="rescue_password"),
     path("<str:server_id>/<str:action>/", views.server_action, name="action"),
 ]

@@ -50,6 +50,21 @@ def _action_text() -> dict[str, tuple[str, str]]:
         "revert_resize": (_("Reverting the resize of %(name)s…"), _("Revert %(name)s to its previous flavor?")),
         "rebuild": (_("Rebuilding %(name)s…"), _("Rebuild %(name)s? Its disk is replaced by the image.")),
         "snapshot": (_("Creating a snapshot of %(name)s…"), ""),
+        "shelve": (
+            _("Shelving %(name)s…"),
+            _("Shelve %(name)s? It is powered off and its disk saved as an image; unshelve it to run it again."),
+        ),
+        "unshelve": (_("Unshelving %(name)s…"), ""),
+        "shelve_offload": (
+            _("Offloading %(name)s…"),
+            _("Offload %(name)s? It leaves its host and stops using vCPUs and RAM."),
+        ),
+        "rescue": (
+            _("Starting the rescue mode of %(name)s…"),
+            _("Rescue %(name)s? It restarts from a rescue image, with its own disk attached."),
+        ),
+        "unrescue": (_("Leaving the rescue mode of %(name)s…"), _("Leave the rescue mode of %(name)s?")),
+        "backup": (_("Backing up %(name)s…"), ""),
     }
 
 
@@ -73,6 +88,12 @@ def _action_labels() -> dict[str, str]:
         "revert_resize": _("Revert resize"),
         "rebuild": _("Rebuild"),
         "snapshot": _("Create snapshot"),
+        "shelve": _("Shelve"),
+        "unshelve": _("Unshelve"),
+        "shelve_offload": _("Shelve offload"),
+        "rescue": _("Rescue"),
+        "unrescue": _("Unrescue"),
+        "backup": _("Back up"),
     }
 
 
@@ -88,6 +109,12 @@ ACTION_ORDER = [
     "suspend",
     "resume",
     "snapshot",
+    "backup",
+    "shelve",
+    "shelve_offload",
+    "unshelve",
+    "rescue",
+    "unrescue",
     "rename",
     "resize",
     "rebuild",
@@ -95,9 +122,21 @@ ACTION_ORDER = [
     "unlock",
     "delete",
 ]
-FORM_ACTIONS = {"rename", "resize", "rebuild", "snapshot", "lock"}
-DANGER_ACTIONS = {"delete", "reboot_hard", "rebuild", "revert_resize"}
-BULK_ACTIONS = ["start", "stop", "reboot_soft", "reboot_hard", "pause", "unpause", "suspend", "resume", "delete"]
+FORM_ACTIONS = {"rename", "resize", "rebuild", "snapshot", "lock", "unshelve", "rescue", "backup"}
+DANGER_ACTIONS = {"delete", "reboot_hard", "rebuild", "revert_resize", "shelve", "shelve_offload", "rescue"}
+BULK_ACTIONS = [
+    "start",
+    "stop",
+    "reboot_soft",
+    "reboot_hard",
+    "pause",
+    "unpause",
+    "suspend",
+    "resume",
+    "shelve",
+    "unshelve",
+    "delete",
+]
 
 
 def _creds(request: AuthedRequest) -> Any:
@@ -472,6 +511,8 @@ def server_detail(request: AuthedRequest, server_id: str) -> HttpResponse:
         "console_url": _console_url(server.id) if server.status in ("ACTIVE",) else "",
         "is_admin": creds.is_admin,
         "polling": server.in_flux or bool(ops),
+        "rescue_password": server.status == "RESCUE"
+        and services.rescue_password_waiting(creds=creds, server_id=server.id),
     }
     shows_overview = (_shown_tab(request) if request.headers.get("HX-Target") == "server-head" else tab) == "overview"
     if shows_overview:
@@ -930,6 +971,12 @@ def _action_form(action: str, request: AuthedRequest, server: selectors.Server, 
         return forms.RebuildForm(
             data, images=offers.list_images(creds), server=server, initial={"image_id": server.image_id}
         )
+    if action == "unshelve":
+        return forms.UnshelveForm(data, zones=selectors.list_zones(creds))
+    if action == "rescue":
+        return forms.RescueForm(data, images=offers.list_images(creds))
+    if action == "backup":
+        return forms.BackupForm(data, initial={"name": f"{server.name}-backup", "backup_type": "daily", "rotation": 1})
     return None
 
 
@@ -947,6 +994,12 @@ def _params(action: str, form: Any) -> dict[str, Any]:
         return {"flavor_id": data["flavor_id"]}
     if action == "rebuild":
         return {"image_id": data["image_id"]}
+    if action == "unshelve":
+        return {"availability_zone": data.get("availability_zone") or ""}
+    if action == "rescue":
+        return {"image_id": data.get("image_id") or ""}
+    if action == "backup":
+        return {"name": data["name"], "backup_type": data["backup_type"], "rotation": data["rotation"]}
     return {}
 
 
@@ -1115,3 +1168,16 @@ def action_events(request: AuthedRequest, server_id: str, request_id: str) -> Ht
         context = {"error": exc, "service_name": exc.service_name, "retry_url": request.get_full_path()}
         return render(request, "instances/detail.html#action-events-error", context)
     return render(request, "instances/detail.html#action-events", {"events": events})
+
+
+@login_required
+@require_POST
+def rescue_password(request: AuthedRequest, server_id: str) -> HttpResponse:
+    """The rescue mode's admin password Nova gave, once: erased from the operation as it is shown."""
+    creds = _creds(request)
+    server = selectors.get_server(creds, server_id)
+    password = services.take_rescue_password(creds=creds, server_id=server.id)
+    context = {"server": server, "password": password}
+    response = render(request, "instances/rescue_password.html", context, status=200 if password else 410)
+    response["Cache-Control"] = "no-store"
+    return response

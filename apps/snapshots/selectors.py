@@ -33,6 +33,7 @@ STATUSES = (
     "uploading",
     "importing",
 )
+KINDS = ("snapshot", "backup")
 TRANSITIONAL = frozenset({"queued", "saving", "uploading", "importing", "pending_delete"})
 # Glance image fields shown as their own rows on the detail page, not among the properties.
 CORE_FIELDS = {
@@ -76,6 +77,12 @@ class Snapshot:
     server_name: str  # "" when the server is gone, or its name is not known yet (server_known)
     protected: bool
     server_known: bool = True  # False: the name follows the page (server_names)
+    image_type: str = "snapshot"  # Glance's image_type: "snapshot", or "backup" (Nova's createBackup)
+    backup_type: str = ""  # a backup's type ("daily", "weekly": the name Nova rotates backups by)
+
+    @property
+    def is_backup(self) -> bool:
+        return self.image_type == "backup"
 
     @property
     def in_flux(self) -> bool:
@@ -135,6 +142,8 @@ def _snapshot(raw: dict[str, Any], servers: dict[str, str]) -> Snapshot:
         server_id=server_id,
         server_name=servers.get(server_id, ""),
         protected=bool(raw.get("protected")),
+        image_type=str(raw.get("image_type") or "snapshot"),
+        backup_type=str(raw.get("backup_type") or ""),
     )
 
 
@@ -189,9 +198,12 @@ def list_snapshots(
     sort: str = "created_at",
     direction: str = "desc",
     marker: str = "",
+    kind: str = "snapshot",
 ) -> SnapshotPage:
+    """One page of the project's snapshots, or of its backups (`kind="backup"`: Glance filters an image property by
+    one value only, so each kind is its own list)."""
     params: dict[str, Any] = {
-        "image_type": "snapshot",
+        "image_type": kind if kind in KINDS else "snapshot",
         "owner": creds.project_id,
         "limit": PAGE_SIZE,
         "sort_key": sort if sort in SORT_KEYS else "created_at",

@@ -38,8 +38,8 @@ def q(value: object) -> str:
     return shlex.quote(str(value))
 
 
-def cli_list(project_id: str) -> str:
-    return f"openstack image list --property image_type=snapshot --project {q(project_id)} --long"
+def cli_list(project_id: str, kind: str = "snapshot") -> str:
+    return f"openstack image list --property image_type={q(kind)} --project {q(project_id)} --long"
 
 
 def cli_create(server: str = "", name: str = "") -> str:

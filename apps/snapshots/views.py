@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,10 +27,11 @@ def launch_url(image_id: str) -> str:
     return reverse("instances:launch") + "?" + urlencode({"source": "snapshot", "image_id": image_id})
 
 
-def _pending_snapshot_operations(request: AuthedRequest) -> list[Any]:
-    """The project's snapshots being asked for (on any of its servers: no list of them is needed)."""
+def _pending_snapshot_operations(request: AuthedRequest, kind: str = "snapshot") -> list[Any]:
+    """The project's snapshots (or backups) being asked for (on any of its servers: no list of them is needed)."""
     found = active_operations(creds=request.creds, target_type="server", target_ids=None)
-    return sorted((op for op in found.values() if op.kind == "server.snapshot"), key=lambda op: op.created_at)
+    wanted = "server.backup" if kind == "backup" else "server.snapshot"
+    return sorted((op for op in found.values() if op.kind == wanted), key=lambda op: op.created_at)
 
 
 def _parse_sort(raw: str) -> tuple[str, str]:
@@ -48,6 +49,7 @@ def snapshot_list(request: AuthedRequest) -> HttpResponse:
         "q": request.GET.get("q", "").strip(),
         "status": request.GET.get("status", ""),
         "server": request.GET.get("server", ""),
+        "kind": "backup" if request.GET.get("kind") == "backup" else "",
     }
     sort, direction = _parse_sort(request.GET.get("sort", "-created_at"))
     page = selectors.list_snapshots(
@@ -58,8 +60,9 @@ def snapshot_list(request: AuthedRequest) -> HttpResponse:
         sort=sort,
         direction=direction,
         marker=request.GET.get("marker", ""),
+        kind=filters["kind"] or "snapshot",
     )
-    pending = _pending_snapshot_operations(request)
+    pending = _pending_snapshot_operations(request, filters["kind"] or "snapshot")
     params = {k: v for k, v in filters.items() if v}
     sort_param = ("-" if direction == "desc" else "") + sort
     context = {
@@ -78,7 +81,8 @@ def snapshot_list(request: AuthedRequest) -> HttpResponse:
         "query": urlencode({**params, "sort": sort_param}),
         "filter_query": urlencode(params),
         "next_query": urlencode({**params, "sort": sort_param, "marker": page.next_marker}) if page.next_marker else "",
-        "cli": services.cli_list(creds.project_id),
+        "cli": services.cli_list(creds.project_id, filters["kind"] or "snapshot"),
+        "kinds": [("", _("Snapshots")), ("backup", _("Backups"))],
     }
     template = "snapshots/list.html#snapshot-table" if request.htmx else "snapshots/list.html"
     return render(request, template, context)
@@ -173,5 +177,10 @@ def snapshot_delete(request: AuthedRequest, image_id: str) -> HttpResponse:
     except NotFound:
         messages.info(request, _("Snapshot %(name)s was already deleted.") % {"name": name})
     else:
-        messages.success(request, _("Snapshot %(name)s deleted.") % {"name": name})
+        if request.POST.get("kind") == "backup":
+            messages.success(request, _("Backup %(name)s deleted.") % {"name": name})
+        else:
+            messages.success(request, _("Snapshot %(name)s deleted.") % {"name": name})
+    if request.POST.get("kind") == "backup":
+        return HttpResponseRedirect(reverse("snapshots:list") + "?kind=backup")
     return redirect("snapshots:list")

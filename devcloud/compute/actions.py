@@ -564,6 +564,10 @@ def _shelved(s: dict[str, Any]) -> None:
 
 
 def _shelve_offload_action(req: Request, s: dict[str, Any], args: Any) -> Response:
+    if not is_admin(req):  # nova/policies/shelve.py: shelve_offload is ADMIN by default
+        raise HttpError(
+            403, "Policy doesn't allow os_compute_api:os-shelve:shelve_offload to be performed.", "forbidden"
+        )
     check_state(s, "shelveOffload", ("shelved",))
     _begin(req, s, "shelveOffload", "compute_shelve_offload_instance", "shelving_offloading", "shelved", 0.5)
     return empty_response(202)
@@ -571,7 +575,13 @@ def _shelve_offload_action(req: Request, s: dict[str, Any], args: Any) -> Respon
 
 def _unshelve(req: Request, s: dict[str, Any], args: Any) -> Response:
     check_state(s, "unshelve", ("shelved", "shelved_offloaded"))
-    zone = args.get("availability_zone") if isinstance(args, dict) else None
+    # Nova reads the zone from 2.77 on (before, the body is not even validated: ignored).
+    zone = args.get("availability_zone") if isinstance(args, dict) and mv(req) >= 77 else None
+    if zone is not None and s["vm_state"] != "shelved_offloaded":
+        raise conflict(  # nova.exception.UnshelveInstanceInvalidState
+            f'Specifying an availability zone or a host when unshelving server "{s["id"]}" with status '
+            f'"{s["vm_state"]}" is not supported. The server status must be SHELVED_OFFLOADED.'
+        )
     if zone is not None:
         from devcloud.compute import hosts
 
