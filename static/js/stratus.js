@@ -195,9 +195,18 @@
     var below = vh - r.bottom - gap - margin, above = r.top - gap - margin;
     var up = h > below && above > below;
     var room = up ? above : below;
-    if (h > room) menu.style.maxHeight = Math.max(room, 120) + "px";
-    menu.style.top = up ? "" : (r.bottom + gap) + "px";
-    menu.style.bottom = up ? (vh - r.top + gap) + "px" : "";
+    if (h > room) {
+      // Taller than the room on either side of its button (a long menu, a short window): the whole menu over the
+      // window, as low as it fits, scrolling only when the window itself is shorter than the menu.
+      up = false;
+      var fit = vh - 2 * margin;
+      if (h > fit) { menu.style.maxHeight = fit + "px"; h = fit; }
+      menu.style.top = Math.max(margin, Math.min(r.bottom + gap, vh - h - margin)) + "px";
+      menu.style.bottom = "";
+    } else {
+      menu.style.top = up ? "" : (r.bottom + gap) + "px";
+      menu.style.bottom = up ? (vh - r.top + gap) + "px" : "";
+    }
     menu.style.left = Math.max(margin, Math.min(r.right - w, vw - w - margin)) + "px";
     wrap.classList.toggle("up", up);
   }

@@ -36,6 +36,7 @@ NAME_KINDS = [
     ("hypervisor", "hypervisor"),
     ("floating_ip", "floating_ip"),
     ("security_group", "security_group"),
+    ("volume", "volume"),
 ]
 AREA_KINDS = [
     ("network/floating-ips/", "floating_ip"),
@@ -47,6 +48,7 @@ AREA_KINDS = [
     ("flavors/", "flavor"),
     ("keypairs/", "keypair"),
     ("admin/hypervisors/", "hypervisor"),
+    ("volumes/", "volume"),
 ]
 
 
@@ -251,8 +253,8 @@ def snapshot_server(objects: Objects, server, name: str):  # an openstacksdk Ser
 
 
 def make_objects(creds: CloudCreds, label: str) -> Objects:
-    """One ACTIVE server, one snapshot of it, one key pair (and, where the cloud has Neutron, a free floating IP and
-    a security group), named with `label` so a page can be searched."""
+    """One ACTIVE server, one snapshot of it, one key pair (where the cloud has Neutron, a free floating IP and a
+    security group; where it has Cinder, an available volume), named with `label` so a page can be searched."""
     objects = Objects(conn=creds.connect())
     server = boot_server(objects, f"{label}-server-{uuid.uuid4().hex[:6]}")
     image = snapshot_server(objects, server, f"{label}-snapshot-{uuid.uuid4().hex[:6]}")
@@ -269,6 +271,11 @@ def make_objects(creds: CloudCreds, label: str) -> Objects:
         group = objects.conn.network.create_security_group(name=f"{label}-group-{uuid.uuid4().hex[:6]}")
         objects.cleanups.append(lambda: objects.conn.network.delete_security_group(group.id, ignore_missing=True))
         objects.ids["security_group"] = group.id
+    if objects.conn.endpoint_for("block-storage") or objects.conn.endpoint_for("volumev3"):  # an available volume
+        volume = objects.conn.block_storage.create_volume(size=1, name=f"{label}-volume-{uuid.uuid4().hex[:6]}")
+        objects.cleanups.append(lambda: objects.conn.block_storage.delete_volume(volume.id, ignore_missing=True))
+        objects.conn.block_storage.wait_for_status(volume, "available", wait=120)
+        objects.ids["volume"] = volume.id
     objects.server_names.append(image.name)
     return objects
 
