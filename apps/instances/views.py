@@ -819,7 +819,7 @@ def remove_floating_ip(request: AuthedRequest, server_id: str, floating_ip_id: s
     return HttpResponseRedirect(back)
 
 
-# --- volumes (Nova's os-volume_attachments; Cinder's volumes through apps/volumes) ------------------------------
+# --- volumes (the server's volumes_attached; Cinder's volumes through apps/volumes) -----------------------------
 
 
 def _volume_context(request: AuthedRequest, server: selectors.Server, ops: list[Any]) -> dict[str, Any]:
@@ -832,7 +832,7 @@ def _volume_context(request: AuthedRequest, server: selectors.Server, ops: list[
     if not volume_selectors.has_volume_service(creds):
         return {}
     try:
-        attached = volume_selectors.server_volumes(creds, server.id)
+        attached = volume_selectors.server_volumes(creds, server.id, server.volumes)
     except CloudError as exc:
         if exc.status < 500:
             raise
@@ -916,7 +916,8 @@ def detach_volume(request: AuthedRequest, server_id: str, volume_id: str) -> Htt
         raise Http404(_("This cloud has no Block Storage service (Cinder) in its catalog."))
     server = selectors.get_server(creds, server_id)
     back = safe_next(request, reverse("instances:detail", args=[server.id]))
-    volume = next((v for v in volume_selectors.server_volumes(creds, server.id) if v.volume_id == volume_id), None)
+    attached = volume_selectors.server_volumes(creds, server.id, [volume_id] if volume_id in server.volumes else [])
+    volume = attached[0] if attached else None
     if volume is None:
         raise Http404(_("This instance has no such volume attached."))
     params = {"volume_id": volume.volume_id, "volume_name": volume.label}

@@ -1,6 +1,6 @@
 """Reads of Block Storage (Cinder), through the one door (`apps.cloud`): the Volumes page, the create form's choices,
-the volumes an instance has (Nova's os-volume_attachments, with Cinder's name, size and status of each) and those it
-can be given. Every function returns frozen dataclasses.
+the volumes an instance has (the ids Nova gives with the server, with Cinder's name, size, status and device of each)
+and those it can be given. Every function returns frozen dataclasses.
 
 The Volumes page costs one Cinder call (`/volumes/detail`, paged by Cinder's own `limit`/`marker`), plus the names
 of the instances its volumes are attached to (apps.snapshots.selectors.server_names: a short per-project cache, else
@@ -9,6 +9,7 @@ one `GET /servers/{id}` each). Nothing here is asked when the catalog has no vol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,15 @@ BADGES = {"available": "ok", "in-use": "info"}
 def has_volume_service(creds: Credentials) -> bool:
     """Whether the catalog (in the token) has Cinder v3 (`block-storage`, or the older `volumev3`)."""
     return any(s.get("type") in ("block-storage", "volumev3") for s in creds.body.get("catalog", []))
+
+
+def status_badge(status: str) -> str:
+    """The badge of a Cinder volume status: moving, failed, or its settled kind."""
+    if status in TRANSITIONAL:
+        return "transition"
+    if "error" in status:
+        return "danger"
+    return BADGES.get(status, "warn")
 
 
 @dataclass(frozen=True)
@@ -74,11 +84,7 @@ class Volume:
 
     @property
     def badge(self) -> str:
-        if self.in_flux:
-            return "transition"
-        if "error" in self.status:
-            return "danger"
-        return BADGES.get(self.status, "warn")
+        return status_badge(self.status)
 
     @property
     def extendable(self) -> bool:
@@ -202,7 +208,7 @@ def create_choices(creds: Credentials) -> CreateChoices:
     )
 
 
-# --- an instance's volumes (Nova's os-volume_attachments, Cinder's records) ---------------------------------------
+# --- an instance's volumes (the server's volumes_attached, Cinder's records) -------------------------------------
 
 
 @dataclass(frozen=True)
@@ -224,36 +230,33 @@ class ServerVolume:
 
     @property
     def badge(self) -> str:
-        if self.in_flux:
-            return "transition"
-        if "error" in self.status:
-            return "danger"
-        return BADGES.get(self.status, "warn")
+        return status_badge(self.status)
 
 
-def server_volumes(creds: Credentials, server_id: str) -> list[ServerVolume]:
-    """The volumes Nova has attached to the server (its block device mappings, in Nova's order), each with Cinder's
-    name, size and status: Nova's list, then one `GET /volumes/{id}` per volume, all at once."""
-    conn = connection_for(creds)
-    attached = get_json(creds, "compute", f"/servers/{server_id}/os-volume_attachments", conn=conn)
-    rows = [a for a in attached.get("volumeAttachments") or [] if isinstance(a, dict)]
-    if not rows:
+def server_volumes(creds: Credentials, server_id: str, volume_ids: Sequence[str]) -> list[ServerVolume]:
+    """The server's attached volumes (the ids Nova gives with the server, `volumes_attached`, in its order), each with
+    Cinder's name, size, status and the device it has on this server: one `GET /volumes/{id}` per volume, all at
+    once; no call at all for a server without volumes."""
+    ids = [i for i in volume_ids if i]
+    if not ids:
         return []
-    with cloud_errors(SERVICE):
-        service_endpoint(conn, SERVICE)  # discovered here, once: the GETs share this connection
+    conn = connection_for(creds)
+    if len(ids) > 1:
+        with cloud_errors(SERVICE):
+            service_endpoint(conn, SERVICE)  # discovered here, once: the GETs share this connection
 
-    def one(row: dict[str, Any]) -> ServerVolume:
-        volume_id, device = str(row.get("volumeId") or ""), str(row.get("device") or "")
+    def one(volume_id: str) -> ServerVolume:
         try:
             vol = get_json(creds, SERVICE, f"/volumes/{volume_id}", conn=conn).get("volume") or {}
         except NotFound:
-            return ServerVolume(volume_id=volume_id, device=device, name="", size=0, status="", found=False)
+            return ServerVolume(volume_id=volume_id, device="", name="", size=0, status="", found=False)
+        here = [a for a in vol.get("attachments") or [] if isinstance(a, dict) and a.get("server_id") == server_id]
         return ServerVolume(
             volume_id=volume_id,
-            device=device,
+            device=str(here[0].get("device") or "") if here else "",
             name=str(vol.get("name") or ""),
             size=int(vol.get("size") or 0),
             status=str(vol.get("status") or ""),
         )
 
-    return in_parallel(one, rows)
+    return in_parallel(one, ids)

@@ -224,3 +224,24 @@ def test_the_launch_form_offers_volumes_and_keeps_an_existing_one(member_client,
     assert f'<option value="{vol.id}">{vol.name} (1 GiB)</option>' in page
     if not [v for v in conn.block_storage.volumes(status="available") if v.id != vol.id]:
         assert 'data-role="no-volumes"' not in page
+
+
+def test_the_instance_page_reads_volumes_only_for_those_attached(member_client, vol_conn, cloud_calls) -> None:
+    """The Volumes section takes the attached volumes' ids from the server Nova already gave the page: no Cinder call
+    for a server without volumes, one `GET /volumes/{id}` for each attached one, never Nova's attachment list."""
+    conn = vol_conn
+    server = boot(conn, vol_name("t-volcalls"))
+    detail = f"/instances/{server.id}/"
+    member_client.get(detail)  # the first time also discovers the services' versions
+    with cloud_calls.recording() as calls:
+        assert member_client.get(detail).status_code == 200
+    assert not [c for c in calls if "/volumes" in c or "os-volume_attachments" in c], calls
+
+    data = new_volume(conn, vol_name())
+    conn.compute.create_volume_attachment(server, volume_id=data.id)
+    conn.block_storage.wait_for_status(data, "in-use", wait=60)
+    with cloud_calls.recording() as calls:
+        page = _text(member_client.get(detail))
+    assert re.search(rf'<tr class="attached-volume" data-volume="{data.name}"', page), page
+    volume_calls = [c for c in calls if "/volumes" in c or "os-volume_attachments" in c]
+    assert [c.split(" ", 1)[1] for c in volume_calls] == [f"block-storage /volumes/{data.id}"], calls
