@@ -662,7 +662,7 @@ def add_security_group(request: AuthedRequest, server_id: str) -> HttpResponse:
         messages.error(request, _("Choose one of the project's security groups that the instance does not have."))
     else:
         params = {"group_id": group.id, "group_name": group.name, "group_ref": _group_ref(security, group)}
-        if _dispatch_network_action(request, server, "add_security_group", params):
+        if _dispatch_sub_action(request, server, "add_security_group", params):
             messages.success(
                 request,
                 _("Adding the security group %(group)s to %(name)s…") % {"group": group.name, "name": server.name},
@@ -679,7 +679,7 @@ def remove_security_group(request: AuthedRequest, server_id: str, group_id: str)
     if group is None:
         raise Http404(_("This instance does not have that security group."))
     params = {"group_id": group.id, "group_name": group.name, "group_ref": _group_ref(security, group)}
-    if _dispatch_network_action(request, server, "remove_security_group", params):
+    if _dispatch_sub_action(request, server, "remove_security_group", params):
         messages.success(
             request,
             _("Removing the security group %(group)s from %(name)s…") % {"group": group.name, "name": server.name},
@@ -707,9 +707,9 @@ def _not_now(request: HttpRequest, server: selectors.Server, label: str) -> bool
     return True
 
 
-def _dispatch_network_action(
-    request: AuthedRequest, server: selectors.Server, action: str, params: dict[str, Any]
-) -> bool:
+def _dispatch_sub_action(request: AuthedRequest, server: selectors.Server, action: str, params: dict[str, Any]) -> bool:
+    """Queue an action of the instance's own forms (interfaces, floating IPs, security groups, volumes); False, with
+    the message shown, when the queue refuses."""
     try:
         services.server_action(
             creds=_creds(request), server_id=server.id, server_name=server.name, action=action, params=params
@@ -732,7 +732,7 @@ def attach_interface(request: AuthedRequest, server_id: str) -> HttpResponse:
     form = forms.AttachInterfaceForm(request.POST if request.method == "POST" else None, choices=choices)
     if request.method == "POST" and form.is_valid():
         params = form.params()
-        if _dispatch_network_action(request, server, "attach_interface", params):
+        if _dispatch_sub_action(request, server, "attach_interface", params):
             messages.success(
                 request, _("Attaching %(what)s to %(name)s…") % {"what": params["label"], "name": server.name}
             )
@@ -747,7 +747,7 @@ def attach_interface(request: AuthedRequest, server_id: str) -> HttpResponse:
         "next": back,
         "cli": cli.attach_interface_command(server, params),
     }
-    return render(request, "instances/network_form.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "instances/server_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 @login_required
@@ -759,7 +759,7 @@ def detach_interface(request: AuthedRequest, server_id: str, port_id: str) -> Ht
     if port is None:
         raise Http404(_("This instance has no such interface."))
     params = {"port_id": port.id, "label": port.label}
-    if not _not_now(request, server, _("Detach interface")) and _dispatch_network_action(
+    if not _not_now(request, server, _("Detach interface")) and _dispatch_sub_action(
         request, server, "detach_interface", params
     ):
         messages.success(
@@ -780,7 +780,7 @@ def add_floating_ip(request: AuthedRequest, server_id: str) -> HttpResponse:
     form = forms.AddFloatingIPForm(data, choices=choices, networking=networking)
     if request.method == "POST" and form.usable and form.is_valid():
         params = form.params()
-        if _dispatch_network_action(request, server, "add_floating_ip", params):
+        if _dispatch_sub_action(request, server, "add_floating_ip", params):
             what = params.get("address") or _("a new floating IP from %(pool)s") % {"pool": params.get("network_name")}
             messages.success(request, _("Associating %(what)s with %(name)s…") % {"what": what, "name": server.name})
         return HttpResponseRedirect(back)
@@ -800,7 +800,7 @@ def add_floating_ip(request: AuthedRequest, server_id: str) -> HttpResponse:
         "next": back,
         "cli": cli.add_floating_ip_command(server, params),
     }
-    return render(request, "instances/network_form.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "instances/server_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 @login_required
@@ -813,7 +813,7 @@ def remove_floating_ip(request: AuthedRequest, server_id: str, floating_ip_id: s
         raise Http404(_("This instance has no such floating IP."))
     release = request.POST.get("release") == "1"
     params = {"floating_ip_id": fip.id, "address": fip.address, "release": release}
-    if _dispatch_network_action(request, server, "remove_floating_ip", params):
+    if _dispatch_sub_action(request, server, "remove_floating_ip", params):
         text = _("Releasing %(address)s from %(name)s…") if release else _("Disassociating %(address)s from %(name)s…")
         messages.success(request, text % {"address": fip.address, "name": server.name})
     return HttpResponseRedirect(back)
@@ -890,7 +890,7 @@ def attach_volume(request: AuthedRequest, server_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and form.chosen is not None:
         chosen = form.chosen
         params = {"volume_id": chosen.id, "volume_name": chosen.label, "device": form.cleaned_data["device"]}
-        if _dispatch_network_action(request, server, "attach_volume", params):
+        if _dispatch_sub_action(request, server, "attach_volume", params):
             text = _("Attaching the volume %(volume)s to %(name)s…")
             messages.success(request, text % {"volume": chosen.label, "name": server.name})
         return HttpResponseRedirect(back)
@@ -900,10 +900,12 @@ def attach_volume(request: AuthedRequest, server_id: str) -> HttpResponse:
         "label": label,
         "form": form,
         "ready": bool(volumes) or form.is_bound,
+        "empty": _("This project has no available volume to attach."),
+        "empty_link": (reverse("volumes:create"), _("Create a volume")),
         "next": back,
         "cli": volume_services.cli_attach(server.id, data.get("volume_id", ""), data.get("device", "")),
     }
-    return render(request, "instances/volume_form.html", context, status=400 if form.errors else 200)
+    return render(request, "instances/server_form.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -921,7 +923,7 @@ def detach_volume(request: AuthedRequest, server_id: str, volume_id: str) -> Htt
     if volume is None:
         raise Http404(_("This instance has no such volume attached."))
     params = {"volume_id": volume.volume_id, "volume_name": volume.label}
-    if not _not_now(request, server, _("Detach volume")) and _dispatch_network_action(
+    if not _not_now(request, server, _("Detach volume")) and _dispatch_sub_action(
         request, server, "detach_volume", params
     ):
         messages.success(
