@@ -25,10 +25,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from dashboard import embedded_redis
 from tests.cloudharness import ROOT, free_port, start_devcloud
 from tests.cloudharness import TestCloud as Cloud
-from tests.deploy.procs import Person
+from tests.deploy.procs import Person, none_left, processes_naming
 
 pytestmark = pytest.mark.xdist_group("deploy-readme")
 
@@ -82,23 +81,6 @@ def snapshot(tree: Path) -> dict[str, float]:
             path = Path(folder) / name
             seen[str(path.relative_to(tree))] = path.lstat().st_mtime
     return seen
-
-
-def processes_of(home: Path) -> list[str]:
-    """The processes (pid and command line) the block started: their environment has its HOME, or (valkey-server,
-    which writes its title over its environment) their command line names its socket."""
-    marker, found = f"HOME={home}".encode(), []
-    redis_socket = str(embedded_redis.socket_path(home / ".local" / "state" / "stratus" / "redis"))
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if marker in (entry / "environ").read_bytes().split(b"\0") or redis_socket in command:
-                found.append(f"{entry.name}: {command}")
-        except OSError:  # gone meanwhile, or not ours
-            continue
-    return found
 
 
 def listening(port: int) -> bool:
@@ -203,7 +185,7 @@ def test_readme_real_cloud_block_runs_as_written(tmp_path: Path, stand_in_cloud:
         while "celery@" not in log_path.read_text() or " ready." not in log_path.read_text():
             assert time.monotonic() < deadline, log_path.read_text()[-4000:]
             time.sleep(0.5)
-        assert any("valkey-server" in p for p in processes_of(home)), "\n".join(processes_of(home))
+        assert any("valkey-server" in p for p in processes_naming(home)), "\n".join(processes_naming(home))
     finally:
         if shell.poll() is None:
             os.killpg(shell.pid, signal.SIGINT)  # Ctrl-C
@@ -211,15 +193,7 @@ def test_readme_real_cloud_block_runs_as_written(tmp_path: Path, stand_in_cloud:
             shell.wait(60)
         except subprocess.TimeoutExpired:
             os.killpg(shell.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 20
-        while processes_of(home) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        left = processes_of(home)
-        for line in left:  # leave nothing behind even when the test fails
-            try:
-                os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        left = none_left(home)  # waits for them to end; kills what does not, even when the test fails
         log.close()
 
     output = log_path.read_text()

@@ -21,41 +21,10 @@ import pytest
 import requests
 
 from tests.cloudharness import ROOT, free_port
+from tests.deploy.procs import none_left, processes_naming
 from tests.deploy.test_readme_run import fresh_copy, snapshot
 
 pytestmark = pytest.mark.xdist_group("deploy-processes")
-
-
-def processes_naming(marker: Path) -> list[str]:
-    """Processes (pid: command line) whose environment, command line or working folder names `marker`."""
-    needle, found = str(marker).encode(), []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes()
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue  # already dead, waiting for its parent to read its status
-            cwd = os.readlink(entry / "cwd").encode()
-            if needle in command or needle in cwd or needle in (entry / "environ").read_bytes():
-                found.append(entry.name + ": " + command.replace(b"\0", b" ").decode(errors="replace"))
-        except OSError:  # gone meanwhile, or not ours
-            continue
-    return found
-
-
-def none_left(marker: Path, within: float = 20) -> list[str]:
-    """Waits up to `within` s for the processes naming `marker` to end; kills and returns those that did not."""
-    deadline = time.monotonic() + within
-    while processes_naming(marker) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    left = processes_naming(marker)
-    for line in left:  # leave nothing behind even when the test fails
-        try:
-            os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return left
 
 
 def import_settings(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
