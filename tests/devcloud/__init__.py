@@ -142,3 +142,15 @@ def cli(cloud: TestCloud, cloud_name: str, *args: str, check: bool = True) -> su
 
 def cli_json(cloud: TestCloud, cloud_name: str, *args: str) -> Any:
     return json.loads(cli(cloud, cloud_name, *args, "-f", "json").stdout)
+
+
+def settled(s: Session, sid: str, status: str = "ACTIVE", timeout: float = 90) -> dict[str, Any]:
+    """The server once Nova shows it in `status` with no task under way (an ERROR fails at once)."""
+    from tests.waiting import wait_until
+
+    def check() -> dict[str, Any] | None:
+        server = s.call("GET", f"{s.url('compute')}/servers/{sid}").body["server"]
+        assert server["status"] != "ERROR", server
+        return server if server["status"] == status and not server["OS-EXT-STS:task_state"] else None
+
+    return wait_until(check, timeout=timeout, what=f"server {sid} {status}")

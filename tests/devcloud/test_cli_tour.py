@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import Session, cli, cli_json, login
+from tests.devcloud import Session, cli, cli_json, login, settled
 from tests.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -36,15 +36,6 @@ def demo(cloud: TestCloud) -> Session:
     return login(cloud.member)
 
 
-def _settled(s: Session, sid: str, status: str) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        server = s.call("GET", f"{s.url('compute')}/servers/{sid}").body["server"]
-        assert server["status"] != "ERROR", server
-        return server if server["status"] == status and not server["OS-EXT-STS:task_state"] else None
-
-    return wait_until(check, timeout=90, what=f"server {sid} {status}")
-
-
 def test_compute_cli_backups_shelve_console_and_project_views(cloud: TestCloud, demo: Session) -> None:
     member, admin = cloud.member.name, cloud.admin.name
     name, group = _name("vm"), _name("group")
@@ -56,12 +47,12 @@ def test_compute_cli_backups_shelve_console_and_project_views(cloud: TestCloud, 
     sid = created["id"]
     try:
         assert made_group["name"] == group and made_group["policy"] == "anti-affinity"
-        _settled(demo, sid, "ACTIVE")
+        settled(demo, sid, "ACTIVE")
         backup = _name("backup")
         made = cli_json(cloud, member, "server", "backup", "create", "--name", backup, "--type", "daily",
                         "--rotate", "1", name)  # fmt: skip
         assert made["name"] == backup
-        _settled(demo, sid, "ACTIVE")
+        settled(demo, sid, "ACTIVE")
         images = cli_json(cloud, member, "image", "list", "--property", "image_type=backup", "--long")
         assert backup in [i["Name"] for i in images]
         log, zones, limits, quota, groups, events = _parallel(
@@ -82,11 +73,11 @@ def test_compute_cli_backups_shelve_console_and_project_views(cloud: TestCloud, 
         assert [e["Action"] for e in events][:2] == ["createBackup", "create"]
 
         cli(cloud, member, "server", "shelve", name)
-        _settled(demo, sid, "SHELVED_OFFLOADED")
+        settled(demo, sid, "SHELVED_OFFLOADED")
         shelved = cli_json(cloud, member, "image", "list", "--name", f"{name}-shelved")
         assert [i["Status"] for i in shelved] == ["active"]
         cli(cloud, member, "server", "unshelve", name)
-        _settled(demo, sid, "ACTIVE")
+        settled(demo, sid, "ACTIVE")
         wait_until(lambda: cli_json(cloud, member, "image", "list", "--name", f"{name}-shelved") == [],
                    what="the shelved image deleted")  # fmt: skip
 
@@ -156,7 +147,7 @@ def test_volume_attach_through_nova_and_types(cloud: TestCloud, demo: Session) -
         assert vol["size"] == 1 and vol["description"] == "tour" and types
         wait_until(lambda: cli_json(cloud, member, "volume", "show", name)["status"] == "available",
                    what="the volume available")  # fmt: skip
-        _settled(demo, server["id"], "ACTIVE")
+        settled(demo, server["id"], "ACTIVE")
         cli(cloud, member, "server", "add", "volume", vm, name)
 
         def in_use() -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import Session, cli, cli_json, login
+from tests.devcloud import Session, cli, cli_json, login, settled
 from tests.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -30,15 +30,6 @@ def admin(cloud: TestCloud) -> Session:
     return login(cloud.admin)
 
 
-def _settled(s: Session, sid: str, status: str) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        server = s.call("GET", f"{s.url('compute')}/servers/{sid}").body["server"]
-        assert server["status"] != "ERROR", server
-        return server if server["status"] == status and not server["OS-EXT-STS:task_state"] else None
-
-    return wait_until(check, timeout=90, what=f"server {sid} {status}")
-
-
 def _allocations(admin: Session, sid: str) -> dict[str, Any]:
     reply = admin.call("GET", f"{admin.url('placement')}/allocations/{sid}")
     assert reply.status == 200, reply.raw[:300]
@@ -53,7 +44,7 @@ def _action(s: Session, sid: str, body: dict[str, Any], version: str = "2.1") ->
 def _boot(cloud: TestCloud, demo: Session, name: str) -> str:
     created = cli_json(cloud, cloud.member.name, "server", "create", "--image", cloud.image_name, "--flavor",
                        cloud.small_flavor, "--nic", "none", name)  # fmt: skip
-    _settled(demo, created["id"], "ACTIVE")
+    settled(demo, created["id"], "ACTIVE")
     return str(created["id"])
 
 
@@ -69,7 +60,7 @@ def test_shelve_offloads_to_an_image_and_unshelve_brings_it_back(cloud: TestClou
     try:
         assert _allocations(admin, sid), "an active server holds its host's resources"
         cli(cloud, member, "server", "shelve", name)
-        shelved = _settled(demo, sid, "SHELVED_OFFLOADED")
+        shelved = settled(demo, sid, "SHELVED_OFFLOADED")
         assert shelved["OS-EXT-STS:vm_state"] == "shelved_offloaded"
         assert cli_json(cloud, member, "server", "show", name)["status"] == "SHELVED_OFFLOADED"
         images = cli_json(cloud, member, "image", "list", "--name", f"{name}-shelved", "--long")
@@ -93,7 +84,7 @@ def test_shelve_offloads_to_an_image_and_unshelve_brings_it_back(cloud: TestClou
 
         cli(cloud, member, "--os-compute-api-version", "2.77", "server", "unshelve", "--availability-zone", zones[0],
             name)  # fmt: skip
-        active = _settled(demo, sid, "ACTIVE")
+        active = settled(demo, sid, "ACTIVE")
         assert active["OS-EXT-AZ:availability_zone"] == zones[0]
         wait_until(lambda: cli_json(cloud, member, "image", "list", "--name", f"{name}-shelved") == [],
                    what="the shelved image deleted")  # fmt: skip
@@ -114,7 +105,7 @@ def test_shelve_offload_is_for_admins(cloud: TestCloud, demo: Session, admin: Se
         assert forbidden.status == 403  # Nova checks the policy before the state
         assert "os_compute_api:os-shelve:shelve_offload" in forbidden.body["forbidden"]["message"]
         cli(cloud, cloud.admin.name, "server", "shelve", "--offload", sid)
-        _settled(demo, sid, "SHELVED_OFFLOADED")
+        settled(demo, sid, "SHELVED_OFFLOADED")
     finally:
         _cleanup(cloud, demo, name, sid)
 
@@ -128,19 +119,19 @@ def test_rescue_and_unrescue(cloud: TestCloud, demo: Session):
         assert f"Cannot 'unrescue' instance {sid} while it is in vm_state active" in refused.raw.decode()
 
         cli(cloud, member, "server", "rescue", "--image", cloud.image_name, name)
-        rescued = _settled(demo, sid, "RESCUE")
+        rescued = settled(demo, sid, "RESCUE")
         assert rescued["OS-EXT-STS:vm_state"] == "rescued"
         twice = _action(demo, sid, {"rescue": None})
         assert twice.status == 409 and "while it is in vm_state rescued" in twice.raw.decode()
         cli(cloud, member, "server", "unrescue", name)
-        assert _settled(demo, sid, "ACTIVE")["OS-EXT-STS:vm_state"] == "active"
+        assert settled(demo, sid, "ACTIVE")["OS-EXT-STS:vm_state"] == "active"
 
         # The API itself answers the rescue's admin password (OSC does not print it).
         answer = _action(demo, sid, {"rescue": {}})
         assert answer.status == 200 and answer.body["adminPass"]
-        _settled(demo, sid, "RESCUE")
+        settled(demo, sid, "RESCUE")
         _action(demo, sid, {"unrescue": None})
-        _settled(demo, sid, "ACTIVE")
+        settled(demo, sid, "ACTIVE")
     finally:
         _cleanup(cloud, demo, name, sid)
 
@@ -154,7 +145,7 @@ def test_a_third_backup_with_rotation_two_deletes_the_oldest(cloud: TestCloud, d
             backup = f"{name}-b{n}"
             cli(cloud, member, "server", "backup", "create", "--name", backup, "--type", "daily", "--rotate", "2",
                 name)  # fmt: skip
-            _settled(demo, sid, "ACTIVE")
+            settled(demo, sid, "ACTIVE")
             made.append(backup)
 
         def backups() -> list[str]:

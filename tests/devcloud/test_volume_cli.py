@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.devcloud import Session, cli, cli_json, login
+from tests.devcloud import Session, cli, cli_json, login, settled
 from tests.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -53,15 +53,6 @@ def _volume_status(demo: Session, volume_id: str, wanted: str) -> dict[str, Any]
         return vol if vol["status"] == wanted else None
 
     return wait_until(check, timeout=120, what=f"volume {volume_id} {wanted}")
-
-
-def _settled(demo: Session, sid: str) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        server = demo.call("GET", f"{demo.url('compute')}/servers/{sid}").body["server"]
-        assert server["status"] != "ERROR", server
-        return server if server["status"] == "ACTIVE" and not server["OS-EXT-STS:task_state"] else None
-
-    return wait_until(check, timeout=120, what=f"server {sid} ACTIVE")
 
 
 def test_create_blank_from_an_image_and_from_a_snapshot_then_extend_and_delete(cloud: TestCloud, demo: Session) -> None:
@@ -135,8 +126,8 @@ def test_add_and_remove_a_volume_and_what_nova_refuses(cloud: TestCloud, demo: S
     )  # fmt: skip
     try:
         _volume_status(demo, vol["id"], "available")
-        _settled(demo, server["id"])
-        _settled(demo, second["id"])
+        settled(demo, server["id"], timeout=120)
+        settled(demo, second["id"], timeout=120)
         added = cli_json(cloud, member, "server", "add", "volume", "--device", "/dev/vdc", vm, data)
         assert added["Server ID"] == server["id"] and added["Volume ID"] == vol["id"]
         in_use = _volume_status(demo, vol["id"], "in-use")
@@ -177,7 +168,7 @@ def test_the_root_volume_of_a_server_cannot_be_removed(cloud: TestCloud, demo: S
     server = cli_json(cloud, member, "server", "create", "--image", cloud.image_name, "--boot-from-volume", "1",
                       "--delete-on-termination", "--flavor", cloud.small_flavor, "--nic", "none", vm)  # fmt: skip
     try:
-        shown = _settled(demo, server["id"])
+        shown = settled(demo, server["id"], timeout=120)
         root = shown["os-extended-volumes:volumes_attached"][0]["id"]
         refused = cli(cloud, member, "server", "remove", "volume", vm, root, check=False)
         assert refused.returncode != 0 and "Cannot detach a root device volume" in refused.stderr, refused.stderr
