@@ -74,11 +74,20 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> sub
 
 
 def _own_env(tmp_path: Path) -> dict[str, str]:
-    """The suite's environment without its own state (the command makes its own), with a HOME and TMPDIR to find
-    its processes by."""
+    """The suite's environment without its own state and without the services it may run on (the command makes its
+    own, as on a fresh machine: CI's PostgreSQL and RabbitMQ runs set DATABASE_URL and CELERY_BROKER_URL), with a
+    HOME and TMPDIR to find its processes by."""
     (tmp_path / "home").mkdir()
     (tmp_path / "tmp").mkdir()
-    dropped = {"STRATUS_STATE_DIR", "STRATUS_TEST_STATE_PID", "STRATUS_CELERY_QUEUE", "DJANGO_SETTINGS_MODULE"}
+    dropped = {
+        "STRATUS_STATE_DIR",
+        "STRATUS_TEST_STATE_PID",
+        "STRATUS_CELERY_QUEUE",
+        "DJANGO_SETTINGS_MODULE",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+    }
     env = {k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("PYTEST_")}
     return {**env, "HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp"), "LANG": "C.UTF-8"}
 
