@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 3
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run demo test test-rabbitmq test-cloud lint format bench bench-realcloud messages screenshots clean lock audit
+.PHONY: setup run demo test test-rabbitmq test-cloud lint format bench bench-realcloud messages screenshots clean lock audit dist
 
 # Installed from the lock: every package (transitive ones too) pinned and checked against its hash.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-schemas.txt
@@ -119,5 +119,13 @@ messages: $(VENV)/.installed
 	for app in apps/*/locale; do (cd $$(dirname $$app) && $(BIN)/python $(CURDIR)/manage.py makemessages --locale vi --no-obsolete) || exit 1; done
 	$(BIN)/python manage.py compilemessages --locale vi --ignore '.venv/*'
 
+# The release: a wheel of Stratus (apps/ and dashboard/ with the templates, static files and compiled catalogues, the
+# `stratus` command) in dist/, built with this venv's setuptools; `pip install dist/stratus-*.whl` installs it.
+dist: $(VENV)/.installed
+	rm -rf build dist *.egg-info
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+	rm -rf build *.egg-info
+	@ls dist/*.whl
+
 clean:
-	rm -rf $(VENV) $(CURDIR)/.state staticfiles
+	rm -rf $(VENV) $(CURDIR)/.state staticfiles build dist *.egg-info

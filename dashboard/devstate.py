@@ -20,6 +20,9 @@ from dashboard import embedded_redis
 from dashboard.files import private_dir, secret_file
 
 ROOT = Path(__file__).resolve().parent.parent
+# A checkout (manage.py beside the package) keeps its state in `.state`; an installed package (`pip install`, the
+# `stratus` command) never writes into site-packages: its default is the user's state folder (XDG).
+IN_CHECKOUT = (ROOT / "manage.py").is_file()
 
 
 def _true(value: str | None) -> bool:
@@ -27,8 +30,14 @@ def _true(value: str | None) -> bool:
 
 
 def state_dir(environ: Mapping[str, str]) -> Path:
-    """The state folder the settings will read: STRATUS_STATE_DIR, else `.state` in the checkout."""
-    return Path(environ.get("STRATUS_STATE_DIR") or ROOT / ".state").resolve()
+    """The state folder the settings will read: STRATUS_STATE_DIR, else `.state` in the checkout, else (installed)
+    `$XDG_STATE_HOME/stratus` (`~/.local/state/stratus`)."""
+    if environ.get("STRATUS_STATE_DIR"):
+        return Path(environ["STRATUS_STATE_DIR"]).resolve()
+    if IN_CHECKOUT:
+        return (ROOT / ".state").resolve()
+    xdg = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".local" / "state")
+    return (Path(xdg) / "stratus").resolve()
 
 
 def prepare(environ: Mapping[str, str] | None = None) -> Path:

@@ -33,6 +33,7 @@ from pathlib import Path
 from dashboard import devstate, embedded_redis
 
 ROOT = Path(__file__).resolve().parent.parent
+PROCFILE = Path(__file__).resolve().parent / "Procfile"  # inside the package: an installed Stratus has it too
 # Started first and stopped last: what the others talk to.
 SERVICES = ("devcloud", "redis")
 DEFAULT_PROCESSES = ("web", "worker", "console")
@@ -63,6 +64,7 @@ class Supervisor:
     def __init__(self, environ: dict[str, str], stop_timeout: float) -> None:
         self.environ = environ
         self.stop_timeout = stop_timeout
+        self.cwd = ROOT  # the checkout; an installed package runs in its state folder (main)
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.width = 8
         self.output = threading.Lock()
@@ -83,7 +85,7 @@ class Supervisor:
     def start(self, name: str, command: str) -> None:
         process = subprocess.Popen(
             ["/bin/sh", "-c", command],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.environ,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Run Stratus' processes from the Procfile until Ctrl-C (see README: Pointing it at a real cloud).",
     )
     parser.add_argument("names", nargs="*", help="Procfile processes (default: web worker console, + redis)")
-    parser.add_argument("--procfile", type=Path, default=ROOT / "Procfile")
+    parser.add_argument("--procfile", type=Path, default=PROCFILE)
     parser.add_argument("--no-prepare", action="store_true", help="skip migrate and collectstatic")
     parser.add_argument("--stop-timeout", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL")
     args = parser.parse_args(argv)
@@ -182,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     supervisor = Supervisor(environ, args.stop_timeout)
+    if not devstate.IN_CHECKOUT:
+        supervisor.cwd = state
     supervisor.width = max(len(n) for n in [*names, "migrate", "collectstatic"])
     supervisor.say("run", f"state folder {state}; processes: {', '.join(names)}")
 
@@ -197,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             if name in SERVICES:
                 supervisor.start(name, procfile[name])
-        python = [sys.executable, "manage.py"]
+        python = [sys.executable, "-m", "dashboard", "manage"]  # no manage.py in an installed package
         prepared = args.no_prepare or (
             supervisor.step("migrate", [*python, "migrate", "--noinput"])
             and supervisor.step("collectstatic", [*python, "collectstatic", "--noinput", "--verbosity", "0"])

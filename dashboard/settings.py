@@ -13,6 +13,7 @@ process (tests/deploy/test_settings_import.py).
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,11 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from dashboard import embedded_redis
+from dashboard import devstate, embedded_redis
 from dashboard.env import env, env_bool, env_float, env_int, env_list
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-STATE_DIR = Path(env("STRATUS_STATE_DIR", str(BASE_DIR / ".state"))).resolve()
+PACKAGE_DIR = Path(__file__).resolve().parent  # the site's templates, static files and catalogue ship inside it
+STATE_DIR = devstate.state_dir(os.environ)
 # What a run on one machine keeps here (0700, made by dashboard/devstate.py): the SQLite database (sessions),
 # generated keys, the embedded Redis' files.
 _PREPARE = "python -m dashboard.devstate (make run, make demo and the tests do it before starting anything)"
@@ -121,7 +122,7 @@ WSGI_APPLICATION = "dashboard.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -205,13 +206,13 @@ CONTENT_SECURITY_POLICY = {
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("vi", _("Tiếng Việt"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Where `manage.py collectstatic` puts the static files (`make run` collects them at start). In the state folder by
 # default, so that a run from a checkout writes nothing into it; a proxy serving them names a folder it can read.
 STATIC_ROOT = Path(env("STRATUS_STATIC_ROOT", str(STATE_DIR / "static"))).resolve()

@@ -44,7 +44,7 @@ def worker_argv(*, name: str, queue: str | None = None, concurrency: int = 4) ->
 
     from dashboard.run import read_procfile
 
-    argv = shlex.split(read_procfile(ROOT / "Procfile")["worker"])
+    argv = shlex.split(read_procfile(ROOT / "dashboard" / "Procfile")["worker"])
     assert argv[:4] == ["celery", "-A", "dashboard", "worker"], argv
     out = [str(Path(sys.executable).parent / "celery"), *argv[1:4]]
     rest = iter(argv[4:])

@@ -17,12 +17,13 @@ def settings_variables() -> set[str]:
     names = set(ENV_READ.findall((ROOT / "dashboard" / "settings.py").read_text()))
     conf = (ROOT / "apps" / "operations" / "conf.py").read_text()
     names |= set(ENV_READ.findall(conf)) | set(re.findall(r'_get\(\s*"([A-Z][A-Z0-9_]+)"', conf))
+    names.add("STRATUS_STATE_DIR")  # the settings' state folder, chosen by dashboard/devstate.py for every process
     return names
 
 
 def procfile() -> dict[str, list[str]]:
     processes = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
+    for line in (ROOT / "dashboard" / "Procfile").read_text().splitlines():
         if ":" in line and not line.startswith("#"):
             name, command = line.split(":", 1)
             processes[name.strip()] = shlex.split(command)
@@ -34,8 +35,12 @@ def program(argv: list[str]) -> tuple[str, ...]:
     words = [w.rsplit("/", 1)[-1] for w in argv]
     if words[0].startswith("python"):
         words = words[1:]
-    if words[0] == "manage.py":
-        return ("manage.py", words[1])
+    if words[:2] == ["-m", "dashboard"]:  # `python -m dashboard manage X` is the `stratus` command of a checkout
+        words = ["stratus", *words[2:]]
+    if words[0] == "manage.py":  # Django's own, as `stratus manage`
+        words = ["stratus", "manage", *words[1:]]
+    if words[:2] == ["stratus", "manage"]:
+        return ("stratus manage", words[2])
     if words[0] == "gunicorn":
         return (
             "gunicorn",

@@ -22,7 +22,7 @@ def expanded(command: str, environ: dict[str, str]) -> list[str]:
 
 
 def test_every_procfile_port_and_path_has_a_default():
-    procfile = run.read_procfile(ROOT / "Procfile")
+    procfile = run.read_procfile(ROOT / "dashboard" / "Procfile")
     bare = {"PATH": "/usr/bin:/bin"}  # none of the Procfile's variables set
     web = expanded(procfile["web"], bare)
     assert web[web.index("--bind") + 1] == "127.0.0.1:8000"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.cloudharness import ROOT
 
-TEMPLATE_DIRS = [ROOT / "templates", *sorted((ROOT / "apps").glob("*/templates"))]
+TEMPLATE_DIRS = [ROOT / "dashboard" / "templates", *sorted((ROOT / "apps").glob("*/templates"))]
 
 RULES = [
     (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script> (CSP forbids it)"),
