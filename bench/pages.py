@@ -37,6 +37,7 @@ PAGES = [
     ("overview", "/overview/", "member"),
     ("instances (50 a page)", "/instances/?limit=50", "member"),
     ("instance detail", "/instances/{server_id}/", "member"),
+    ("launch form", "/instances/launch/", "member"),
     ("flavors", "/flavors/", "member"),
     ("key pairs", "/keypairs/", "member"),
     ("snapshots", "/snapshots/", "member"),
@@ -67,7 +68,7 @@ def sdk_connection(stack: Stack, who: str) -> openstack.connection.Connection:
     )
     # authenticate and discover outside the timed part, as the dashboard does
     conn.bench_endpoints = {}
-    for service in ("compute", "image", "placement", "block_storage"):
+    for service in ("compute", "image", "placement", "block_storage", "network"):
         try:
             conn.bench_endpoints[service] = getattr(conn, service).get_endpoint().rstrip("/")
         except Exception:  # a cloud without this service
@@ -360,6 +361,11 @@ def page_table(pages: dict, extra: list[tuple[str, Callable[[dict], object]]]) -
     return lines
 
 
+def _short(url: str) -> str:
+    """A devcloud URL without its scheme and host: the service's path and query."""
+    return "/" + url.split("://", 1)[-1].partition("/")[2]
+
+
 def table(result: dict) -> str:
     lines = page_table(result["pages"], [("HTML KB", lambda r: round(r["html_bytes"] / 1024, 1))])
     lines += [
@@ -376,6 +382,11 @@ def table(result: dict) -> str:
                 f"| {name} | {r['static_file_ms']} | {r['plain_http_ms']} | {r['least_ms']} | {r['least_ratio']} | "
                 f"{r['ratio']} |"
             )
+    for name in ("launch form", "instance detail"):  # the pages whose calls grow with the services (Neutron, Cinder)
+        r = result["pages"].get(name, {})
+        if r.get("calls"):
+            lines += ["", f"The {name}'s cloud calls (one render, in order of arrival at devcloud):", ""]
+            lines += [f"- `{c.partition(' ')[0]} {_short(c.partition(' ')[2])}`" for c in r["calls"]]
     if result.get("sweep"):
         sizes = list(result["sweep"])
         lines += [

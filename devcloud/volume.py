@@ -665,7 +665,11 @@ def create(req: Request, project_id: str | None) -> Response:
         image_gb = math.ceil((image.get("size") or 0) / 2**30)
         min_disk = int(image.get("min_disk") or 0)
         if size is None:
-            size = max(image_gb, min_disk, 1)
+            # Real Cinder (measured on ../shared/realcloud) refuses an image without a size, with webob's generic
+            # 400; only a snapshot (or a source volume) gives the new volume its size.
+            raise _err(
+                400, "The server could not comply with the request since it is either malformed or otherwise incorrect."
+            )
         if size < image_gb:
             raise _err(
                 400,

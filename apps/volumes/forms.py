@@ -72,9 +72,13 @@ class CreateVolumeForm(forms.Form):
             image = next((i for i in self.choices.images if i.id == data.get("image_id")), None)
             if image is None:
                 self.add_error("image_id", _("Choose an image."))
-            elif size:
+            else:
                 need = max(image.min_disk, math.ceil(image.size / (1024**3)) if image.size else 0)
-                if size < need:
+                if not size and "size" not in self.errors:
+                    # Cinder needs a size with an image (only a snapshot or a source volume gives its own; real
+                    # Cinder answers 400 without one): the least the image fits in.
+                    data["size"] = max(1, need)
+                elif size and size < need:
                     self.add_error("size", _("The image needs a volume of at least %(n)s.") % {"n": gib(need)})
         if source == "snapshot":
             snap = next((s for s in self.choices.snapshots if s.id == data.get("snapshot_id")), None)

@@ -87,6 +87,9 @@ def _own_env(tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL",
         "REDIS_URL",
         "CELERY_BROKER_URL",
+        "STRATUS_TEST_CLOUD",  # a `make test-cloud` run's: the small suite runs against its own devcloud
+        "STRATUS_TEST_SERVICE_CLOUD",
+        "OS_CLIENT_CONFIG_FILE",
     }
     env = {k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("PYTEST_")}
     return {**env, "HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp"), "LANG": "C.UTF-8"}

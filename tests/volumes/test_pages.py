@@ -60,7 +60,7 @@ def test_a_member_creates_extends_and_deletes_volumes(worker, member_client, vol
     response = member_client.post("/volumes/create/", {"name": imaged, "source": "image", "image_id": image.id})
     assert response.status_code == 302
     made = wait_op(_last_op("volume.create").id)
-    assert made.state == State.SUCCEEDED, made.message
+    assert made.state == State.SUCCEEDED, (made.display_message, made.steps)
     from_image = conn.block_storage.get_volume(made.target_id)
     assert from_image.is_bootable and from_image.size >= 1
 
