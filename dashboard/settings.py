@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "apps.consoles",
     "apps.networks",
     "apps.volumes",
+    "apps.servergroups",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("snapshots/", include("apps.snapshots.urls")),
     path("network/", include("apps.networks.urls")),
     path("volumes/", include("apps.volumes.urls")),
+    path("server-groups/", include("apps.servergroups.urls")),
     path("activity/", include("apps.operations.urls")),
     path("admin/hypervisors/", include("apps.hypervisors.urls")),
     path("console/", include("apps.consoles.urls")),

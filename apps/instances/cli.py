@@ -94,6 +94,8 @@ def launch_command(form: LaunchForm) -> str:
         )
     else:
         parts.append(f"--nic {v('network') or 'none'}")
+    if v("server_group"):
+        parts.append(f"--hint group={shell_quote(v('server_group'))}")
     if v("description"):
         parts.append(f"--description {shell_quote(v('description'))}")
     for line in (v("metadata") or "").splitlines():

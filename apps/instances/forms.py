@@ -101,6 +101,11 @@ class LaunchForm(forms.Form):
     flavor_id = forms.ChoiceField(label=gettext_lazy("Flavor"))
     key_name = forms.ChoiceField(label=gettext_lazy("Key pair"), required=False)
     availability_zone = forms.ChoiceField(label=gettext_lazy("Availability zone"), required=False)
+    server_group = forms.ChoiceField(
+        label=gettext_lazy("Server group"),
+        required=False,
+        help_text=gettext_lazy("Nova places the instance by the group's policy (the scheduler hint group)."),
+    )
     network = forms.MultipleChoiceField(
         label=gettext_lazy("Networks"), widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -134,6 +139,9 @@ class LaunchForm(forms.Form):
         self.fields["flavor_id"].choices = [(f.id, f.name) for f in choices.flavors]
         self.fields["key_name"].choices = [("", _("No key pair"))] + [(k, k) for k in choices.keypairs]
         self.fields["availability_zone"].choices = [("", _("Any zone"))] + [(z, z) for z in choices.zones]
+        self.fields["server_group"].choices = [("", _("No server group"))] + [
+            (g.id, f"{g.label} ({g.policy_label})") for g in choices.server_groups
+        ]
         if choices.picks_networks:
             usable = choices.usable_networks
             self.fields["network"].choices = [(n.id, n.name) for n in usable]
@@ -353,7 +361,18 @@ class LaunchForm(forms.Form):
             description=data.get("description") or "",
             networks=self.networks_value(),
             security_groups=list(data.get("security_groups") or []) if self.choices.picks_networks else [],
+            server_group=self.chosen_server_group(),
         )
+
+    def chosen_server_group(self) -> dict[str, Any]:
+        """The group chosen, as the launch's operation keeps it (its id for the hint; name, policy and rule for the
+        plain words of a launch the group's policy makes impossible), or {}."""
+        chosen = self.cleaned_data.get("server_group") if hasattr(self, "cleaned_data") else self.value("server_group")
+        group = next((g for g in self.choices.server_groups if g.id == chosen), None)
+        if group is None:
+            return {}
+        per_host = group.max_server_per_host
+        return {"id": group.id, "name": group.label, "policy": group.policy, "max_server_per_host": per_host}
 
     def networks_value(self) -> Any:
         value = self.cleaned_data.get("network")

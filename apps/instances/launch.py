@@ -2,9 +2,9 @@
 zones, networks and security groups, the quota) and the images of rebuild. Reads only, each returning frozen
 dataclasses; apps/instances/selectors.py reads the instances themselves.
 
-Opening the launch form costs Nova's flavors (short-cached per project and flavor generation), key pairs, zones and
-limits, Glance's active images, Cinder's available volumes (when the catalog has a volume service) and, with
-Neutron, what apps.networks.selectors.launch_networking reads at once.
+Opening the launch form costs Nova's flavors (short-cached per project and flavor generation), key pairs and zones
+(with the server groups at the same time), limits, Glance's active images, Cinder's available volumes (when the
+catalog has a volume service) and, with Neutron, what apps.networks.selectors.launch_networking reads at once.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from apps.cloud.connection import Credentials, connection_for, get_json
+from apps.cloud.connection import Credentials, at_once, connection_for, get_json
 from apps.cloud.errors import cloud_errors
 from apps.flavors import services as flavor_services
 from apps.networks import selectors as network_selectors
 from apps.networks.selectors import Network, SecurityGroup
+from apps.servergroups import selectors as servergroup_selectors
 from dashboard.cache import cache_many, cached_many
 
 CHOICES_CACHE_SECONDS = 120  # flavors: names and sizes rarely change, and a flavor change bumps the generation
@@ -76,6 +77,7 @@ class LaunchChoices:
     security_groups: tuple[SecurityGroup, ...] = ()  # the project's (Neutron); empty without Neutron
     security_groups_supported: bool = True  # False: Neutron has no security-group extension (404)
     network_quota: dict[str, Any] = field(default_factory=dict)  # Neutron's QuotaUse by resource ("port"); {}: unknown
+    server_groups: list[Any] = field(default_factory=list)  # apps.servergroups.selectors.ServerGroup, by name
 
     @property
     def usable_networks(self) -> tuple[Network, ...]:
@@ -167,11 +169,17 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
     conn = connection_for(creds)
     flavors = list_flavors(creds)
     all_images = _active_images(creds)
-    with cloud_errors("compute"):
-        keypairs = sorted(k.name for k in conn.compute.keypairs())
-        zones = sorted(
-            z.name for z in conn.compute.availability_zones() if (z.state or {}).get("available", True) and z.name
-        )
+
+    def compute_lists() -> tuple[list[str], list[str]]:
+        with cloud_errors("compute"):
+            keypairs = sorted(k.name for k in conn.compute.keypairs())
+            zones = sorted(
+                z.name for z in conn.compute.availability_zones() if (z.state or {}).get("available", True) and z.name
+            )
+        return keypairs, zones
+
+    # The server groups at the same time as the key pairs and zones: one more call, not one more wait.
+    (keypairs, zones), server_groups = at_once(compute_lists, lambda: servergroup_selectors.launch_groups(creds, conn))
     has_volume = _has_service(creds, "volumev3") or _has_service(creds, "block-storage")
     volumes: list[VolumeChoice] = []
     warnings: list[str] = []
@@ -203,6 +211,7 @@ def launch_choices(creds: Credentials) -> LaunchChoices:
         has_volume_service=has_volume,
         quota=get_quota(creds),
         warnings=warnings,
+        server_groups=server_groups,
     )
 
 

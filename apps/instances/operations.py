@@ -187,6 +187,9 @@ def launch_attrs(ctx: Context, tag: str, tags_supported: bool) -> dict[str, Any]
             attrs[key] = p[key]
     if p.get("user_data"):
         attrs["user_data"] = base64.b64encode(str(p["user_data"]).encode()).decode()
+    group = p.get("server_group") or {}
+    if isinstance(group, dict) and group.get("id"):
+        attrs["scheduler_hints"] = {"group": str(group["id"])}
     metadata = {str(k): str(v) for k, v in (p.get("metadata") or {}).items()}
     if tags_supported:
         attrs["tags"] = [tag]
@@ -270,9 +273,14 @@ def launch_server(ctx: Context) -> None:
         if pct and pct != ctx.op.progress:
             ctx._save(progress=int(pct))
 
-    wait_status(
-        ctx, server.id, {"ACTIVE"}, what=_("the instance to become active"), timeout=BUILD_TIMEOUT, on_poll=progress
-    )
+    try:
+        wait_status(
+            ctx, server.id, {"ACTIVE"}, what=_("the instance to become active"), timeout=BUILD_TIMEOUT, on_poll=progress
+        )
+    except ServerFailed as exc:
+        from apps.servergroups.operations import launch_failure
+
+        raise launch_failure(ctx.params, exc) from exc  # a server group's NoValidHost in plain words
 
 
 # --- delete, power, pause, suspend -----------------------------------------------------------------------

@@ -210,6 +210,7 @@ class Server:
     tags: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
     progress: int | None = None
+    server_groups: tuple[str, ...] = ()  # Nova 2.71+ (the server's own GET, not the list)
 
     @property
     def fingerprint(self) -> str:
@@ -313,6 +314,7 @@ def _server(d: dict[str, Any], image_names: dict[str, str]) -> Server:
         tags=tuple(str(t) for t in (d.get("tags") or ())),
         volumes=volumes,
         progress=d.get("progress"),
+        server_groups=tuple(str(g) for g in (d.get("server_groups") or ())),
     )
 
 

@@ -119,6 +119,7 @@ class LaunchRequest:
     description: str
     networks: Any
     security_groups: list[str] = field(default_factory=list)
+    server_group: dict[str, Any] = field(default_factory=dict)  # {id, name, policy, max_server_per_host} or {}
 
     def names(self) -> list[str]:
         if self.count == 1:
@@ -141,6 +142,7 @@ class LaunchRequest:
             "description": self.description,
             "networks": self.networks,
             "security_groups": list(self.security_groups),
+            "server_group": dict(self.server_group),
         }
 
 

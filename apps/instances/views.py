@@ -24,6 +24,7 @@ from apps.instances import launch as offers  # the forms' choices (the view `lau
 from apps.instances.cli import action_command, launch_command
 from apps.networks import selectors as network_selectors
 from apps.operations.selectors import active_on, active_operations, in_flux, tracker_state
+from apps.servergroups import selectors as servergroup_selectors
 from dashboard.memo import fixed_reverse, per_language
 
 WATCH_KEY = "instances_watch_until"
@@ -518,6 +519,7 @@ def server_detail(request: AuthedRequest, server_id: str) -> HttpResponse:
     if shows_overview:
         context.update(_network_context(request, server, server_ops))
         context.update(_volume_context(request, server, server_ops))
+        context["server_group"] = servergroup_selectors.group_of_server(creds, server.server_groups)
         context["polling"] = (
             context["polling"]
             or context.get("network_in_flux", False)
@@ -1067,7 +1069,7 @@ def _launch_initial(request: HttpRequest) -> dict[str, Any]:
         initial["image_id"] = image_id
     if request.GET.get("volume_id"):
         initial["volume_id"] = request.GET["volume_id"]
-    for key in ("flavor_id", "key_name", "availability_zone", "name"):
+    for key in ("flavor_id", "key_name", "availability_zone", "name", "server_group"):
         if request.GET.get(key):
             initial[key] = request.GET[key]
     return initial

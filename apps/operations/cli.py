@@ -60,6 +60,9 @@ def cli_command(op: Operation) -> str:
         for key, flag in (("key_name", "--key-name"), ("availability_zone", "--availability-zone")):
             if p.get(key):
                 parts.append(f"{flag} {q(p[key])}")
+        group = p.get("server_group") or {}
+        if isinstance(group, dict) and group.get("id"):
+            parts.append(f"--hint group={q(str(group['id']))}")
         if p.get("description"):
             parts.append(f"--description {q(p['description'])}")
         parts.extend(f"--property {q(f'{k}={v}')}" for k, v in (p.get("metadata") or {}).items())

@@ -360,7 +360,7 @@ def _resize(req: Request, s: dict[str, Any], args: Any) -> Response:
         if hv is not None and hosts.host_usable(hv) and scheduler.fits(hv["id"], resources):
             target = hv
         else:
-            target = scheduler.select(resources, s.get("requested_az"))
+            target = scheduler.select(resources, s.get("requested_az"), server=s)
     except scheduler.NoValidHost:
         if hv is not None:
             scheduler.claim(s, hv, old)
@@ -596,7 +596,7 @@ def _unshelve(req: Request, s: dict[str, Any], args: Any) -> Response:
 def _unshelve_schedule(s: dict[str, Any]) -> None:
     resources = scheduler.resources_for(s["flavor"], servers.volume_backed(s))
     try:
-        hv = scheduler.select(resources, s.get("requested_az"))
+        hv = scheduler.select(resources, s.get("requested_az"), server=s)
     except scheduler.NoValidHost as exc:
         s["task_state"] = None
         s["fault"] = {"code": 500, "created": now_iso(), "message": str(exc), "details": str(exc)}

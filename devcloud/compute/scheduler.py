@@ -51,19 +51,22 @@ def candidates(zone: str | None, host: str | None = None) -> list[dict[str, Any]
 def select(
     resources: dict[str, int], zone: str | None, host: str | None = None, server: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The best host (most free RAM, then vCPU) that the server's group policies allow, or NoValidHost."""
+    """The best host that the server's hard group policies allow (affinity, anti-affinity), ranked by its soft
+    ones (soft-affinity, soft-anti-affinity), then by most free RAM, then vCPU; or NoValidHost. `server`: the server
+    being placed (its groups apply on create, resize and unshelve, as Nova's request spec carries the group)."""
     best, best_key = None, None
     hvs = candidates(zone, host)
-    if server is not None:
-        from devcloud.compute import servergroups
+    from devcloud.compute import servergroups
 
+    if server is not None:
         permitted = set(servergroups.allowed_hosts(server, [hv["host"] for hv in hvs]))
         hvs = [hv for hv in hvs if hv["host"] in permitted]
     for hv in hvs:
         free = free_capacity(hv["id"])
         if not all(free.get(rc, 0) >= amount for rc, amount in resources.items()):
             continue
-        key = (free.get("MEMORY_MB", 0) - resources.get("MEMORY_MB", 0), free.get("VCPU", 0), -hv["int_id"])
+        soft = servergroups.soft_weight(server, hv["host"]) if server is not None else 0
+        key = (soft, free.get("MEMORY_MB", 0) - resources.get("MEMORY_MB", 0), free.get("VCPU", 0), -hv["int_id"])
         if best_key is None or key > best_key:
             best, best_key = hv, key
     if best is None:

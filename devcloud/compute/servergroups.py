@@ -43,6 +43,29 @@ def _view(req: Request, g: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _rules(value: Any) -> dict[str, Any]:
+    """Nova's 2.64 schema: an object whose only property is `max_server_per_host`, a positive integer (an int, or a
+    string of digits as the CLI's `--rule max_server_per_host=N` sends it), stored as an int."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid("rules", value, f"{value!r} is not of type 'object'")
+    check_unexpected(value, "rules", {"max_server_per_host"})
+    if "max_server_per_host" not in value:
+        return {}
+    n = value["max_server_per_host"]
+    if isinstance(n, bool) or not isinstance(n, (int, str)):
+        raise invalid("max_server_per_host", n, f"{n!r} is not of type 'integer', 'string'")
+    if isinstance(n, str):
+        if not n or not n.isdigit():
+            reason = f"{n!r} is too short" if not n else f"{n!r} does not match '^[0-9]*$'"
+            raise invalid("max_server_per_host", n, reason)
+        n = int(n)
+    if n < 1:
+        raise invalid("max_server_per_host", n, f"{n} is less than the minimum of 1")
+    return {"max_server_per_host": n}
+
+
 def _find(req: Request, group_id: str) -> dict[str, Any]:
     g = table().get(group_id)
     if g is None or (not is_admin(req) and g["project_id"] != ctx(req)["project_id"]):
@@ -81,7 +104,7 @@ def create_group(req: Request) -> Response:
     allowed = POLICIES if v >= 15 else POLICIES[:2]
     if policy not in allowed:
         raise invalid("policy", policy, f"{policy!r} is not one of {list(allowed)}")
-    rules = body.get("rules") or {}
+    rules = _rules(body.get("rules")) if v >= 64 else {}
     if rules and policy != "anti-affinity":
         raise HttpError(400, "Only anti-affinity policy supports rules.", "badRequest")
     name = check_string(body.get("name"), "name", 1, 255)
@@ -162,6 +185,21 @@ def allowed_hosts(server: dict[str, Any], candidates: list[str]) -> list[str]:
                     counts[host] = counts.get(host, 0) + 1
             out = [h for h in out if counts.get(h, 0) < max_per_host]
     return out
+
+
+def soft_weight(server: dict[str, Any], host: str) -> int:
+    """Nova's ServerGroupSoftAffinityWeigher / SoftAntiAffinityWeigher: the soft policies never refuse a host, they
+    rank it by how many of the group's other members it runs (more first for soft-affinity, fewer for
+    soft-anti-affinity). Higher is better."""
+    from devcloud.compute import servers
+
+    weight = 0
+    for g in table().values():
+        if server["id"] not in g["members"] or g["policy"] not in ("soft-affinity", "soft-anti-affinity"):
+            continue
+        here = sum(1 for m in g["members"] if m != server["id"] and servers.table().get(m, {}).get("host") == host)
+        weight += here if g["policy"] == "soft-affinity" else -here
+    return weight
 
 
 def remove_member(server_id: str) -> None:

@@ -197,6 +197,8 @@ def member_pages(t: TourCloud) -> list[str]:
         "/volumes/",
         "/volumes/create/",
         f"/instances/{s}/volumes/attach/",
+        "/server-groups/",
+        "/server-groups/create/",
         "/no-such-page/",
     ]
 

@@ -48,8 +48,13 @@ def test_opening_the_form_asks_neutron_once(member_client, cloud_calls, stratus)
     assert asked and asked == listed, (asked, listed)
     others = [c for c in calls if not c.startswith("GET network ")]
     # The rest is what the form asked before Neutron: flavors (short-cached), images, key pairs, zones, volumes,
-    # limits — nothing more for networking.
-    assert len(others) <= 6, others
+    # limits — nothing more for networking — and, since the form offers a "Server group" (issue 19), Nova's server
+    # groups: one call more, read on the pool's threads at the same time as the key pairs and zones, not after them.
+    groups = [c for c in others if c.startswith("GET compute /os-server-groups")]
+    assert len(groups) == 1, others
+    assert cloud_calls.threads[groups[0]].startswith("stratus-cloud"), cloud_calls.threads
+    assert cloud_calls.threads["GET compute /os-keypairs"].startswith("stratus-cloud"), cloud_calls.threads
+    assert len(others) <= 7, others
     print(f"launch form: {len(calls)} cloud calls, of which Neutron's {len(calls) - len(others)} at once: {calls}")
 
 

@@ -49,6 +49,7 @@ AREA_KINDS = [
     ("keypairs/", "keypair"),
     ("admin/hypervisors/", "hypervisor"),
     ("volumes/", "volume"),
+    ("server-groups/", "server_group"),
 ]
 
 
