@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.dialogs import confirm
+from tests.browser.shots import look
 from tests.instances.conftest import boot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -120,3 +121,30 @@ def test_a_person_tags_instances_filters_the_list_and_removes_a_tag(member_page,
     page.goto(f"{live_server.url}/instances/?tags={web}")
     expect(page.locator("tr.server-row")).to_have_count(1)
     expect(page.locator(f"#server-{two.id}")).to_be_visible()
+    _pictures(page, live_server.url, conn, one)
+
+
+def _pictures(page, base: str, conn, server) -> None:
+    """With STRATUS_SCREENSHOTS: the instance page's Metadata and Tags sections and the list's chips, in the light
+    and dark themes, at 390 px, and in Vietnamese (last: the language stays chosen)."""
+    from tests.browser.tour import screenshot_dir
+
+    if screenshot_dir("states") is None:
+        return
+    conn.compute.set_server_metadata(server.id, role="web", owner="ops team", note="v" * 80)
+    shots = [("detail", f"{base}/instances/{server.id}/"), ("list", f"{base}/instances/")]
+    for theme in ("light", "dark"):
+        for name, url in shots:
+            page.goto(url)
+            page.evaluate(f"document.documentElement.setAttribute('data-theme', '{theme}')")
+            look(page, f"metadata-tags-{name}-{theme}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name, url in shots:
+        page.goto(url)
+        look(page, f"metadata-tags-{name}-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Tiếng Việt").click()
+    page.wait_for_load_state()
+    for name, url in shots:
+        page.goto(url)
+        look(page, f"metadata-tags-{name}-vi")
