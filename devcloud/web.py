@@ -231,6 +231,10 @@ class App:
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
         path = environ.get("PATH_INFO", "/") or "/"
+        try:  # WSGI gives the decoded path's bytes as latin-1: a tag or metadata key may be UTF-8 (PEP 3333)
+            path = path.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
         path = re.sub("/+", "/", path)
         if len(path) > 1:
             path = path.rstrip("/")

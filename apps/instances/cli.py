@@ -150,3 +150,15 @@ def security_group_command(verb: str, server_id: str, group_ref: str) -> str:
     """`openstack server add security group` / `server remove security group` (a group's name when it is unique in
     the project, else its id)."""
     return f"openstack server {verb} security group {shell_quote(server_id)} {shell_quote(group_ref)}"
+
+
+def metadata_command(verb: str, server_id: str, key: str, value: str = "") -> str:
+    """`openstack server set --property k=v` / `server unset --property k`."""
+    if verb == "set":
+        return f"openstack server set --property {shell_quote((key or '<key>') + '=' + value)} {server_id}"
+    return f"openstack server unset --property {shell_quote(key or '<key>')} {server_id}"
+
+
+def tag_command(verb: str, server_id: str, tag: str) -> str:
+    """`openstack server set --tag t` / `server unset --tag t` (tags are Nova 2.26+)."""
+    return f"openstack --os-compute-api-version 2.26 server {verb} --tag {shell_quote(tag or '<tag>')} {server_id}"

@@ -665,3 +665,82 @@ class BackupForm(forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         return name
+
+
+# --- metadata and tags ---------------------------------------------------------------------------------------------
+
+METADATA_KEY = re.compile(r"[a-zA-Z0-9-_:. ]+")  # Nova's parameter_types.metadata: keys of these characters only
+METADATA_MAX = 255
+TAG_MAX = 60  # Nova's parameter_types.tag: 1 to 60 characters, no '/' or ','
+TAGS_MAX = 50  # objects.instance.MAX_TAG_COUNT
+
+
+class MetadataItemForm(forms.Form):
+    """One metadata item to add or change (Nova: `PUT /servers/{id}/metadata/{key}`)."""
+
+    key = forms.CharField(
+        label=gettext_lazy("Key"),
+        required=False,
+        strip=False,
+        help_text=gettext_lazy("Letters, digits, spaces and - _ : . (up to 255 characters)."),
+    )
+    value = forms.CharField(
+        label=gettext_lazy("Value"),
+        required=False,
+        strip=False,
+        help_text=gettext_lazy("Up to 255 characters."),
+    )
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data.get("key") or ""
+        if not key.strip():
+            raise forms.ValidationError(_("Give the metadata item a key."), code="required")
+        if len(key) > METADATA_MAX:
+            raise forms.ValidationError(
+                _("A key is at most 255 characters (this one has %(n)s).") % {"n": len(key)}, code="max_length"
+            )
+        if not METADATA_KEY.fullmatch(key):
+            raise forms.ValidationError(
+                _("Nova takes keys of letters, digits, spaces and - _ : . only."), code="invalid"
+            )
+        return key
+
+    def clean_value(self) -> str:
+        value = self.cleaned_data.get("value") or ""
+        if len(value) > METADATA_MAX:
+            raise forms.ValidationError(
+                _("A value is at most 255 characters (this one has %(n)s).") % {"n": len(value)}, code="max_length"
+            )
+        return value
+
+
+class TagForm(forms.Form):
+    """One tag to add (Nova 2.26+: `PUT /servers/{id}/tags/{tag}`); `tags` are the server's tags now (all of them:
+    Nova counts Stratus' own bookkeeping tag in its 50 too)."""
+
+    tag = forms.CharField(
+        label=gettext_lazy("Tag"),
+        required=False,
+        strip=False,
+        help_text=gettext_lazy("Up to 60 characters, without / or ,"),
+    )
+
+    def __init__(self, *args: Any, tags: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tags = tags
+
+    def clean_tag(self) -> str:
+        tag = (self.cleaned_data.get("tag") or "").strip()
+        if not tag:
+            raise forms.ValidationError(_("Write the tag to add."), code="required")
+        if len(tag) > TAG_MAX:
+            raise forms.ValidationError(
+                _("A tag is at most 60 characters (this one has %(n)s).") % {"n": len(tag)}, code="max_length"
+            )
+        if "/" in tag or "," in tag:
+            raise forms.ValidationError(_("A tag cannot hold / or , (Nova refuses them)."), code="invalid")
+        if selectors.is_stratus_tag(tag):
+            raise forms.ValidationError(_("Tags of this form are Stratus' own record of a launch."), code="reserved")
+        if tag not in self.tags and len(self.tags) >= TAGS_MAX:
+            raise forms.ValidationError(_("An instance has at most 50 tags; remove one first."), code="too_many")
+        return tag

@@ -996,3 +996,132 @@ def snapshot_saved_as(ctx: Context, server_id: str, action: str) -> bool:
     if latest.message:
         raise ServerFailed(str(latest.message), service="compute")
     return settled(require_server(ctx))
+
+
+# --- metadata and tags (Nova's per-key endpoints: a change never overwrites another person's change to another key) --
+
+TAGS_MICROVERSION = "2.26"
+
+
+def _nova_write(ctx: Context, method: str, path: str, *, body: Any = None, microversion: str | None = None) -> None:
+    """One write to Nova at `path` (the key or tag quoted by the caller): openstacksdk's metadata and tag helpers put
+    the key into the URL as it is, which a key with a space or a tag with '?' would break. Nova's refusals (the
+    metadata_items quota, a state that forbids it) fail the operation naming Compute (Nova)."""
+    from openstack import exceptions as sdk_exceptions
+
+    from apps.volumes.services import named_errors
+
+    with named_errors("compute"):
+        kwargs: dict[str, Any] = {"microversion": microversion, "raise_exc": False}
+        if body is not None:
+            kwargs["json"] = body
+        response = getattr(ctx.conn.compute, method)(path, **kwargs)
+        sdk_exceptions.raise_from_response(response)
+
+
+def _server_path(server_id: str, *parts: str) -> str:
+    from urllib.parse import quote
+
+    return "/".join([f"/servers/{server_id}", *(quote(p, safe="") for p in parts)])
+
+
+def _metadata_cli(verb: str) -> Callable[[Any], str]:
+    def command(op: Any) -> str:
+        from apps.instances.cli import metadata_command
+
+        p = op.params or {}
+        return metadata_command(verb, op.target_id or "<server>", p.get("key", ""), p.get("value", ""))
+
+    return command
+
+
+def _tag_cli(verb: str) -> Callable[[Any], str]:
+    def command(op: Any) -> str:
+        from apps.instances.cli import tag_command
+
+        return tag_command(verb, op.target_id or "<server>", (op.params or {}).get("tag", ""))
+
+    return command
+
+
+@operation_handler(
+    "server.set_metadata",
+    title=_("Set metadata on %(name)s"),
+    label=_("Set metadata"),
+    cli=_metadata_cli("set"),
+)
+def set_metadata(ctx: Context) -> None:
+    """Nova's `PUT /servers/{id}/metadata/{key}`: that one key, created or given its new value."""
+    server = require_server(ctx)
+    key, value = str(ctx.params["key"]), str(ctx.params.get("value", ""))
+    if (server.metadata or {}).get(key) == value:
+        ctx.step(_("The instance has %(key)s = %(value)s already"), progress=100, key=key, value=value)
+        return
+    ctx.step(_("Setting %(key)s"), progress=30, key=key)
+    _nova_write(ctx, "put", _server_path(server.id, "metadata", key), body={"meta": {key: value}})
+
+
+@operation_handler(
+    "server.delete_metadata",
+    title=_("Remove metadata from %(name)s"),
+    label=_("Remove metadata"),
+    cli=_metadata_cli("unset"),
+)
+def delete_metadata(ctx: Context) -> None:
+    """Nova's `DELETE /servers/{id}/metadata/{key}`."""
+    server = require_server(ctx)
+    key = str(ctx.params["key"])
+    if key not in (server.metadata or {}):
+        ctx.step(_("The instance has no metadata %(key)s"), progress=100, key=key)
+        return
+    ctx.step(_("Removing %(key)s"), progress=30, key=key)
+    try:
+        _nova_write(ctx, "delete", _server_path(server.id, "metadata", key))
+    except NotFound:
+        return
+
+
+def _require_tags(ctx: Context) -> None:
+    with cloud_errors("compute"):
+        supported = sdk_utils.supports_microversion(ctx.conn.compute, TAGS_MICROVERSION)
+    if not supported:
+        raise Conflict(
+            str(_("This cloud's Compute (Nova) has no server tags: they need microversion 2.26.")), service="compute"
+        )
+
+
+@operation_handler("server.add_tag", title=_("Tag %(name)s"), label=_("Add tag"), cli=_tag_cli("set"))
+def add_tag(ctx: Context) -> None:
+    """Nova's `PUT /servers/{id}/tags/{tag}` (2.26+): 201 added, 204 there already."""
+    from apps.instances.selectors import forget_tag_suggestions
+
+    _require_tags(ctx)
+    server = require_server(ctx)
+    tag = str(ctx.params["tag"])
+    if tag in (server.tags or []):
+        ctx.step(_("The instance has the tag %(tag)s already"), progress=100, tag=tag)
+        return
+    ctx.step(_("Adding the tag %(tag)s"), progress=30, tag=tag)
+    _nova_write(ctx, "put", _server_path(server.id, "tags", tag), microversion=TAGS_MICROVERSION)
+    forget_tag_suggestions(ctx.op.project_id)
+
+
+@operation_handler("server.remove_tag", title=_("Untag %(name)s"), label=_("Remove tag"), cli=_tag_cli("unset"))
+def remove_tag(ctx: Context) -> None:
+    """Nova's `DELETE /servers/{id}/tags/{tag}` (2.26+). Never Stratus' own bookkeeping tag (`op-<operation id>`)."""
+    from apps.instances.selectors import forget_tag_suggestions, is_stratus_tag
+
+    tag = str(ctx.params["tag"])
+    if is_stratus_tag(tag):
+        raise Conflict(str(_("That tag is Stratus' own record of the launch; it is not removed.")), service="compute")
+    _require_tags(ctx)
+    server = require_server(ctx)
+    if tag not in (server.tags or []):
+        ctx.step(_("The instance does not have the tag %(tag)s"), progress=100, tag=tag)
+        return
+    ctx.step(_("Removing the tag %(tag)s"), progress=30, tag=tag)
+    try:
+        _nova_write(ctx, "delete", _server_path(server.id, "tags", tag), microversion=TAGS_MICROVERSION)
+    except NotFound:
+        return
+    forget_tag_suggestions(ctx.op.project_id)

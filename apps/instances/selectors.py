@@ -63,6 +63,18 @@ SORTS = {
     "updated": "updated_at",
 }
 POWER_STATES = {0: "NOSTATE", 1: "RUNNING", 3: "PAUSED", 4: "SHUTDOWN", 6: "CRASHED", 7: "SUSPENDED"}
+# Stratus' own bookkeeping tag: a launch tags its server `op-<operation id>` to find it again after a crash
+# (apps/instances/operations.py). Not the person's: hidden from chips, the Tags section and the suggestions.
+STRATUS_TAG = re.compile(r"op-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_stratus_tag(tag: str) -> bool:
+    return bool(STRATUS_TAG.fullmatch(tag))
+
+
+def tag_list(text: str) -> tuple[str, ...]:
+    """Tags typed as "a, b" (Nova's list filters take them comma-separated; a tag never holds a comma)."""
+    return tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
 
 
 # --- filters (all in the URL) -------------------------------------------------------------------------------
@@ -77,6 +89,8 @@ class ServerFilters:
     image: str = ""
     az: str = ""
     host: str = ""
+    tags: str = ""  # Nova's `tags`: servers with all of these (comma-separated)
+    tags_any: str = ""  # Nova's `tags-any`: servers with any of these
     sort: str = "created"
     dir: str = "desc"
     marker: str = ""
@@ -102,6 +116,8 @@ class ServerFilters:
             image=get("image"),
             az=get("az"),
             host=get("host") if is_admin else "",
+            tags=",".join(tag_list(get("tags"))),
+            tags_any=",".join(tag_list(get("tags-any"))),
             sort=sort if sort in SORTS else "created",
             dir=direction if direction in ("asc", "desc") else "desc",
             marker=get("marker"),
@@ -111,7 +127,8 @@ class ServerFilters:
     @property
     def active(self) -> bool:
         """Whether anything narrows the list (new servers then do not pop into it while polling)."""
-        return any((self.q, self.name, self.status, self.flavor, self.image, self.az, self.host))
+        return any((self.q, self.name, self.status, self.flavor, self.image, self.az, self.host, self.tags,
+                    self.tags_any))  # fmt: skip
 
     def query(self, **changes: Any) -> dict[str, str]:
         """The URL parameters of this view (with changes), without defaults."""
@@ -123,12 +140,14 @@ class ServerFilters:
             "image": self.image,
             "az": self.az,
             "host": self.host,
+            "tags": self.tags,
+            "tags-any": self.tags_any,
             "sort": self.sort,
             "dir": self.dir,
             "marker": self.marker,
             "limit": str(self.limit),
         }
-        values.update({k: str(v) for k, v in changes.items()})
+        values.update({k.replace("_", "-") if k == "tags_any" else k: str(v) for k, v in changes.items()})
         defaults = {"sort": "created", "dir": "desc", "limit": str(DEFAULT_PAGE_SIZE)}
         return {k: v for k, v in values.items() if v and defaults.get(k) != v}
 
@@ -154,6 +173,10 @@ class ServerFilters:
             query["availability_zone"] = self.az
         if self.host:
             query["host"] = self.host
+        if self.tags:
+            query["tags"] = self.tags
+        if self.tags_any:
+            query["tags-any"] = self.tags_any
         return query
 
 
@@ -211,6 +234,12 @@ class Server:
     volumes: tuple[str, ...] = ()
     progress: int | None = None
     server_groups: tuple[str, ...] = ()  # Nova 2.71+ (the server's own GET, not the list)
+    tags_supported: bool = True  # Nova shows tags from microversion 2.26
+
+    @property
+    def user_tags(self) -> tuple[str, ...]:
+        """The tags the person sees and may change (Stratus' own bookkeeping tag left out)."""
+        return tuple(t for t in self.tags if not is_stratus_tag(t))
 
     @property
     def fingerprint(self) -> str:
@@ -315,6 +344,7 @@ def _server(d: dict[str, Any], image_names: dict[str, str]) -> Server:
         volumes=volumes,
         progress=d.get("progress"),
         server_groups=tuple(str(g) for g in (d.get("server_groups") or ())),
+        tags_supported="tags" in d,
     )
 
 
@@ -610,6 +640,33 @@ def filter_images(creds: Credentials) -> list[tuple[str, str]]:
     images = [(i.id, i.name) for i in launch.list_images(creds)]
     cache_many({key: images}, NAME_CACHE_SECONDS, "caching choices")
     return images
+
+
+def tag_suggestions_key(project_id: str) -> str:
+    return f"instances:tags:{project_id}"
+
+
+def forget_tag_suggestions(project_id: str) -> None:
+    """After a tag was added or removed: the next filter panel asks Nova again."""
+    from django.core.cache import cache
+
+    from dashboard.cache import optional
+
+    with optional("forgetting tag suggestions"):
+        cache.delete(tag_suggestions_key(project_id))
+
+
+def tag_suggestions(creds: Credentials, *, limit: int = 200) -> list[str]:
+    """Tags on the project's newest servers (at most `limit` of them, one Nova call, short-cached) for the list's tag
+    filters: Nova has no list of a project's tags. Stratus' own bookkeeping tags are left out."""
+    key = tag_suggestions_key(creds.project_id)
+    cached = cached_many([key], "cached choices").get(key)
+    if cached is not None:
+        return list(cached)
+    raw = _compute_get(creds, "/servers/detail", {"limit": limit}).get("servers", [])
+    tags = sorted({str(t) for s in raw for t in (s.get("tags") or ()) if not is_stratus_tag(str(t))}, key=str.lower)
+    cache_many({key: tags}, NAME_CACHE_SECONDS, "caching choices")
+    return tags
 
 
 def list_zones(creds: Credentials) -> list[str]:

@@ -30,5 +30,9 @@ urlpatterns = [
     path("<str:server_id>/volumes/attach/", views.attach_volume, name="attach_volume"),
     path("<str:server_id>/volumes/<str:volume_id>/detach/", views.detach_volume, name="detach_volume"),
     path("<str:server_id>/rescue-password/", views.rescue_password, name="rescue_password"),
+    path("<str:server_id>/metadata/set/", views.set_metadata, name="set_metadata"),
+    path("<str:server_id>/metadata/remove/", views.delete_metadata, name="delete_metadata"),
+    path("<str:server_id>/tags/add/", views.add_tag, name="add_tag"),
+    path("<str:server_id>/tags/remove/", views.remove_tag, name="remove_tag"),
     path("<str:server_id>/<str:action>/", views.server_action, name="action"),
 ]

@@ -334,6 +334,9 @@ def _list_cli(filters: selectors.ServerFilters) -> str:
         parts.append(f"--availability-zone {forms.shell_quote(filters.az)}")
     if filters.host:
         parts.append(f"--host {forms.shell_quote(filters.host)}")
+    if filters.tags:  # every one of them (Nova's `tags`); `tags-any` has no option in the openstack CLI
+        parts[0] = "openstack --os-compute-api-version 2.26 server list --long"
+        parts.extend(f"--tags {forms.shell_quote(t)}" for t in filters.tags.split(","))
     parts.append(f"--sort-column {selectors.SORTS[filters.sort]} --sort-ascending" if filters.dir == "asc" else "")
     parts.append(f"--limit {filters.limit}")
     if filters.marker:
@@ -348,6 +351,7 @@ def _filter_options(request: AuthedRequest) -> dict[str, Any]:
         "flavors": offers.list_flavors(creds),
         "images": selectors.filter_images(creds),
         "zones": selectors.list_zones(creds),
+        "tags": selectors.tag_suggestions(creds),
     }
 
 
@@ -520,8 +524,10 @@ def server_detail(request: AuthedRequest, server_id: str) -> HttpResponse:
         context.update(_network_context(request, server, server_ops))
         context.update(_volume_context(request, server, server_ops))
         context["server_group"] = servergroup_selectors.group_of_server(creds, server.server_groups)
+        context.update(_metadata_context(request, server, server_ops))
         context["polling"] = (
             context["polling"]
+            or context.get("meta_in_flux", False)
             or context.get("network_in_flux", False)
             or context.get("security_in_flux", False)
             or context.get("volumes_in_flux", False)
@@ -1186,3 +1192,118 @@ def rescue_password(request: AuthedRequest, server_id: str) -> HttpResponse:
     response = render(request, "instances/rescue_password.html", context, status=200 if password else 410)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- metadata and tags (each change one operation on Nova's per-key endpoints) ------------------------------------
+
+META_KINDS = ("server.set_metadata", "server.delete_metadata")
+TAG_KINDS = ("server.add_tag", "server.remove_tag")
+
+
+def _metadata_context(request: AuthedRequest, server: selectors.Server, ops: list[Any]) -> dict[str, Any]:
+    """The Metadata and Tags sections: the items and the person's tags (Stratus' own `op-` tag left out), what is
+    being changed now, and whether Nova would take a change (metadata: active, paused, suspended or stopped with no
+    task, and not locked for a member; tags: those states, at microversion 2.26+)."""
+    creds = _creds(request)
+    meta_ops = {str(op.params.get("key")): op for op in ops if op.kind in META_KINDS}
+    tag_ops = {str(op.params.get("tag")): op for op in ops if op.kind in TAG_KINDS}
+    writable = server.vm_state in ("active", "paused", "suspended", "stopped")
+    shown = dict(server.metadata)
+    return {
+        "metadata_rows": [
+            {
+                "key": key,
+                "value": value,
+                "op": meta_ops.get(key),
+                "cli_set": cli.metadata_command("set", server.id, key, value),
+                "cli_unset": cli.metadata_command("unset", server.id, key),
+            }
+            for key, value in server.metadata
+        ],
+        "metadata_adding": [op for key, op in meta_ops.items() if key not in shown and op.kind == META_KINDS[0]],
+        "metadata_changeable": writable and not server.task_state and (creds.is_admin or not server.locked),
+        "metadata_cli": cli.metadata_command("set", server.id, "<key>", "<value>"),
+        "tag_rows": [{"tag": t, "op": tag_ops.get(t)} for t in server.user_tags],
+        "tags_adding": [t for t, op in tag_ops.items() if t not in server.tags and op.kind == TAG_KINDS[0]],
+        "tags_changeable": writable and server.tags_supported,
+        "tags_cli": cli.tag_command("set", server.id, "<tag>"),
+        "meta_in_flux": bool(meta_ops) or bool(tag_ops),
+    }
+
+
+def _metadata_page(
+    request: AuthedRequest, server: selectors.Server, form: Any, label: str, cli_text: str
+) -> HttpResponse:
+    context = {
+        "server": server,
+        "label": label,
+        "form": form,
+        "ready": True,
+        "next": safe_next(request, reverse("instances:detail", args=[server.id])),
+        "cli": cli_text,
+    }
+    return render(request, "instances/server_form.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_metadata(request: AuthedRequest, server_id: str) -> HttpResponse:
+    """Add a metadata item or give one a new value; bad input comes back next to its field, nothing sent."""
+    server = selectors.get_server(_creds(request), server_id)
+    back = safe_next(request, reverse("instances:detail", args=[server.id]))
+    data = request.POST if request.method == "POST" else None
+    form = forms.MetadataItemForm(data, initial={"key": request.GET.get("key", "")})
+    label = _("Set metadata")
+    if data is not None and form.is_valid():
+        key, value = form.cleaned_data["key"], form.cleaned_data["value"]
+        if _dispatch_sub_action(request, server, "set_metadata", {"key": key, "value": value}):
+            messages.success(request, _("Setting %(key)s on %(name)s…") % {"key": key, "name": server.name})
+        return HttpResponseRedirect(back)
+    shown = form.data if form.is_bound else {}
+    command = cli.metadata_command("set", server.id, shown.get("key", "") or "<key>", shown.get("value", ""))
+    return _metadata_page(request, server, form, label, command)
+
+
+@login_required
+@require_POST
+def delete_metadata(request: AuthedRequest, server_id: str) -> HttpResponse:
+    server = selectors.get_server(_creds(request), server_id)
+    back = safe_next(request, reverse("instances:detail", args=[server.id]))
+    key = request.POST.get("key", "")
+    if key not in dict(server.metadata):
+        raise Http404(_("This instance has no such metadata item."))
+    if _dispatch_sub_action(request, server, "delete_metadata", {"key": key}):
+        messages.success(request, _("Removing %(key)s from %(name)s…") % {"key": key, "name": server.name})
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_tag(request: AuthedRequest, server_id: str) -> HttpResponse:
+    server = selectors.get_server(_creds(request), server_id)
+    back = safe_next(request, reverse("instances:detail", args=[server.id]))
+    if not server.tags_supported:
+        messages.error(request, _("This cloud's Compute (Nova) has no server tags: they need microversion 2.26."))
+        return HttpResponseRedirect(back)
+    data = request.POST if request.method == "POST" else None
+    form = forms.TagForm(data, tags=server.tags)
+    if data is not None and form.is_valid():
+        tag = form.cleaned_data["tag"]
+        if _dispatch_sub_action(request, server, "add_tag", {"tag": tag}):
+            messages.success(request, _("Tagging %(name)s %(tag)s…") % {"tag": tag, "name": server.name})
+        return HttpResponseRedirect(back)
+    shown = (form.data.get("tag") or "").strip() if form.is_bound else ""
+    return _metadata_page(request, server, form, _("Add tag"), cli.tag_command("set", server.id, shown))
+
+
+@login_required
+@require_POST
+def remove_tag(request: AuthedRequest, server_id: str) -> HttpResponse:
+    server = selectors.get_server(_creds(request), server_id)
+    back = safe_next(request, reverse("instances:detail", args=[server.id]))
+    tag = request.POST.get("tag", "")
+    if tag not in server.user_tags:  # Stratus' own bookkeeping tag is not the person's to remove
+        raise Http404(_("This instance has no such tag."))
+    if _dispatch_sub_action(request, server, "remove_tag", {"tag": tag}):
+        messages.success(request, _("Removing the tag %(tag)s from %(name)s…") % {"tag": tag, "name": server.name})
+    return HttpResponseRedirect(back)

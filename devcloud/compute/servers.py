@@ -12,6 +12,7 @@ import string
 import time
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from devcloud.compute import flavors, hosts, limits, networking, scheduler, transitions
 from devcloud.compute.common import (
@@ -771,11 +772,15 @@ def _allowed_create_keys(v: int) -> set[str]:
     return keys
 
 
+# Nova's parameter_types.metadata: keys of these characters only, 1 to 255 of them; string values up to 255.
+_META_KEY = re.compile(r"[a-zA-Z0-9-_:. ]{1,255}")
+
+
 def _check_metadata(meta: Any, field: str = "metadata") -> dict[str, str]:
     if not isinstance(meta, dict):
         raise invalid(field, meta, f"{meta!r} is not of type 'object'")
     for k, val in meta.items():
-        if not isinstance(k, str) or not (1 <= len(k) <= 255):
+        if not isinstance(k, str) or not _META_KEY.fullmatch(k):
             raise invalid(field, meta, f"{k!r} does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{{1,255}}$'")
         if not isinstance(val, str):
             raise invalid(k, val, f"{val!r} is not of type 'string'")
@@ -787,11 +792,8 @@ def _check_metadata(meta: Any, field: str = "metadata") -> dict[str, str]:
 def check_metadata_quota(project_id: str, meta: dict[str, Any]) -> None:
     allowed = limits.project_quota(project_id)["metadata_items"]
     if 0 <= allowed < len(meta):
-        raise HttpError(
-            403,
-            f"Quota exceeded for metadata_items: Requested {len(meta)}, but already used 0 of {allowed} metadata_items",
-            "forbidden",
-        )
+        # nova.exception.MetadataLimitExceeded (compute/api.py _check_metadata_properties_quota), a QuotaError: 403
+        raise HttpError(403, f"Maximum number of metadata items exceeds {allowed}", "forbidden")
 
 
 def check_tags(tags: Any, field: str = "tags") -> list[str]:
@@ -1494,12 +1496,19 @@ def _purge_old_deleted(keep_seconds: float = 3600.0) -> None:
 # --- metadata ----------------------------------------------------------------------------------------------
 
 
-def _meta_server(req: Request, server_id: str, write: bool) -> dict[str, Any]:
+_META_WRITABLE = ("active", "paused", "suspended", "stopped")
+
+
+def _meta_server(req: Request, server_id: str, write: bool, action: str = "update metadata") -> dict[str, Any]:
+    """Nova's update_instance_metadata/delete_instance_metadata: check_instance_lock, then check_instance_state
+    (vm_state active, paused, suspended or stopped, task_state None), refused as 409 "Cannot '<action>' ..."."""
     s = find(req, server_id)
     if write:
         check_locked(req, s)
-        if s.get("task_state") == "deleting":
-            raise conflict(f"Cannot 'update metadata' instance {server_id} while it is in task_state deleting")
+        if s["vm_state"] not in _META_WRITABLE:
+            raise conflict(f"Cannot '{action}' instance {server_id} while it is in vm_state {s['vm_state']}")
+        if s.get("task_state"):
+            raise conflict(f"Cannot '{action}' instance {server_id} while it is in task_state {s['task_state']}")
     return s
 
 
@@ -1560,9 +1569,9 @@ def set_metadata_item(req: Request, server_id: str, key: str) -> Response:
 @router.route("DELETE", API + "/servers/{server_id}/metadata/{key}")
 def delete_metadata_item(req: Request, server_id: str, key: str) -> Response:
     with store.lock:
-        s = _meta_server(req, server_id, True)
-        if key not in s["metadata"]:
+        if key not in find(req, server_id)["metadata"]:  # Nova looks for the item before the state
             raise not_found("Metadata item was not found")
+        s = _meta_server(req, server_id, True, "delete metadata")
         del s["metadata"][key]
         touch(s)
     return empty_response(204)
@@ -1571,30 +1580,21 @@ def delete_metadata_item(req: Request, server_id: str, key: str) -> Response:
 # --- tags (2.26+) ------------------------------------------------------------------------------------------
 
 
-def _tags_server(req: Request, server_id: str, write: bool) -> dict[str, Any]:
+def _tags_server(req: Request, server_id: str, action: str | None = None) -> dict[str, Any]:
+    """The server, for a tag write (`action`) only in the vm_states Nova's server_tags controller allows (active,
+    paused, suspended, stopped; anything else 409 "Cannot '<action>' instance ..."). Below 2.26: 404."""
     if mv(req) < 26:
         raise not_found("The resource could not be found.")
     s = find(req, server_id)
-    writable = (
-        "active",
-        "paused",
-        "suspended",
-        "stopped",
-        "shelved",
-        "shelved_offloaded",
-        "error",
-        "building",
-        "resized",
-    )
-    if write and s["vm_state"] not in writable:
-        raise conflict(f"Cannot 'update tags' instance {server_id} while it is in vm_state {s['vm_state']}")
+    if action and s["vm_state"] not in ("active", "paused", "suspended", "stopped"):
+        raise conflict(f"Cannot '{action}' instance {server_id} while it is in vm_state {s['vm_state']}")
     return s
 
 
 @router.route("GET", API + "/servers/{server_id}/tags")
 def list_tags(req: Request, server_id: str) -> Response:
     with store.lock:
-        return json_response(200, {"tags": list(_tags_server(req, server_id, False)["tags"])})
+        return json_response(200, {"tags": list(_tags_server(req, server_id)["tags"])})
 
 
 @router.route("PUT", API + "/servers/{server_id}/tags")
@@ -1604,7 +1604,7 @@ def replace_tags(req: Request, server_id: str) -> Response:
         raise bad("'tags' is a required property")
     tags = check_tags(body["tags"])
     with store.lock:
-        s = _tags_server(req, server_id, True)
+        s = _tags_server(req, server_id, "update tags")
         s["tags"] = tags
         touch(s)
         return json_response(200, {"tags": list(tags)})
@@ -1613,7 +1613,7 @@ def replace_tags(req: Request, server_id: str) -> Response:
 @router.route("DELETE", API + "/servers/{server_id}/tags")
 def delete_tags(req: Request, server_id: str) -> Response:
     with store.lock:
-        s = _tags_server(req, server_id, True)
+        s = _tags_server(req, server_id, "delete tags")
         s["tags"] = []
         touch(s)
     return empty_response(204)
@@ -1622,22 +1622,32 @@ def delete_tags(req: Request, server_id: str) -> Response:
 @router.route("GET", API + "/servers/{server_id}/tags/{tag}")
 def check_tag(req: Request, server_id: str, tag: str) -> Response:
     with store.lock:
-        s = _tags_server(req, server_id, False)
+        s = _tags_server(req, server_id)
         if tag not in s["tags"]:
-            raise not_found(f"Tag {tag} could not be found.")
+            raise not_found(f"Server {server_id} has no tag '{tag}'")
     return empty_response(204)
 
 
 @router.route("PUT", API + "/servers/{server_id}/tags/{tag}")
 def add_tag(req: Request, server_id: str, tag: str) -> Response:
-    _check_tag(tag)
+    """As Nova's server_tags update: the state, the tag, the count (50 at most, counted before the tag is looked
+    for), then 204 when the server has it already, else 201; both with the tag's Location."""
     with store.lock:
-        s = _tags_server(req, server_id, True)
-        location = {"Location": f"{_ViewCtx(req).self_prefix}{server_id}/tags/{tag}"}
-        if tag in s["tags"]:
-            return empty_response(204, location)
+        s = _tags_server(req, server_id, "update tag")
+        if not (1 <= len(tag) <= 60) or "/" in tag or "," in tag:
+            if len(tag) > 60:
+                why = f"{tag!r} is too long"
+            else:
+                why = f"{tag!r} does not match '^[^,/]*$'" if tag else f"{tag!r} is too short"
+            raise bad(
+                f"Tag '{tag}' is invalid. It must be a non empty string without characters '/' and ','. "
+                f"Validation error message: {why}"
+            )
         if len(s["tags"]) >= 50:
             raise bad("The number of tags exceeded the per-server limit 50")
+        location = {"Location": f"{_ViewCtx(req).self_prefix}{server_id}/tags/{quote(tag, safe='')}"}
+        if tag in s["tags"]:
+            return empty_response(204, location)
         s["tags"].append(tag)
         touch(s)
     return empty_response(201, location)
@@ -1646,9 +1656,9 @@ def add_tag(req: Request, server_id: str, tag: str) -> Response:
 @router.route("DELETE", API + "/servers/{server_id}/tags/{tag}")
 def delete_tag(req: Request, server_id: str, tag: str) -> Response:
     with store.lock:
-        s = _tags_server(req, server_id, True)
+        s = _tags_server(req, server_id, "delete tag")
         if tag not in s["tags"]:
-            raise not_found(f"Tag {tag} could not be found.")
+            raise not_found(f"Instance {server_id} has no tag '{tag}'")
         s["tags"].remove(tag)
         touch(s)
     return empty_response(204)
