@@ -7,7 +7,6 @@ chips and its `tags` / `tags-any` filters."""
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
 
@@ -16,24 +15,9 @@ import pytest
 from apps.operations.models import Operation, State
 from tests.instances.conftest import boot
 from tests.operations.conftest import wait_op
+from tests.pagehelpers import field_errors, last_op, page_text
 
 pytestmark = [pytest.mark.worker]
-
-
-def _last_op(kind: str) -> Operation:
-    op = Operation.objects.filter(kind=kind).order_by("-created_at").first()
-    assert op is not None, f"no {kind} operation"
-    return op
-
-
-def _errors(page: str) -> dict[str, str]:
-    """The messages next to fields: {field id: text}."""
-    found = re.findall(r'id="id_(\w+)-error"[^>]*>(.*?)</p>', page)
-    return {m[0]: html.unescape(re.sub(r"<[^>]+>", "", m[1])).strip() for m in found}
-
-
-def _text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def _section(page: str, section: str) -> str:
@@ -51,7 +35,7 @@ def _add_tag(conn, server_id: str, tag: str) -> None:
 
 
 def _succeeded(kind: str) -> Operation:
-    op = wait_op(_last_op(kind).id)
+    op = wait_op(last_op(kind).id)
     assert op.state == State.SUCCEEDED, (op.message, op.steps)
     return op
 
@@ -60,13 +44,13 @@ def test_metadata_is_added_changed_and_removed_key_by_key(worker, member_client,
     conn = demo_conn
     server = boot(conn, f"t-meta-{uuid.uuid4().hex[:6]}")
     url = f"/instances/{server.id}/"
-    assert 'data-role="no-metadata"' in _section(_text(member_client.get(url)), "metadata")
+    assert 'data-role="no-metadata"' in _section(page_text(member_client.get(url)), "metadata")
 
     response = member_client.post(f"{url}metadata/set/", {"key": "role one", "value": "web"})
     assert response.status_code == 302 and response["Location"] == url
     op = _succeeded("server.set_metadata")
     assert conn.compute.get_server_metadata(server.id).metadata == {"role one": "web"}
-    assert f"openstack server set --property 'role one=web' {server.id}" in _text(
+    assert f"openstack server set --property 'role one=web' {server.id}" in page_text(
         member_client.get(f"/activity/{op.id}/")
     )
 
@@ -75,7 +59,7 @@ def test_metadata_is_added_changed_and_removed_key_by_key(worker, member_client,
     member_client.post(f"{url}metadata/set/", {"key": "role one", "value": "db " + "v" * 252})
     _succeeded("server.set_metadata")
     assert conn.compute.get_server_metadata(server.id).metadata == {"role one": "db " + "v" * 252, "owner": "ops"}
-    section = _section(_text(member_client.get(url)), "metadata")
+    section = _section(page_text(member_client.get(url)), "metadata")
     assert 'data-key="role one"' in section and 'data-key="owner"' in section
     assert f'value="db {"v" * 252}"' in section
 
@@ -83,10 +67,10 @@ def test_metadata_is_added_changed_and_removed_key_by_key(worker, member_client,
     assert response.status_code == 302
     op = _succeeded("server.delete_metadata")
     assert conn.compute.get_server_metadata(server.id).metadata == {"owner": "ops"}
-    assert f"openstack server unset --property 'role one' {server.id}" in _text(
+    assert f"openstack server unset --property 'role one' {server.id}" in page_text(
         member_client.get(f"/activity/{op.id}/")
     )
-    section = _section(_text(member_client.get(url)), "metadata")
+    section = _section(page_text(member_client.get(url)), "metadata")
     assert 'data-key="role one"' not in section and 'data-key="owner"' in section
     # a key the instance does not have is not removed
     assert member_client.post(f"{url}metadata/remove/", {"key": "nope"}).status_code == 404
@@ -109,7 +93,7 @@ def test_bad_metadata_is_refused_next_to_the_field(member_client, demo_conn, dat
     before = Operation.objects.count()
     refused = member_client.post(f"/instances/{server.id}/metadata/set/", data)
     assert refused.status_code == 400
-    assert _errors(_text(refused)) == {field: message}
+    assert field_errors(page_text(refused)) == {field: message}
     assert Operation.objects.count() == before
     assert conn.compute.get_server_metadata(server.id).metadata == {"keep": "1"}
 
@@ -131,7 +115,7 @@ def test_bad_tags_are_refused_next_to_the_field(member_client, demo_conn, tag, m
     before = Operation.objects.count()
     refused = member_client.post(f"/instances/{server.id}/tags/add/", {"tag": tag})
     assert refused.status_code == 400
-    assert _errors(_text(refused)) == {"tag": message}
+    assert field_errors(page_text(refused)) == {"tag": message}
     assert Operation.objects.count() == before
     assert _tags(conn, server.id) == ["keep"]
 
@@ -143,7 +127,7 @@ def test_a_51st_tag_is_refused(member_client, demo_conn) -> None:
     conn.compute.put(f"/servers/{server.id}/tags", json={"tags": full}, microversion="2.26")
     refused = member_client.post(f"/instances/{server.id}/tags/add/", {"tag": "one-more"})
     assert refused.status_code == 400
-    assert _errors(_text(refused)) == {"tag": "An instance has at most 50 tags; remove one first."}
+    assert field_errors(page_text(refused)) == {"tag": "An instance has at most 50 tags; remove one first."}
     assert _tags(conn, server.id) == full
 
 
@@ -153,7 +137,7 @@ def test_tags_are_added_and_removed_and_the_op_tag_stays(worker, member_client, 
     own = f"op-{uuid.uuid4()}"  # as a launch by Stratus leaves it
     _add_tag(conn, server.id, own)
     url = f"/instances/{server.id}/"
-    section = _section(_text(member_client.get(url)), "tags")
+    section = _section(page_text(member_client.get(url)), "tags")
     assert own not in section and 'data-role="no-tags"' in section
 
     tag = f"web {uuid.uuid4().hex[:4]}?"  # a space and a '?': quoted in Nova's URL
@@ -161,10 +145,10 @@ def test_tags_are_added_and_removed_and_the_op_tag_stays(worker, member_client, 
     assert response.status_code == 302 and response["Location"] == url
     op = _succeeded("server.add_tag")
     assert _tags(conn, server.id) == sorted([own, tag])
-    assert f"openstack --os-compute-api-version 2.26 server set --tag '{tag}' {server.id}" in _text(
+    assert f"openstack --os-compute-api-version 2.26 server set --tag '{tag}' {server.id}" in page_text(
         member_client.get(f"/activity/{op.id}/")
     )
-    section = _section(_text(member_client.get(url)), "tags")
+    section = _section(page_text(member_client.get(url)), "tags")
     assert f'data-tag="{tag}"' in section and own not in section
 
     # Stratus' own tag cannot be removed through Stratus, even by a crafted POST.
@@ -173,7 +157,7 @@ def test_tags_are_added_and_removed_and_the_op_tag_stays(worker, member_client, 
     assert response.status_code == 302
     op = _succeeded("server.remove_tag")
     assert _tags(conn, server.id) == [own]
-    assert f"openstack --os-compute-api-version 2.26 server unset --tag '{tag}' {server.id}" in _text(
+    assert f"openstack --os-compute-api-version 2.26 server unset --tag '{tag}' {server.id}" in page_text(
         member_client.get(f"/activity/{op.id}/")
     )
 
@@ -186,7 +170,7 @@ def test_the_metadata_quota_fails_the_operation_in_novas_words(worker, member_cl
     conn.compute.set_server_metadata(server.id, **full)
     response = member_client.post(f"/instances/{server.id}/metadata/set/", {"key": "one-more", "value": "x"})
     assert response.status_code == 302
-    op = wait_op(_last_op("server.set_metadata").id)
+    op = wait_op(last_op("server.set_metadata").id)
     assert op.state == State.FAILED
     assert op.display_message == f"Compute (Nova): Maximum number of metadata items exceeds {limit}", op.display_message
     assert conn.compute.get_server_metadata(server.id).metadata == full
@@ -207,23 +191,23 @@ def test_the_list_shows_tag_chips_and_filters_by_tags(member_client, demo_conn) 
 
     forget_tag_suggestions(conn.current_project_id)
 
-    page = _text(member_client.get("/instances/"))
+    page = page_text(member_client.get("/instances/"))
     row = re.search(rf'<tr id="server-{one.id}".*?</tr>', page, re.S)
     assert row and f'href="?tags={web}"' in row.group(0) and f'data-tag="{db}"' in row.group(0)
     assert own not in page
 
     def listed(query: str) -> set[str]:
-        shown = _text(member_client.get("/instances/?" + query))
+        shown = page_text(member_client.get("/instances/?" + query))
         return set(re.findall(r'<tr id="server-([0-9a-f-]+)"', shown))
 
     assert listed(f"tags={web}") == {one.id, two.id}
     assert listed(f"tags={web},{db}") == {one.id}
     assert listed(f"tags-any={db},nope-{run}") == {one.id}
     assert listed(f"tags=nope-{run}") == set()
-    shown = _text(member_client.get(f"/instances/?tags={web},{db}"))
+    shown = page_text(member_client.get(f"/instances/?tags={web},{db}"))
     assert f"openstack --os-compute-api-version 2.26 server list --long --tags {web} --tags {db}" in shown
     assert f'id="tags-filter" name="tags" value="{web},{db}"' in shown
 
-    panel = _text(member_client.get("/instances/filters/"))
+    panel = page_text(member_client.get("/instances/filters/"))
     suggestions = re.findall(r'<option value="([^"]*)"></option>', panel)
     assert web in suggestions and db in suggestions and own not in suggestions

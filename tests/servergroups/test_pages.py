@@ -7,7 +7,6 @@ name the service."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -15,25 +14,10 @@ import pytest
 
 from apps.operations.models import Operation, State
 from tests.operations.conftest import wait_op
+from tests.pagehelpers import field_errors, last_op, page_text
 from tests.servergroups.conftest import boot, sg_name, zone_hosts
 
 pytestmark = [pytest.mark.worker]
-
-
-def _last_op(kind: str) -> Operation:
-    op = Operation.objects.filter(kind=kind).order_by("-created_at").first()
-    assert op is not None, f"no {kind} operation"
-    return op
-
-
-def _errors(page: str) -> dict[str, str]:
-    """The messages next to fields: {field id: text}."""
-    found = re.findall(r'id="id_(\w+)-error"[^>]*>(.*?)</p>', page)
-    return {m[0]: html.unescape(re.sub(r"<[^>]+>", "", m[1])).strip() for m in found}
-
-
-def _text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def _row(page: str, group_id: str) -> str:
@@ -68,10 +52,10 @@ def launch_data(conn: Any, name: str, **extra: Any) -> dict[str, Any]:
 
 def test_a_member_creates_lists_and_deletes_groups(worker, member_client, sg_conn) -> None:
     conn = sg_conn
-    page = _text(member_client.get("/server-groups/"))
+    page = page_text(member_client.get("/server-groups/"))
     assert 'href="/server-groups/"' in page and "openstack server group list --long" in page
 
-    form = _text(member_client.get("/server-groups/create/"))
+    form = page_text(member_client.get("/server-groups/create/"))
     assert "openstack server group create --policy anti-affinity <name>" in form
     for policy in ("anti-affinity", "affinity", "soft-anti-affinity", "soft-affinity"):
         assert f'value="{policy}"' in form
@@ -81,11 +65,11 @@ def test_a_member_creates_lists_and_deletes_groups(worker, member_client, sg_con
     data = {"name": ruled, "policy": "anti-affinity", "max_server_per_host": "2"}
     response = member_client.post("/server-groups/create/", data)
     assert response.status_code == 302 and response["Location"] == "/server-groups/"
-    op = wait_op(_last_op("server_group.create").id)
+    op = wait_op(last_op("server_group.create").id)
     assert op.state == State.SUCCEEDED, (op.message, op.steps)
     made = _group(conn, op.target_id)
     assert (made["name"], made["policy"], made["rules"]) == (ruled, "anti-affinity", {"max_server_per_host": 2})
-    activity = _text(member_client.get(f"/activity/{op.id}/"))
+    activity = page_text(member_client.get(f"/activity/{op.id}/"))
     expected = (
         "openstack --os-compute-api-version 2.64 server group create --policy anti-affinity "
         f"--rule max_server_per_host=2 {ruled}"
@@ -95,13 +79,13 @@ def test_a_member_creates_lists_and_deletes_groups(worker, member_client, sg_con
     # affinity, no rule
     together = sg_name()
     assert member_client.post("/server-groups/create/", {"name": together, "policy": "affinity"}).status_code == 302
-    op2 = wait_op(_last_op("server_group.create").id)
+    op2 = wait_op(last_op("server_group.create").id)
     assert op2.state == State.SUCCEEDED, op2.message
     assert (_group(conn, op2.target_id)["policy"], _group(conn, op2.target_id)["rules"]) == ("affinity", {})
 
     # a member: its name links to its instance page
     server = boot(conn, sg_name("t-sgvm"), group_id=op.target_id)
-    listing = _text(member_client.get("/server-groups/"))
+    listing = page_text(member_client.get("/server-groups/"))
     row = _row(listing, op.target_id)
     assert "Anti-affinity" in row and "max_server_per_host=2" in row
     assert f'<a href="/instances/{server.id}/">{server.name}</a>' in row
@@ -111,21 +95,21 @@ def test_a_member_creates_lists_and_deletes_groups(worker, member_client, sg_con
     assert calm.status_code == 286  # nothing in progress: the table stops polling
 
     # the instance's page names its group (Nova gives it with the server from 2.71)
-    detail = _text(member_client.get(f"/instances/{server.id}/"))
+    detail = page_text(member_client.get(f"/instances/{server.id}/"))
     found = re.search(r'data-role="server-group">(.*?)</dd>', detail, re.S)
     assert found is not None and ruled in found.group(1) and "Anti-affinity" in found.group(1), detail
 
     # delete both; the member stays where it is
     for group_id in (op.target_id, op2.target_id):
         assert member_client.post(f"/server-groups/{group_id}/delete/").status_code == 302
-        deleted = wait_op(_last_op("server_group.delete").id)
+        deleted = wait_op(last_op("server_group.delete").id)
         assert deleted.state == State.SUCCEEDED, deleted.message
         assert conn.compute.find_server_group(group_id) is None
-    assert f"openstack server group delete {op2.target_id}" in _text(member_client.get(f"/activity/{deleted.id}/"))
-    listing = _text(member_client.get("/server-groups/"))
+    assert f"openstack server group delete {op2.target_id}" in page_text(member_client.get(f"/activity/{deleted.id}/"))
+    listing = page_text(member_client.get("/server-groups/"))
     assert ruled not in listing and together not in listing
     assert conn.compute.get_server(server.id).status == "ACTIVE"
-    assert 'data-role="server-group"' not in _text(member_client.get(f"/instances/{server.id}/"))
+    assert 'data-role="server-group"' not in page_text(member_client.get(f"/instances/{server.id}/"))
 
 
 def test_bad_input_is_refused_next_to_the_field_and_nothing_is_made(worker, member_client, sg_conn) -> None:
@@ -145,7 +129,7 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_is_made(worker, memb
     for data, field, words in cases:
         response = member_client.post("/server-groups/create/", data)
         assert response.status_code == 400, data
-        assert words in _errors(_text(response)).get(field, ""), (data, _errors(_text(response)))
+        assert words in field_errors(page_text(response)).get(field, ""), (data, field_errors(page_text(response)))
     assert not Operation.objects.filter(kind="server_group.create").exists()
     assert {g.id for g in sg_conn.compute.server_groups()} == before
 
@@ -159,7 +143,7 @@ def test_over_the_quota_nova_refuses_in_its_words(worker, member_client, sg_conn
         assert (
             member_client.post("/server-groups/create/", {"name": name, "policy": "anti-affinity"}).status_code == 302
         )
-        op = wait_op(_last_op("server_group.create").id)
+        op = wait_op(last_op("server_group.create").id)
         assert op.state == State.FAILED
         assert op.display_message.startswith("Compute (Nova): "), op.display_message
         assert "Quota exceeded" in op.display_message and "server groups" in op.display_message, op.display_message
@@ -176,15 +160,15 @@ def test_launch_into_a_group_and_a_launch_its_policy_makes_impossible(
     conn = sg_conn
     zone, hosts = zone_hosts(admin_conn)
     group = conn.compute.create_server_group(name=sg_name(), policy="anti-affinity")
-    form = _text(member_client.get("/instances/launch/"))
+    form = page_text(member_client.get("/instances/launch/"))
     assert f'<option value="{group.id}">{group.name} (Anti-affinity)</option>' in form
-    picked = _text(member_client.get(f"/instances/launch/?server_group={group.id}"))
+    picked = page_text(member_client.get(f"/instances/launch/?server_group={group.id}"))
     assert f"--hint group={group.id}" in picked
 
     name = sg_name("t-sgl")
     data = launch_data(conn, name, count=str(len(hosts) + 1), availability_zone=zone, server_group=group.id)
     response = member_client.post("/instances/launch/", data)
-    assert response.status_code == 302, _text(response)[:2000]
+    assert response.status_code == 302, page_text(response)[:2000]
     ops = [wait_op(op.id, timeout=180) for op in Operation.objects.filter(kind="server.launch")]
     assert len(ops) == len(hosts) + 1
     done = [op for op in ops if op.state == State.SUCCEEDED]
@@ -198,8 +182,8 @@ def test_launch_into_a_group_and_a_launch_its_policy_makes_impossible(
     assert message.startswith(f"No host could take {failed[0].target_name} without breaking the rule of its server "
                               f"group {group.name} (anti-affinity"), message  # fmt: skip
     assert "Nova said: No valid host was found" in message, message
-    activity = _text(member_client.get(f"/activity/{failed[0].id}/"))
+    activity = page_text(member_client.get(f"/activity/{failed[0].id}/"))
     assert f"--hint group={group.id}" in activity and "No host could take" in activity
-    listing = _row(_text(member_client.get("/server-groups/")), group.id)
+    listing = _row(page_text(member_client.get("/server-groups/")), group.id)
     for op in done:
         assert f'href="/instances/{op.target_id}/"' in listing
